@@ -1,0 +1,147 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+)
+
+// PlaceKind says who can see what a member types in a place.
+type PlaceKind int
+
+const (
+	// Private is a one-to-one conversation between the member and the bot
+	// (a Telegram private chat, a Discord DM, the console's "@dm").
+	Private PlaceKind = iota
+	// Public is a channel or group that other people read.
+	Public
+)
+
+// String returns "private" or "public".
+func (k PlaceKind) String() string {
+	if k == Private {
+		return "private"
+	}
+	return "public"
+}
+
+// Member identifies who sent a request. Platform plus ID is the member's
+// identity in the store; DisplayName is only the default CLM nickname.
+type Member struct {
+	Platform    string // "telegram", "discord", "console"
+	ID          string // the platform's stable user id, opaque to the bridge
+	DisplayName string
+}
+
+// Place says where a request came from.
+type Place struct {
+	Kind PlaceKind
+	ID   string // the platform's chat or channel id ("" is allowed for a DM)
+	Name string // a human name for messages, such as "#general"
+}
+
+// Capabilities says what the platform allows, so the core can decide (for
+// example) whether a pointer fits in one post.
+type Capabilities struct {
+	// MaxPointerChars is how many characters a pointer may take in one public
+	// post, after the adapter's own framing text is subtracted.
+	MaxPointerChars int
+	// Ephemeral is true when Responder.Private can answer in place, visible
+	// only to the member (a Discord ephemeral reply).
+	Ephemeral bool
+	// CanDelete is true when Responder.DeleteRequest may work here.
+	CanDelete bool
+	// Buttons is true when a public post can carry a Receive button.
+	Buttons bool
+}
+
+// Request is one thing a member did, translated by an adapter. Exactly one
+// of Command (a /clm command or a button press) or Post (any other text the
+// bot saw) is set.
+type Request struct {
+	Member Member
+	Place  Place
+
+	// Command is the command name, lower case ("send", "unlock", "receive"…);
+	// Args is everything after it, verbatim (newlines kept). Chat names that
+	// hold spaces are quoted: `send "Project Athena" hello`.
+	Command string
+	Args    string
+
+	// Post is the text of a message that is not a command: a channel post
+	// that may hold pointers, or a private line (which may answer a prompt).
+	Post string
+
+	// ReceiveRef is set when the member pressed a Receive button: the Ref
+	// the core put on that button (see PublicPost).
+	ReceiveRef string
+	// Quoted is the text of the post the member replied to or pointed at (a
+	// Telegram reply, a Discord context-menu target), if any. "receive" with
+	// empty Args opens the pointers in Quoted.
+	Quoted string
+
+	// MessageID is the platform id of the triggering message, if any.
+	MessageID string
+	// Confidential is true when only the bot saw what the member typed even
+	// though Place is Public (a Discord modal). Secrets are accepted only when
+	// Place.Kind is Private or Confidential is true.
+	Confidential bool
+
+	Caps  Capabilities
+	Reply Responder
+}
+
+// InputIsPrivate reports whether what the member typed was seen by nobody
+// but the bot, which is the condition for accepting a secret.
+func (r Request) InputIsPrivate() bool {
+	return r.Place.Kind == Private || r.Confidential
+}
+
+// PublicPost is a message for everyone in the request's place.
+type PublicPost struct {
+	Text string
+	// ReceiveRef, when not empty, asks the adapter to attach a "🔓 Receive"
+	// button whose press comes back as Request.ReceiveRef. At most 32 bytes.
+	ReceiveRef string
+}
+
+// File is a document sent privately to the member (an export).
+type File struct {
+	Name    string
+	Content []byte
+}
+
+// Responder is how the core answers one request. Adapters implement it. Every
+// method may be called several times, or not at all.
+type Responder interface {
+	// Private shows text to the requesting member only: an ephemeral reply
+	// where the platform has one, else a direct message. It is the only way
+	// plaintext or a secret ever leaves the core.
+	Private(ctx context.Context, text string) error
+	// PrivateFile sends a file to the member only.
+	PrivateFile(ctx context.Context, f File) error
+	// Public posts in the request's place, visible to everyone there. It
+	// never carries plaintext or a secret.
+	Public(ctx context.Context, p PublicPost) error
+	// DeleteRequest removes the member's triggering message. It returns
+	// ErrCannotDelete when the platform or the bot's rights do not allow it.
+	DeleteRequest(ctx context.Context) error
+}
+
+// ErrCannotDelete is returned by Responder.DeleteRequest when the message
+// cannot be deleted (no rights, or not supported).
+var ErrCannotDelete = errors.New("bridge: cannot delete that message")
+
+// ErrCannotReachPrivately is returned by Responder.Private and
+// Responder.PrivateFile when the platform refuses a direct message (the
+// member never started a conversation with the bot, or blocks DMs). The
+// adapter has then already told the member, in place and revealing nothing,
+// how to open a private conversation.
+var ErrCannotReachPrivately = errors.New("bridge: cannot reach the member privately")
+
+// Notifier lets the core reach a member who did not make the current request
+// (a "watch on" member whose chat opened a pointer seen in a channel).
+// Adapters register one per platform.
+type Notifier interface {
+	// NotifyPrivately sends text to the member's private conversation.
+	NotifyPrivately(ctx context.Context, m Member, text string) error
+}

@@ -1,0 +1,65 @@
+// Package clm implements the Chrono-Library Messenger wire protocol (2.0.2)
+// and the bridge's backward-compatible tag extension.
+//
+// It turns a message into a public pointer ({"e": epoch, "n": nonce, "d": hex})
+// that only holders of the chat secret can open, and back. It is pure: no I/O,
+// no logging, no package-level mutable state. Secrets are taken as byte slices
+// for the duration of a call and never kept, and no error ever contains one.
+//
+// It is not a store, a session cache or a transport: see the storage and
+// bridge packages for those.
+package clm
+
+import (
+	"errors"
+)
+
+// Sentinel errors returned by [ParsePointer] and [Pointer.Open]. Check them
+// with errors.Is.
+var (
+	// ErrMalformed means the text is not a well-formed CLM pointer.
+	ErrMalformed = errors.New("clm: malformed pointer")
+	// ErrWrongSecret means the secret does not open this pointer. CLM cannot
+	// tell a wrong secret from a damaged legacy pointer.
+	ErrWrongSecret = errors.New("clm: wrong secret for this pointer")
+	// ErrTampered means the pointer opened but its tag does not verify: the
+	// pointer was changed after it was made.
+	ErrTampered = errors.New("clm: pointer was tampered with")
+	// ErrInvalidMessage means a message cannot be made into a pointer (for
+	// example, the chat name or username contains the separator).
+	ErrInvalidMessage = errors.New("clm: invalid message")
+)
+
+// Separator joins chat, username and message in the signed text.
+const Separator = "|¶|"
+
+// Platform character limits for one message.
+const (
+	TelegramLimit = 4096
+	DiscordLimit  = 2000
+)
+
+// Message is the content a pointer carries.
+type Message struct {
+	Chat     string // the chat name, without the leading '#'
+	Username string // the sender's CLM nickname
+	Text     string // the message itself
+}
+
+// Opened is a message recovered from a pointer.
+type Opened struct {
+	Message
+	// Authenticated is true when the pointer carried a tag and it verified.
+	// False means a legacy 2.0.2 pointer, whose content carries no integrity.
+	Authenticated bool
+}
+
+// Pointer is the public form of a message. Data is the lowercase hex of the
+// ciphertext exactly as it appears on the wire; Tag is empty for a legacy
+// (2.0.2) pointer.
+type Pointer struct {
+	Epoch int64
+	Nonce string
+	Data  string
+	Tag   string
+}
