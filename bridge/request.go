@@ -145,3 +145,25 @@ type Notifier interface {
 	// NotifyPrivately sends text to the member's private conversation.
 	NotifyPrivately(ctx context.Context, m Member, text string) error
 }
+
+// Core is what adapters call; *Bridge implements it. Adapters depend on this
+// interface so they can be tested against the real core or a small fake.
+type Core interface {
+	// Handle decides and answers one request through req.Reply. Mistakes of
+	// the member (bad input, wrong secret) are answered to the member and
+	// are not errors; the returned error is for the adapter's log only (for
+	// example, the Responder failed) and never contains a secret.
+	Handle(ctx context.Context, req Request) error
+	// MakePointer makes a tagged pointer from the member's unlocked chat and
+	// nickname without posting it (Telegram inline mode). The error text is
+	// fit to show the member ("unlock Work in a private chat first").
+	MakePointer(ctx context.Context, m Member, chat, text string) (string, error)
+	// ChatNames lists the names of the member's chats (for autocomplete);
+	// no secret is needed.
+	ChatNames(ctx context.Context, m Member) ([]string, error)
+	// UnlockedChats lists the names of the member's chats unlocked now.
+	UnlockedChats(m Member) []string
+	// RegisterNotifier sets how the core reaches members of platform
+	// privately outside a request. Call it before serving requests.
+	RegisterNotifier(platform string, n Notifier)
+}
