@@ -1,0 +1,382 @@
+// Package metrics is CLM Bridge's Prometheus instrumentation: one registry
+// and a handful of small methods the bridge core and the adapters call when
+// something countable happens.
+//
+// Every method is safe on a nil *Metrics (it does nothing), so a package can
+// take metrics as an optional dependency and tests can pass nil.
+//
+// Label values are never taken from member input as-is: each label has an
+// allow-list, and anything outside it is recorded as "unknown" or "other".
+// So no secret, message text, chat name, member id or token can ever become
+// part of a metric, whatever a caller passes in. The package is not an HTTP
+// server: [Metrics.Handler] is mounted by internal/httpapi.
+package metrics
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Namespace prefixes every metric of the bridge ("clm_bridge_…").
+const Namespace = "clm_bridge"
+
+// Outcome is how a command ended, one of the Outcome constants.
+type Outcome string
+
+// The outcomes a command can have. Any other value is recorded as "other".
+const (
+	// OK: the command did what the member asked.
+	OK Outcome = "ok"
+	// Invalid: bad input (unknown chat, wrong arguments); the member was told.
+	Invalid Outcome = "invalid"
+	// Refused: policy said no (a secret typed in public, plaintext asked for
+	// in public, not an admin).
+	Refused Outcome = "refused"
+	// WrongSecret: a secret did not open the chat or the pointer.
+	WrongSecret Outcome = "wrong_secret"
+	// RateLimited: the member was throttled (command rate or unlock backoff).
+	RateLimited Outcome = "rate_limited"
+	// Failed: something broke on our side (store, platform API).
+	Failed Outcome = "error"
+)
+
+// Unlock failure reasons for [Metrics.UnlockFailed].
+const (
+	UnlockWrongSecret = "wrong_secret"
+	UnlockBackoff     = "backoff"
+	UnlockNotFound    = "not_found"
+	UnlockError       = "error"
+)
+
+// The label values each label may take are fixed by the functions below
+// (switches, not package variables, so there is no mutable package state).
+// Values outside them are replaced, so the cardinality of every metric is
+// bounded and no caller input ever becomes a label as-is.
+
+// knownCommand reports whether c is a command name the core or an adapter
+// handles.
+func knownCommand(c string) bool {
+	switch c {
+	// The core's commands (issue 4) and the adapters' entry points.
+	case "help", "new", "unlock", "lock", "chats", "send", "receive",
+		"history", "search", "trash", "delete", "restore", "purge", "clear",
+		"forget", "rekey", "export", "name", "profile", "watch", "doctor",
+		"status", "start", "confirm", "cancel",
+		// Requests that are not typed commands.
+		"post",   // a message that is not a command (may hold pointers)
+		"prompt", // a private answer to a "which secret?" prompt
+		"button", // a Receive button press
+		"inline": // a Telegram inline query
+		return true
+	}
+	return false
+}
+
+func outcomeLabel(o Outcome) string {
+	switch o {
+	case OK, Invalid, Refused, WrongSecret, RateLimited, Failed:
+		return string(o)
+	}
+	return "other"
+}
+
+func unlockReasonLabel(r string) string {
+	switch r {
+	case UnlockWrongSecret, UnlockBackoff, UnlockNotFound, UnlockError:
+		return r
+	}
+	return "other"
+}
+
+// methodClass maps platform API methods (lower case: Telegram Bot API
+// method names, discordgo Session method names) and the class names
+// themselves to a small class.
+func methodClass(m string) string {
+	switch m {
+	case "sendmessage", "senddocument", "channelmessagesend",
+		"channelmessagesendcomplex", "userchannelcreate",
+		"followupmessagecreate", "send":
+		return "send"
+	case "editmessagetext", "editmessagereplymarkup", "channelmessageedit",
+		"channelmessageeditcomplex", "interactionresponseedit", "edit":
+		return "edit"
+	case "deletemessage", "channelmessagedelete", "delete":
+		return "delete"
+	case "answercallbackquery", "answerinlinequery", "interactionrespond", "answer":
+		return "answer"
+	case "getupdates", "setwebhook", "deletewebhook", "gateway", "poll":
+		return "poll"
+	case "setmycommands", "applicationcommandbulkoverwrite", "register":
+		return "register"
+	case "getme", "getchatmember", "getchat", "getmycommands",
+		"applicationcommands", "meta":
+		return "meta"
+	}
+	return "other"
+}
+
+// Metrics holds the bridge's collectors and the registry that serves them.
+// Create it with [New]; the zero value is not usable, but nil is (no-op).
+type Metrics struct {
+	reg *prometheus.Registry
+
+	commands       *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
+	pointersSeen   *prometheus.CounterVec
+	pointersOpened *prometheus.CounterVec
+	wrongSecret    *prometheus.CounterVec
+	tampered       *prometheus.CounterVec
+	unlockFailures *prometheus.CounterVec
+	outboxDepth    *prometheus.GaugeVec
+	apiErrors      *prometheus.CounterVec
+	apiRateLimited *prometheus.CounterVec
+
+	// sessions is read by the active-sessions gauge at scrape time.
+	sessions atomic.Pointer[func() int]
+
+	mu          sync.Mutex
+	outboxFuncs map[string]func() int // platform → depth, read at scrape time
+}
+
+// New returns metrics registered on a fresh registry, together with the Go
+// runtime and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		reg:         prometheus.NewRegistry(),
+		outboxFuncs: map[string]func() int{},
+	}
+	m.commands = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "commands_total",
+		Help: "Requests handled by the core, by command and outcome.",
+	}, []string{"command", "outcome"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: Namespace, Name: "command_duration_seconds",
+		Help:    "Time the core took to handle a request, by command.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"command"})
+	m.pointersSeen = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "pointers_seen_total",
+		Help: "CLM pointers seen in posts and requests, by platform.",
+	}, []string{"platform"})
+	m.pointersOpened = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "pointers_opened_total",
+		Help: "CLM pointers opened for a member, by platform and kind (authenticated or legacy).",
+	}, []string{"platform", "kind"})
+	m.wrongSecret = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "wrong_secret_total",
+		Help: "Secrets that did not open a pointer or a chat, by platform.",
+	}, []string{"platform"})
+	m.tampered = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "tampered_pointers_total",
+		Help: "Pointers whose authentication tag did not verify, by platform.",
+	}, []string{"platform"})
+	m.unlockFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "unlock_failures_total",
+		Help: "Failed unlocks, by platform and reason (wrong_secret, backoff, not_found, error).",
+	}, []string{"platform", "reason"})
+	m.outboxDepth = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: Namespace, Name: "outbox_depth",
+		Help: "Messages waiting in a platform's outbox.",
+	}, []string{"platform"})
+	m.apiErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "platform_api_errors_total",
+		Help: "Failed platform API calls (including 429s), by platform and method class.",
+	}, []string{"platform", "method"})
+	m.apiRateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "platform_api_rate_limited_total",
+		Help: "Platform API calls answered 429 (rate limited), by platform and method class.",
+	}, []string{"platform", "method"})
+	sessions := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: Namespace, Name: "active_sessions",
+		Help: "Unlocked chat sessions held in memory now.",
+	}, func() float64 {
+		if f := m.sessions.Load(); f != nil {
+			return float64((*f)())
+		}
+		return 0
+	})
+	m.reg.MustRegister(m.commands, m.latency, m.pointersSeen, m.pointersOpened,
+		m.wrongSecret, m.tampered, m.unlockFailures, &outboxCollector{m},
+		m.apiErrors, m.apiRateLimited, sessions,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+// Registry returns the registry the metrics are registered on (for tests
+// and for adding collectors of one's own).
+func (m *Metrics) Registry() *prometheus.Registry {
+	if m == nil {
+		return nil
+	}
+	return m.reg
+}
+
+// Handler serves the metrics in the Prometheus text format. On a nil
+// *Metrics it answers 404.
+func (m *Metrics) Handler() http.Handler {
+	if m == nil {
+		return http.NotFoundHandler()
+	}
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Command records one handled request: its command name (anything not a
+// known command counts as "unknown"), how it ended and how long it took.
+func (m *Metrics) Command(command string, outcome Outcome, took time.Duration) {
+	if m == nil {
+		return
+	}
+	c := CommandLabel(command)
+	m.commands.WithLabelValues(c, outcomeLabel(outcome)).Inc()
+	m.latency.WithLabelValues(c).Observe(took.Seconds())
+}
+
+// PointersSeen counts n pointers seen on platform.
+func (m *Metrics) PointersSeen(platform string, n int) {
+	if m == nil || n <= 0 {
+		return
+	}
+	m.pointersSeen.WithLabelValues(PlatformLabel(platform)).Add(float64(n))
+}
+
+// PointerOpened counts a pointer opened for a member; authenticated is false
+// for a legacy (untagged) pointer.
+func (m *Metrics) PointerOpened(platform string, authenticated bool) {
+	if m == nil {
+		return
+	}
+	kind := "legacy"
+	if authenticated {
+		kind = "authenticated"
+	}
+	m.pointersOpened.WithLabelValues(PlatformLabel(platform), kind).Inc()
+}
+
+// WrongSecret counts a secret that did not open a pointer or a chat.
+func (m *Metrics) WrongSecret(platform string) {
+	if m == nil {
+		return
+	}
+	m.wrongSecret.WithLabelValues(PlatformLabel(platform)).Inc()
+}
+
+// Tampered counts a pointer whose tag did not verify.
+func (m *Metrics) Tampered(platform string) {
+	if m == nil {
+		return
+	}
+	m.tampered.WithLabelValues(PlatformLabel(platform)).Inc()
+}
+
+// UnlockFailed counts a failed unlock; reason is one of the Unlock*
+// constants (anything else counts as "other").
+func (m *Metrics) UnlockFailed(platform, reason string) {
+	if m == nil {
+		return
+	}
+	m.unlockFailures.WithLabelValues(PlatformLabel(platform), unlockReasonLabel(reason)).Inc()
+}
+
+// SetSessionsFunc sets the function the active-sessions gauge reads at each
+// scrape (typically the core's session count). It must be safe to call
+// from any goroutine.
+func (m *Metrics) SetSessionsFunc(f func() int) {
+	if m == nil {
+		return
+	}
+	if f == nil {
+		m.sessions.Store(nil)
+		return
+	}
+	m.sessions.Store(&f)
+}
+
+// SetOutboxDepth sets the number of messages waiting in platform's outbox.
+func (m *Metrics) SetOutboxDepth(platform string, n int) {
+	if m == nil {
+		return
+	}
+	m.outboxDepth.WithLabelValues(PlatformLabel(platform)).Set(float64(n))
+}
+
+// SetOutboxDepthFunc makes the outbox-depth gauge of platform read f at
+// each scrape instead of the last [Metrics.SetOutboxDepth] value. A nil f
+// removes it.
+func (m *Metrics) SetOutboxDepthFunc(platform string, f func() int) {
+	if m == nil {
+		return
+	}
+	p := PlatformLabel(platform)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if f == nil {
+		delete(m.outboxFuncs, p)
+		return
+	}
+	m.outboxFuncs[p] = f
+}
+
+// APIError counts a failed platform API call. method is the platform's
+// method name ("sendMessage", "ChannelMessageSend") or a class ("send");
+// it is recorded as its class, or "other". status is the HTTP status, 0
+// when there was none (network error); 429 also counts as rate limited.
+func (m *Metrics) APIError(platform, method string, status int) {
+	if m == nil {
+		return
+	}
+	p, c := PlatformLabel(platform), MethodClass(method)
+	m.apiErrors.WithLabelValues(p, c).Inc()
+	if status == http.StatusTooManyRequests {
+		m.apiRateLimited.WithLabelValues(p, c).Inc()
+	}
+}
+
+// CommandLabel returns the label value recorded for a command name: the
+// name in lower case if it is a known command, else "unknown".
+func CommandLabel(command string) string {
+	c := strings.ToLower(strings.TrimSpace(command))
+	if knownCommand(c) {
+		return c
+	}
+	return "unknown"
+}
+
+// PlatformLabel returns the label value recorded for a platform: telegram,
+// discord, console, or "other".
+func PlatformLabel(platform string) string {
+	switch p := strings.ToLower(strings.TrimSpace(platform)); p {
+	case "telegram", "discord", "console":
+		return p
+	}
+	return "other"
+}
+
+// MethodClass returns the class recorded for a platform API method: send,
+// edit, delete, answer, poll, register, meta, or "other".
+func MethodClass(method string) string {
+	return methodClass(strings.ToLower(strings.TrimSpace(method)))
+}
+
+// outboxCollector reports the outbox gauges, reading the depth functions
+// at scrape time where one was set.
+type outboxCollector struct{ m *Metrics }
+
+func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) { c.m.outboxDepth.Describe(ch) }
+
+func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	c.m.mu.Lock()
+	for p, f := range c.m.outboxFuncs {
+		c.m.outboxDepth.WithLabelValues(p).Set(float64(f()))
+	}
+	c.m.mu.Unlock()
+	c.m.outboxDepth.Collect(ch)
+}
