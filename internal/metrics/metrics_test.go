@@ -62,7 +62,10 @@ func TestMethodsCountWithBoundedLabels(t *testing.T) {
 			"clm_bridge_commands_total", map[string]string{"command": "unknown", "outcome": "invalid"}, 2},
 		{"unknown outcome", func(m *Metrics) { m.Command("help", Outcome("weird"), 0) },
 			"clm_bridge_commands_total", map[string]string{"command": "help", "outcome": "other"}, 1},
-		{"latency observed per command", func(m *Metrics) { m.Command("history", OK, 30*time.Millisecond); m.Command("history", Failed, time.Second) },
+		{"latency observed per command", func(m *Metrics) {
+			m.Command("history", OK, 30*time.Millisecond)
+			m.Command("history", Failed, time.Second)
+		},
 			"clm_bridge_command_duration_seconds", map[string]string{"command": "history"}, 2},
 		{"pointers seen", func(m *Metrics) { m.PointersSeen("telegram", 3); m.PointersSeen("telegram", 0) },
 			"clm_bridge_pointers_seen_total", map[string]string{"platform": "telegram"}, 3},
@@ -82,11 +85,17 @@ func TestMethodsCountWithBoundedLabels(t *testing.T) {
 			"clm_bridge_outbox_depth", map[string]string{"platform": "telegram"}, 4},
 		{"outbox depth func read at scrape", func(m *Metrics) { m.SetOutboxDepthFunc("discord", func() int { return 11 }) },
 			"clm_bridge_outbox_depth", map[string]string{"platform": "discord"}, 11},
-		{"api error by method class", func(m *Metrics) { m.APIError("telegram", "sendMessage", 502); m.APIError("telegram", "sendDocument", 0) },
+		{"api error by method class", func(m *Metrics) {
+			m.APIError("telegram", "sendMessage", 502)
+			m.APIError("telegram", "sendDocument", 0)
+		},
 			"clm_bridge_platform_api_errors_total", map[string]string{"platform": "telegram", "method": "send"}, 2},
 		{"api 429 counts as error", func(m *Metrics) { m.APIError("discord", "ChannelMessageSend", 429) },
 			"clm_bridge_platform_api_errors_total", map[string]string{"platform": "discord", "method": "send"}, 1},
-		{"api 429 counts as rate limited", func(m *Metrics) { m.APIError("discord", "ChannelMessageSend", 429); m.APIError("discord", "ChannelMessageSend", 500) },
+		{"api 429 counts as rate limited", func(m *Metrics) {
+			m.APIError("discord", "ChannelMessageSend", 429)
+			m.APIError("discord", "ChannelMessageSend", 500)
+		},
 			"clm_bridge_platform_api_rate_limited_total", map[string]string{"platform": "discord", "method": "send"}, 1},
 		{"api unknown method", func(m *Metrics) { m.APIError("telegram", "/bot1:T/sendPoll", 400) },
 			"clm_bridge_platform_api_errors_total", map[string]string{"platform": "telegram", "method": "other"}, 1},
