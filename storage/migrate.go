@@ -1,0 +1,82 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// migrationFS holds the schema migrations, applied in file-name order.
+// Each file NNNN_name.sql moves the schema from version NNNN-1 to NNNN
+// (PRAGMA user_version). Never edit a released migration: add a new one.
+//
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration file %q is not named NNNN_name.sql", e.Name())
+		}
+		b, err := fs.ReadFile(migrationFS, path.Join("migrations", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migrations are not numbered 1, 2, 3...: %s", m.name)
+		}
+	}
+	return ms, nil
+}
+
+// migrate brings the schema to the newest version in one IMMEDIATE
+// transaction: a crash or error leaves the previous version intact, and two
+// processes opening the same file cannot both migrate.
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return fmt.Errorf("storage: loading migrations: %w", err)
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var v int
+		if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+			return dbErr("reading schema version (is this an SQLite database?)", err)
+		}
+		if v > len(ms) {
+			return fmt.Errorf("storage: database schema version %d is newer than this program knows (%d): upgrade the program", v, len(ms))
+		}
+		for _, m := range ms[v:] {
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return dbErr("applying migration "+m.name, err)
+			}
+			// PRAGMA takes no bound parameters; the version is our own integer.
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, m.version)); err != nil {
+				return dbErr("recording schema version", err)
+			}
+		}
+		return nil
+	})
+}

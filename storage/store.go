@@ -1,0 +1,332 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+// Sentinel errors, checked with errors.Is. Returned errors wrap them with
+// text saying what went wrong and what to do; no error ever contains a
+// secret, a key or message plaintext.
+var (
+	ErrNotFound    = errors.New("storage: not found")
+	ErrExists      = errors.New("storage: already exists")
+	ErrWrongSecret = errors.New("storage: wrong secret for this chat")
+	ErrInvalid     = errors.New("storage: invalid input")
+	ErrClosed      = errors.New("storage: store is closed")
+	ErrCorrupt     = errors.New("storage: message cannot be opened (corrupt or moved)")
+	// ErrLocked means the ChatKey was wiped, or the chat's secret was
+	// changed since it was unlocked: unlock the chat again.
+	ErrLocked = errors.New("storage: chat key is wiped or out of date")
+)
+
+// DefaultMaxConcurrentKDF is how many Argon2id runs may be in progress at
+// once when Options.MaxConcurrentKDF is zero. With the default parameters
+// that caps KDF memory at 2 × 64 MiB, and it matches a 2-core host: more
+// parallel runs would only queue for CPU while holding their memory.
+const DefaultMaxConcurrentKDF = 2
+
+// busyTimeout bounds how long a connection waits for a lock SQLite holds
+// (the WAL checkpoint, or a reader recovering the WAL index) before it
+// reports SQLITE_BUSY. Writers never wait on each other in SQLite: they
+// queue for the single write connection in database/sql, honouring ctx.
+const busyTimeout = 10 * time.Second
+
+// Options configure Open. The zero value is production-ready.
+type Options struct {
+	// Argon2 is the cost for new chats and rekeys (zero: the default,
+	// DefaultArgon2Params). Existing chats keep the cost they were made
+	// with until they are rekeyed. Tests pass a cheap one.
+	Argon2 Argon2Params
+	// MaxConcurrentKDF caps Argon2id runs at once (zero: the default,
+	// DefaultMaxConcurrentKDF). Callers beyond the cap wait, honouring ctx.
+	MaxConcurrentKDF int
+	// FullSync makes every commit wait until the write-ahead log is on
+	// stable storage (SQLite synchronous=FULL). By default the store uses
+	// synchronous=NORMAL, under which an acknowledged write survives a
+	// crash or SIGKILL of the process but the last commits may be lost
+	// (never corrupted) if the operating system crashes or power fails.
+	// FullSync closes that window at the cost of an fsync per commit.
+	FullSync bool
+}
+
+// Store is the per-member, per-chat store, encrypted at rest. It is safe
+// for concurrent use.
+//
+// It keeps two connection pools on one SQLite file in WAL mode: a single
+// write connection (so writers queue in Go, honouring their context, and
+// callers never see "database is locked") whose transactions begin
+// IMMEDIATE, and a pool of query-only connections for reads, which WAL lets
+// run alongside the writer on a consistent snapshot.
+type Store struct {
+	w, r      *sql.DB
+	backupDSN string
+	argon     Argon2Params
+	kdf       chan struct{} // semaphore: one token per running Argon2id
+	now       func() time.Time
+	mu        sync.RWMutex // held shared by every call, exclusively by Close
+	closed    bool
+}
+
+// Open opens (creating and migrating if needed) the SQLite store at path.
+// A new database file is created readable by its owner only (0600); the
+// -wal and -shm files SQLite creates inherit that mode.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, fmt.Errorf("%w: empty database path", ErrInvalid)
+	}
+	params := opts.Argon2
+	if params == (Argon2Params{}) {
+		params = DefaultArgon2Params()
+	}
+	if err := params.validate(); err != nil {
+		return nil, fmt.Errorf("%w: Options.Argon2: %v", ErrInvalid, err)
+	}
+	kdfMax := opts.MaxConcurrentKDF
+	if kdfMax == 0 {
+		kdfMax = DefaultMaxConcurrentKDF
+	}
+	if kdfMax < 0 {
+		return nil, fmt.Errorf("%w: Options.MaxConcurrentKDF must not be negative", ErrInvalid)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("storage: resolving database path: %w", err)
+	}
+	// Create the file ourselves so it is 0600 from the first byte; SQLite
+	// would create it 0644 (less umask).
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("storage: opening database file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("storage: opening database file: %w", err)
+	}
+
+	syncMode := "NORMAL"
+	if opts.FullSync {
+		syncMode = "FULL"
+	}
+	common := url.Values{}
+	common.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
+	common.Set("_foreign_keys", "on")
+	common.Set("_journal_mode", "WAL")
+	common.Set("_synchronous", syncMode)
+	common.Set("_secure_delete", "fast") // zero deleted cells in place
+	common.Set("_stmt_cache_size", "32")
+
+	wq := cloneValues(common)
+	wq.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite3", fileURI(abs, wq))
+	if err != nil {
+		return nil, fmt.Errorf("storage: opening database: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	s := &Store{
+		w: w, backupDSN: fileURI(abs, common), argon: params,
+		kdf: make(chan struct{}, kdfMax), now: time.Now,
+	}
+	if err := s.migrate(ctx); err != nil {
+		_ = w.Close()
+		return nil, err
+	}
+
+	rq := cloneValues(common)
+	rq.Set("_query_only", "on")
+	r, err := sql.Open("sqlite3", fileURI(abs, rq))
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("storage: opening database: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(4)
+	if err := r.PingContext(ctx); err != nil {
+		_ = w.Close()
+		_ = r.Close()
+		return nil, fmt.Errorf("storage: opening database for reading: %w", err)
+	}
+	s.r = r
+	return s, nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	c := make(url.Values, len(v))
+	for k, vs := range v {
+		c[k] = append([]string(nil), vs...)
+	}
+	return c
+}
+
+// fileURI makes an SQLite URI for an absolute path, escaping '?', '#' and
+// '%' so any file name works.
+func fileURI(abs string, q url.Values) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
+	return u.String()
+}
+
+// Close closes the store. It waits for calls in progress to finish; calls
+// made after it return ErrClosed. Closing twice is harmless.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	errR := s.r.Close()
+	errW := s.w.Close()
+	if err := errors.Join(errR, errW); err != nil {
+		return fmt.Errorf("storage: closing database: %w", err)
+	}
+	return nil
+}
+
+// enter marks a call in progress; it fails once the store is closed.
+// Every exported method calls it once and defers s.leave(); internal
+// helpers never call it (a nested RLock could deadlock against Close).
+func (s *Store) enter() error {
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+func (s *Store) leave() { s.mu.RUnlock() }
+
+// write runs fn in a transaction on the write connection (BEGIN
+// IMMEDIATE), committing when fn returns nil.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return dbErr("starting a write", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return dbErr("committing", err)
+	}
+	return nil
+}
+
+// read runs fn in a read transaction on the read pool, so everything fn
+// sees comes from one snapshot.
+func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return dbErr("starting a read", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	return fn(tx)
+}
+
+// dbErr wraps a database error with what the store was doing. SQL errors
+// carry no secrets: every secret-derived value reaches SQLite as a bound
+// parameter, never as SQL text.
+func dbErr(doing string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("storage: %s: %w", doing, err)
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) {
+		return fmt.Errorf("storage: %s: database file is damaged, restore a backup: %w", doing, err)
+	}
+	if strings.Contains(err.Error(), "database is closed") {
+		return fmt.Errorf("storage: %s: %w", doing, ErrClosed)
+	}
+	return fmt.Errorf("storage: %s: %w", doing, err)
+}
+
+// Backup writes a consistent copy of the whole database to path with
+// VACUUM INTO, while the store stays in use. path must not exist; the copy
+// is created 0600 and, like the store, holds no secret or plaintext.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	if path == "" {
+		return fmt.Errorf("%w: empty backup path", ErrInvalid)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("storage: resolving backup path: %w", err)
+	}
+	f, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("%w: backup file already exists; choose a new name", ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("storage: creating backup file: %w", err)
+	}
+	_ = f.Close()
+	// VACUUM INTO accepts an existing empty file, which keeps our 0600. It
+	// reads one snapshot, so in WAL mode writers carry on meanwhile; it
+	// runs on a connection of its own because the read pool is query-only
+	// (which refuses VACUUM INTO) and the write connection must stay free.
+	err = func() error {
+		db, err := sql.Open("sqlite3", s.backupDSN)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		_, err = db.ExecContext(ctx, `VACUUM INTO ?`, abs)
+		return err
+	}()
+	if err != nil {
+		_ = os.Remove(abs)
+		return dbErr("writing backup", err)
+	}
+	return nil
+}
+
+// Stats counts what the store holds, for metrics and operators.
+type Stats struct {
+	Members  int64
+	Chats    int64
+	Messages int64 // not in the trash
+	Trashed  int64
+}
+
+// Stats returns counts of members, chats and messages.
+func (s *Store) Stats(ctx context.Context) (Stats, error) {
+	if err := s.enter(); err != nil {
+		return Stats{}, err
+	}
+	defer s.leave()
+	var st Stats
+	err := s.r.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM members),
+		(SELECT count(*) FROM chats),
+		(SELECT count(*) FROM messages WHERE deleted_at IS NULL),
+		(SELECT count(*) FROM messages WHERE deleted_at IS NOT NULL)`).
+		Scan(&st.Members, &st.Chats, &st.Messages, &st.Trashed)
+	if err != nil {
+		return Stats{}, dbErr("counting", err)
+	}
+	return st, nil
+}
+
+func unixNano(t time.Time) int64 { return t.UnixNano() }
+
+func fromUnixNano(n int64) time.Time { return time.Unix(0, n).UTC() }
