@@ -1,11 +1,99 @@
 // Package discord is the Discord adapter: it translates between Discord
 // (through github.com/bwmarrin/discordgo) and the bridge core, and decides
 // nothing about CLM.
+//
+// Members use one /clm slash command with subcommands, "🔓 Receive" buttons,
+// a "Receive CLM pointer" message context-menu command, and plain messages
+// in a DM with the bot. Secrets are only ever typed into modals or the DM;
+// everything the core shows privately is an ephemeral reply or a DM.
 package discord
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+)
 
 // Config is the adapter's configuration, read by envconfig with the prefix
 // CLM_DISCORD (CLM_DISCORD_TOKEN, …). An empty token disables the adapter.
 type Config struct {
-	Token     string `envconfig:"TOKEN"`
+	// Token is the bot token from the Discord developer portal (with or
+	// without the "Bot " prefix).
+	Token string `envconfig:"TOKEN"`
+	// TokenFile names a file holding the token, so that it need not be in
+	// the environment. It is used when Token is empty.
 	TokenFile string `envconfig:"TOKEN_FILE"`
+	// AppID is the application id; when empty, the one announced by the
+	// gateway at connection is used.
+	AppID string `envconfig:"APP_ID"`
+	// GuildID, when set, registers the commands in that guild only (they
+	// appear at once); otherwise they are registered globally.
+	GuildID string `envconfig:"GUILD_ID"`
+	// MessageContent requests the privileged Message Content intent (it
+	// must also be enabled in the developer portal). With it, pointers
+	// posted by people get a Receive button; without it the bot sees only
+	// commands, buttons, context menus and DMs.
+	MessageContent bool `envconfig:"MESSAGE_CONTENT"`
+}
+
+// Enabled reports whether a token (or a token file) is configured.
+func (c Config) Enabled() bool { return c.Token != "" || c.TokenFile != "" }
+
+// ErrNoToken is returned when neither CLM_DISCORD_TOKEN nor
+// CLM_DISCORD_TOKEN_FILE gives a token.
+var ErrNoToken = errors.New("discord: no bot token: set CLM_DISCORD_TOKEN or CLM_DISCORD_TOKEN_FILE")
+
+// LoadToken returns the bot token without the "Bot " prefix, reading
+// TokenFile when Token is empty. Errors never contain the token.
+func (c Config) LoadToken() (string, error) {
+	tok := c.Token
+	if tok == "" && c.TokenFile != "" {
+		b, err := os.ReadFile(c.TokenFile)
+		if err != nil {
+			// The path is configuration, not a secret; the file's content
+			// never reaches the error.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return "", fmt.Errorf("discord: reading CLM_DISCORD_TOKEN_FILE %q: %w", c.TokenFile, err)
+		}
+		tok = string(b)
+	}
+	tok = strings.TrimSpace(tok)
+	tok = strings.TrimSpace(strings.TrimPrefix(tok, "Bot "))
+	if tok == "" {
+		return "", ErrNoToken
+	}
+	if strings.ContainsAny(tok, " \t\r\n") {
+		return "", errors.New("discord: the bot token contains white space: check CLM_DISCORD_TOKEN")
+	}
+	return tok, nil
+}
+
+// String describes the configuration with the token redacted.
+func (c Config) String() string {
+	tok := ""
+	if c.Token != "" {
+		tok = "[redacted]"
+	}
+	return fmt.Sprintf("discord.Config{Token:%q TokenFile:%q AppID:%q GuildID:%q MessageContent:%t}",
+		tok, c.TokenFile, c.AppID, c.GuildID, c.MessageContent)
+}
+
+// GoString is String, so that %#v does not print the token either.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue logs the configuration without the token.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Bool("token_set", c.Token != ""),
+		slog.String("token_file", c.TokenFile),
+		slog.String("app_id", c.AppID),
+		slog.String("guild_id", c.GuildID),
+		slog.Bool("message_content", c.MessageContent),
+	)
 }

@@ -1,0 +1,406 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
+
+	"github.com/clmbridge/clmbridge/bridge"
+)
+
+// platform is the Member.Platform of Discord members.
+const platform = "discord"
+
+// Defaults for the adapter's own bounds.
+const (
+	// defaultDrainTimeout is how long Run waits, after ctx is done, for
+	// requests in flight to finish.
+	defaultDrainTimeout = 10 * time.Second
+	// jobTimeout bounds one request end to end. Interaction tokens live 15
+	// minutes; nothing a member waits for should take longer than this.
+	jobTimeout = 5 * time.Minute
+)
+
+// Adapter connects one Discord bot to the bridge core. Create it with
+// [New] and start it with [Adapter.Run].
+type Adapter struct {
+	cfg    Config
+	core   bridge.Core
+	log    *slog.Logger
+	red    redactor
+	rest   restCaller
+	sess   *discordgo.Session
+	drain  time.Duration
+	intent discordgo.Intent
+
+	seen   *seenSet
+	order  *serializer
+	dms    sync.Map // user id -> DM channel id
+	jobs   sync.WaitGroup
+	workMu sync.Mutex
+	work   context.Context // requests' base context, cancelled after draining
+
+	connected  atomic.Bool
+	botID      atomic.Value // string
+	appID      atomic.Value // string
+	registered atomic.Value // string: "" or why registration failed
+}
+
+// Option changes how New builds the adapter (mostly for tests).
+type Option func(*options)
+
+type options struct {
+	client       *http.Client
+	apiBase      string
+	callTimeout  time.Duration
+	maxAttempts  int
+	maxRetryWait time.Duration
+	drain        time.Duration
+}
+
+// WithHTTPClient makes REST calls through c (its Transport is kept; its
+// Timeout is replaced by the adapter's own bound per call).
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
+
+// WithAPIBase sends every REST call to base (such as a fake Discord's
+// http://127.0.0.1:port), keeping the /api/v9/... paths. The gateway URL is
+// then whatever that server announces.
+func WithAPIBase(base string) Option { return func(o *options) { o.apiBase = base } }
+
+// WithRESTBounds sets the bounds on REST calls: a timeout per attempt, the
+// most attempts when Discord answers 429, and the longest wait for one 429
+// (a longer one fails the call at once).
+func WithRESTBounds(callTimeout time.Duration, maxAttempts int, maxRetryWait time.Duration) Option {
+	return func(o *options) {
+		o.callTimeout, o.maxAttempts, o.maxRetryWait = callTimeout, maxAttempts, maxRetryWait
+	}
+}
+
+// WithDrainTimeout sets how long Run waits for requests in flight after its
+// context is done.
+func WithDrainTimeout(d time.Duration) Option { return func(o *options) { o.drain = d } }
+
+// New makes an adapter for the bot in cfg. It reads the token (from
+// CLM_DISCORD_TOKEN_FILE if needed) but does not connect: see [Adapter.Run].
+func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Adapter, error) {
+	if core == nil {
+		return nil, errors.New("discord: no bridge core given")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	o := options{callTimeout: defaultCallTimeout, maxAttempts: defaultMaxAttempts, maxRetryWait: defaultMaxRetryWait, drain: defaultDrainTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.maxAttempts < 1 {
+		o.maxAttempts = 1
+	}
+	token, err := cfg.LoadToken()
+	if err != nil {
+		return nil, err
+	}
+	red := redactor{token: token}
+	sess, err := discordgo.New("Bot " + token)
+	if err != nil {
+		return nil, red.Err(fmt.Errorf("discord: %w", err))
+	}
+
+	var rt http.RoundTripper = http.DefaultTransport
+	if o.client != nil && o.client.Transport != nil {
+		rt = o.client.Transport
+	}
+	if o.apiBase != "" {
+		u, err := url.Parse(o.apiBase)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, fmt.Errorf("discord: the API base %q is not an absolute URL", o.apiBase)
+		}
+		rt = rewriteTransport{base: u, next: rt}
+	}
+	rt = clampTransport{max: o.maxRetryWait, next: rt}
+	sess.Client = &http.Client{Transport: rt, Timeout: o.callTimeout + time.Second}
+	sess.Dialer = &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: o.callTimeout}
+	sess.ShouldRetryOnRateLimit = false
+	sess.MaxRestRetries = 1
+	// discordgo logs through the standard log package, outside slog and
+	// its redaction: silence it and log its events ourselves.
+	sess.LogLevel = discordgo.LogError - 1
+	// Handlers run on the gateway goroutine, in order; each one only
+	// records the event and starts a goroutine of ours (see onInteraction),
+	// so that shutdown can wait for them and dedupe sees events in order.
+	sess.SyncEvents = true
+	sess.StateEnabled = false
+	intents := discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
+	if cfg.MessageContent {
+		intents |= discordgo.IntentMessageContent
+	}
+	sess.Identify.Intents = intents
+
+	a := &Adapter{
+		cfg: cfg, core: core, log: logger.With("adapter", platform), red: red, sess: sess, drain: o.drain, intent: intents,
+		seen: newSeenSet(4096), order: newSerializer(), work: context.Background(),
+	}
+	a.rest = restCaller{red: red, callTimeout: o.callTimeout, maxAttempts: o.maxAttempts, maxRetryWait: o.maxRetryWait,
+		onRateLimit: func(wait time.Duration) { a.log.Warn("Discord rate limit; retrying", "wait", wait) }}
+	a.botID.Store("")
+	a.appID.Store(cfg.AppID)
+	a.registered.Store("not yet")
+	sess.AddHandler(a.onReady)
+	sess.AddHandler(a.onConnect)
+	sess.AddHandler(a.onDisconnect)
+	sess.AddHandler(a.onResumed)
+	sess.AddHandler(a.onInteraction)
+	sess.AddHandler(a.onMessage)
+	return a, nil
+}
+
+// Name is the adapter's name, "discord".
+func (a *Adapter) Name() string { return platform }
+
+// Status is what the adapter reports about itself (for health checks and
+// the bridge's status).
+type Status struct {
+	// Connected is true while the gateway connection is up.
+	Connected bool
+	// Detail says, in words for an operator, what the bot can see and
+	// whether its commands are registered.
+	Detail string
+}
+
+// Status reports the adapter's connection and what it can see.
+func (a *Adapter) Status() Status {
+	st := Status{Connected: a.connected.Load()}
+	d := "disconnected"
+	if st.Connected {
+		d = "connected"
+	}
+	if reg := a.registered.Load().(string); reg != "" {
+		d += "; commands not registered: " + reg
+	} else if a.cfg.GuildID != "" {
+		d += "; /clm registered in guild " + a.cfg.GuildID
+	} else {
+		d += "; /clm registered globally (may take up to an hour to appear)"
+	}
+	if a.cfg.MessageContent {
+		d += "; Message Content intent on: pointers posted in channels get a Receive button"
+	} else {
+		d += "; Message Content intent off: sees only /clm commands, buttons, the \"" + contextMenuName + "\" context menu and DMs"
+	}
+	st.Detail = d
+	return st
+}
+
+// Run connects to Discord, registers the commands, serves members until ctx
+// is done, then disconnects and waits (a bounded time) for requests in
+// flight. It returns an error when the bot cannot connect at all (for
+// example, a refused token).
+func (a *Adapter) Run(ctx context.Context) error {
+	a.core.RegisterNotifier(platform, a)
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	a.workMu.Lock()
+	a.work = work
+	a.workMu.Unlock()
+
+	if err := a.open(ctx); err != nil {
+		return err
+	}
+	a.register(ctx)
+	a.log.Info("Discord adapter running", "status", a.Status().Detail)
+
+	<-ctx.Done()
+	if err := a.sess.Close(); err != nil {
+		a.log.Warn("closing the Discord gateway", "err", a.red.Err(err))
+	}
+	done := make(chan struct{})
+	go func() { a.jobs.Wait(); close(done) }()
+	t := time.NewTimer(a.drain)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		a.log.Warn("requests still in flight at shutdown; cancelling them")
+		cancelWork()
+		<-done
+	}
+	return nil
+}
+
+// open connects the gateway, retrying with backoff until ctx is done. A
+// refused token ends it with an error at once.
+func (a *Adapter) open(ctx context.Context) error {
+	backoff := time.Second
+	for {
+		errc := make(chan error, 1)
+		go func() { errc <- a.sess.Open() }()
+		var err error
+		select {
+		case err = <-errc:
+		case <-ctx.Done():
+			// Open has no context; close the session once it returns.
+			go func() {
+				if <-errc == nil {
+					_ = a.sess.Close()
+				}
+			}()
+			return ctx.Err()
+		}
+		if err == nil {
+			return nil
+		}
+		if authFailure(err) {
+			return fmt.Errorf("discord: Discord refused the bot token: check CLM_DISCORD_TOKEN (%w)", a.red.Err(err))
+		}
+		a.log.Warn("cannot connect to Discord; retrying", "err", a.red.Err(err), "in", backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		backoff = min(2*backoff, time.Minute)
+	}
+}
+
+// authFailure reports whether err means the token was refused (HTTP 401 or
+// gateway close code 4004).
+func authFailure(err error) bool {
+	if _, status := apiCode(err); status == http.StatusUnauthorized {
+		return true
+	}
+	var ce *websocket.CloseError
+	return errors.As(err, &ce) && ce.Code == 4004
+}
+
+// register bulk-overwrites the commands (in the guild, or globally). A
+// failure is logged and reported in Status; the bot keeps serving whatever
+// commands Discord already has.
+func (a *Adapter) register(ctx context.Context) {
+	app := a.appID.Load().(string)
+	if app == "" {
+		a.registered.Store("no application id (set CLM_DISCORD_APP_ID)")
+		a.log.Error("cannot register commands: no application id; set CLM_DISCORD_APP_ID")
+		return
+	}
+	cmds := applicationCommands()
+	err := a.rest.do(ctx, func(opts ...discordgo.RequestOption) error {
+		_, err := a.sess.ApplicationCommandBulkOverwrite(app, a.cfg.GuildID, cmds, opts...)
+		return err
+	})
+	if err != nil {
+		a.registered.Store(err.Error())
+		a.log.Error("cannot register the /clm commands", "err", err)
+		return
+	}
+	a.registered.Store("")
+}
+
+func (a *Adapter) onReady(_ *discordgo.Session, r *discordgo.Ready) {
+	if r.User != nil {
+		a.botID.Store(r.User.ID)
+	}
+	if r.Application != nil && r.Application.ID != "" && a.appID.Load().(string) == "" {
+		a.appID.Store(r.Application.ID)
+	}
+}
+
+func (a *Adapter) onConnect(*discordgo.Session, *discordgo.Connect) {
+	a.connected.Store(true)
+	a.log.Info("connected to the Discord gateway")
+}
+
+func (a *Adapter) onDisconnect(*discordgo.Session, *discordgo.Disconnect) {
+	a.connected.Store(false)
+	a.log.Info("disconnected from the Discord gateway")
+}
+
+func (a *Adapter) onResumed(*discordgo.Session, *discordgo.Resumed) {
+	a.log.Info("resumed the Discord gateway session")
+}
+
+// spawn runs job on its own goroutine with the adapter's work context,
+// counted for shutdown.
+func (a *Adapter) spawn(job func(ctx context.Context)) {
+	a.workMu.Lock()
+	work := a.work
+	a.workMu.Unlock()
+	a.jobs.Add(1)
+	go func() {
+		defer a.jobs.Done()
+		ctx, cancel := context.WithTimeout(work, jobTimeout)
+		defer cancel()
+		job(ctx)
+	}()
+}
+
+// seenSet remembers the last n event ids, so that an event the gateway
+// replays (after a resume) is handled once.
+type seenSet struct {
+	mu   sync.Mutex
+	ids  map[string]struct{}
+	ring []string
+	next int
+}
+
+func newSeenSet(n int) *seenSet {
+	return &seenSet{ids: make(map[string]struct{}, n), ring: make([]string, n)}
+}
+
+// first records id and reports whether it was new.
+func (s *seenSet) first(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.ids[id]; ok {
+		return false
+	}
+	if old := s.ring[s.next]; old != "" {
+		delete(s.ids, old)
+	}
+	s.ring[s.next] = id
+	s.next = (s.next + 1) % len(s.ring)
+	s.ids[id] = struct{}{}
+	return true
+}
+
+// serializer hands out turns per key in arrival order, so that one
+// member's requests reach the core in the order they were made even though
+// each runs on its own goroutine.
+type serializer struct {
+	mu   sync.Mutex
+	last map[string]chan struct{}
+}
+
+func newSerializer() *serializer { return &serializer{last: map[string]chan struct{}{}} }
+
+// reserve takes the next turn for key. Call it in arrival order; wait on
+// the returned channel before acting, and call done when finished.
+func (s *serializer) reserve(key string) (wait <-chan struct{}, done func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := s.last[key]
+	if prev == nil {
+		c := make(chan struct{})
+		close(c)
+		prev = c
+	}
+	mine := make(chan struct{})
+	s.last[key] = mine
+	return prev, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		close(mine)
+		if s.last[key] == mine {
+			delete(s.last, key)
+		}
+	}
+}

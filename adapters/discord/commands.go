@@ -1,0 +1,380 @@
+package discord
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// Names Discord shows.
+const (
+	slashName       = "clm"
+	contextMenuName = "Receive CLM pointer"
+	receiveLabel    = "🔓 Receive"
+)
+
+// Custom ids of the adapter's components and modals. A Receive button
+// carries the core's ReceiveRef (at most 32 bytes) after the prefix, well
+// inside Discord's 100-character limit.
+const (
+	receivePrefix = "clm:recv:"
+	modalPrefix   = "clm:modal:"
+)
+
+// optKind is how an option's value becomes part of the core's Args.
+type optKind int
+
+const (
+	optChat   optKind = iota // a chat name, autocompleted, quoted when it holds spaces
+	optText                  // free text, passed verbatim (always the last)
+	optInt                   // an integer
+	optChoice                // one of the listed choices
+	optBool                  // a yes/no switch; it never reaches Args (see subSpec.modalIf)
+)
+
+// optSpec is one option of a subcommand.
+type optSpec struct {
+	name, desc string
+	kind       optKind
+	required   bool
+	choices    []string
+}
+
+// fieldSpec is one text input of a modal; the value becomes part of Args
+// like an option of the same kind. secret fields are never prefilled.
+type fieldSpec struct {
+	id, label   string
+	kind        optKind // optChat or optText
+	secret      bool
+	paragraph   bool
+	required    bool
+	placeholder string
+	maxLen      int
+}
+
+// subSpec is one /clm subcommand: the core command of the same name.
+type subSpec struct {
+	name, desc string
+	opts       []optSpec
+	// modal, when set, is shown instead of calling the core: secrets (and
+	// long texts) are typed there, never in an option.
+	modal      []fieldSpec
+	modalTitle string
+	// modalUnless names an option that, when given, makes the modal
+	// unnecessary (send with a text option).
+	modalUnless string
+	// modalIf names a bool option that must be true for the modal to open
+	// (profile with public_key:true); without it the core is called directly.
+	modalIf string
+}
+
+func chatOpt(required bool, desc string) optSpec {
+	return optSpec{name: "chat", desc: desc, kind: optChat, required: required}
+}
+
+func chatField() fieldSpec {
+	return fieldSpec{id: "chat", label: "Chat name", kind: optChat, required: true, maxLen: 64}
+}
+
+// subcommands lists /clm's subcommands in the order Discord shows them.
+// Discord allows at most 25.
+var subcommands = []subSpec{
+	{name: "help", desc: "What the bot does and how to use it"},
+	{name: "new", desc: "Create a chat (you type or get its secret in a private form)",
+		opts:       []optSpec{{name: "chat", desc: "Name of the new chat", kind: optText}},
+		modalTitle: "New CLM chat",
+		modal: []fieldSpec{chatField(),
+			{id: "secret", label: "Secret (empty: generate a strong one)", kind: optText, secret: true, maxLen: 512,
+				placeholder: "Shared out of band with the chat's members"}}},
+	{name: "unlock", desc: "Unlock a chat with its secret (typed in a private form)",
+		opts:       []optSpec{chatOpt(false, "The chat to unlock")},
+		modalTitle: "Unlock a CLM chat",
+		modal: []fieldSpec{chatField(),
+			{id: "secret", label: "Secret", kind: optText, secret: true, required: true, maxLen: 512}}},
+	{name: "lock", desc: "Forget a chat's secret now (or every chat's)", opts: []optSpec{chatOpt(false, "The chat to lock (empty: all)")}},
+	{name: "chats", desc: "Your chats: names, message counts, locked or not"},
+	{name: "send", desc: "Post a message as a CLM pointer in this channel",
+		opts: []optSpec{chatOpt(true, "The chat to send in"),
+			{name: "text", desc: "The message (empty: type it in a form)", kind: optText}},
+		modalTitle: "Send a CLM message", modalUnless: "text",
+		modal: []fieldSpec{chatField(),
+			{id: "text", label: "Message", kind: optText, paragraph: true, required: true, maxLen: 4000}}},
+	{name: "receive", desc: "Open the pointers in a text (only you see the result)",
+		opts: []optSpec{{name: "text", desc: "Text holding one or more pointers", kind: optText, required: true}}},
+	{name: "history", desc: "Messages of a chat, newest first",
+		opts: []optSpec{chatOpt(true, "The chat"), {name: "page", desc: "Page number", kind: optInt}}},
+	{name: "search", desc: "Search a chat's messages",
+		opts: []optSpec{chatOpt(true, "The chat"), {name: "words", desc: "Words to find", kind: optText, required: true}}},
+	{name: "trash", desc: "Deleted messages of a chat", opts: []optSpec{chatOpt(true, "The chat")}},
+	{name: "delete", desc: "Move a message to the trash", opts: []optSpec{chatOpt(true, "The chat"), {name: "id", desc: "Message number", kind: optInt, required: true}}},
+	{name: "restore", desc: "Bring a message back from the trash", opts: []optSpec{chatOpt(true, "The chat"), {name: "id", desc: "Message number", kind: optInt, required: true}}},
+	{name: "purge", desc: "Delete a trashed message for good", opts: []optSpec{chatOpt(true, "The chat"), {name: "id", desc: "Message number", kind: optInt, required: true}}},
+	{name: "clear", desc: "Delete every message of a chat (asks first)", opts: []optSpec{chatOpt(true, "The chat")}},
+	{name: "forget", desc: "Delete a chat and its messages (asks first)", opts: []optSpec{chatOpt(true, "The chat")}},
+	{name: "rekey", desc: "Change a chat's secret (typed in a private form)",
+		opts:       []optSpec{chatOpt(true, "The chat")},
+		modalTitle: "Change a chat's secret",
+		modal: []fieldSpec{chatField(),
+			{id: "secret", label: "New secret", kind: optText, secret: true, required: true, maxLen: 512}}},
+	{name: "export", desc: "A chat's history as a JSON file, only for you", opts: []optSpec{chatOpt(true, "The chat")}},
+	{name: "name", desc: "Set the nickname you sign messages with",
+		opts: []optSpec{{name: "nickname", desc: "Your CLM nickname", kind: optText, required: true}}},
+	{name: "profile", desc: "Your nickname and chats (and 2.0.2 public key)",
+		opts: []optSpec{{name: "public_key", desc: "Also show the 2.0.2 public key (asks your master phrase privately)", kind: optBool}},
+		modalTitle: "Your 2.0.2 public key", modalIf: "public_key",
+		modal: []fieldSpec{{id: "secret", label: "Master phrase (not stored)", kind: optText, secret: true, required: true, maxLen: 512}}},
+	{name: "watch", desc: "Open pointers in channels for you automatically",
+		opts: []optSpec{{name: "state", desc: "on or off", kind: optChoice, required: true, choices: []string{"on", "off"}}}},
+}
+
+// subByName finds a subcommand.
+func subByName(name string) (subSpec, bool) {
+	for _, s := range subcommands {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return subSpec{}, false
+}
+
+// applicationCommands is what the adapter registers: /clm and the message
+// context-menu command.
+func applicationCommands() []*discordgo.ApplicationCommand {
+	var subs []*discordgo.ApplicationCommandOption
+	for _, s := range subcommands {
+		sub := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: s.name, Description: s.desc}
+		for _, o := range s.opts {
+			opt := &discordgo.ApplicationCommandOption{Name: o.name, Description: o.desc, Required: o.required}
+			switch o.kind {
+			case optChat:
+				opt.Type, opt.Autocomplete = discordgo.ApplicationCommandOptionString, true
+			case optText:
+				opt.Type = discordgo.ApplicationCommandOptionString
+			case optInt:
+				opt.Type = discordgo.ApplicationCommandOptionInteger
+			case optBool:
+				opt.Type = discordgo.ApplicationCommandOptionBoolean
+			case optChoice:
+				opt.Type = discordgo.ApplicationCommandOptionString
+				for _, c := range o.choices {
+					opt.Choices = append(opt.Choices, &discordgo.ApplicationCommandOptionChoice{Name: c, Value: c})
+				}
+			}
+			sub.Options = append(sub.Options, opt)
+		}
+		subs = append(subs, sub)
+	}
+	return []*discordgo.ApplicationCommand{
+		{Name: slashName, Type: discordgo.ChatApplicationCommand, Description: "Chrono-Library Messenger: encrypted messages as public pointers", Options: subs},
+		{Name: contextMenuName, Type: discordgo.MessageApplicationCommand},
+	}
+}
+
+// quoteName writes a chat name as the core's argument parser reads it back:
+// quoted (with \" and \\ escapes) when it holds white space or starts with a
+// quote character.
+func quoteName(name string) string {
+	if name == "" {
+		return `""`
+	}
+	needs := strings.IndexFunc(name, unicode.IsSpace) >= 0
+	switch r, _ := utf8.DecodeRuneInString(name); r {
+	case '"', '\u201c', '\u201e', '\u00ab':
+		needs = true
+	}
+	if !needs {
+		return name
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
+}
+
+// optionValues maps a subcommand interaction's options by name.
+func optionValues(opts []*discordgo.ApplicationCommandInteractionDataOption) map[string]*discordgo.ApplicationCommandInteractionDataOption {
+	m := make(map[string]*discordgo.ApplicationCommandInteractionDataOption, len(opts))
+	for _, o := range opts {
+		m[o.Name] = o
+	}
+	return m
+}
+
+// formatValue renders one option or field value for Args; ok is false
+// when it is empty.
+func formatValue(kind optKind, v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		switch kind {
+		case optChat:
+			x = strings.TrimSpace(x)
+			if x == "" {
+				return "", false
+			}
+			return quoteName(x), true
+		case optInt:
+			x = strings.TrimSpace(x)
+		}
+		return x, x != ""
+	case float64: // JSON numbers
+		return strconv.FormatInt(int64(x), 10), true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case int:
+		return strconv.Itoa(x), true
+	case bool:
+		return "", false
+	}
+	return "", false
+}
+
+// joinArgs joins rendered values with single spaces.
+func joinArgs(parts []string) string { return strings.Join(parts, " ") }
+
+// argsFromOptions renders a subcommand's options, in the spec's order, as
+// the core's Args ("Work hello there", `"Project Athena" 2`).
+func argsFromOptions(s subSpec, opts []*discordgo.ApplicationCommandInteractionDataOption) string {
+	vals := optionValues(opts)
+	var parts []string
+	for _, o := range s.opts {
+		if o.kind == optBool {
+			continue
+		}
+		if v, ok := vals[o.name]; ok {
+			if str, ok := formatValue(o.kind, v.Value); ok {
+				parts = append(parts, str)
+			}
+		}
+	}
+	return joinArgs(parts)
+}
+
+// wantsModal reports whether the subcommand, with these options, is
+// answered with a modal rather than sent to the core.
+func wantsModal(s subSpec, opts []*discordgo.ApplicationCommandInteractionDataOption) bool {
+	if s.modal == nil {
+		return false
+	}
+	vals := optionValues(opts)
+	if s.modalUnless != "" {
+		if v, ok := vals[s.modalUnless]; ok {
+			if str, _ := v.Value.(string); strings.TrimSpace(str) != "" {
+				return false
+			}
+		}
+	}
+	if s.modalIf != "" {
+		v, ok := vals[s.modalIf]
+		if !ok {
+			return false
+		}
+		b, _ := v.Value.(bool)
+		return b
+	}
+	return true
+}
+
+// buildModal is the modal for subcommand s, prefilled from the options the
+// member already gave (never a secret: no option carries one).
+func buildModal(s subSpec, opts []*discordgo.ApplicationCommandInteractionDataOption) *discordgo.InteractionResponseData {
+	vals := optionValues(opts)
+	var rows []discordgo.MessageComponent
+	for _, f := range s.modal {
+		in := discordgo.TextInput{CustomID: f.id, Label: f.label, Style: discordgo.TextInputShort,
+			Required: f.required, MaxLength: f.maxLen, Placeholder: f.placeholder}
+		if f.paragraph {
+			in.Style = discordgo.TextInputParagraph
+		}
+		if !f.secret {
+			if v, ok := vals[f.id]; ok {
+				if str, ok := v.Value.(string); ok {
+					in.Value = strings.TrimSpace(str)
+				}
+			}
+		}
+		rows = append(rows, discordgo.ActionsRow{Components: []discordgo.MessageComponent{in}})
+	}
+	return &discordgo.InteractionResponseData{CustomID: modalPrefix + s.name, Title: s.modalTitle, Components: rows}
+}
+
+// modalValues collects the text inputs of a submitted modal by custom id.
+func modalValues(comps []discordgo.MessageComponent) map[string]string {
+	out := map[string]string{}
+	var walk func([]discordgo.MessageComponent)
+	walk = func(cs []discordgo.MessageComponent) {
+		for _, c := range cs {
+			switch x := c.(type) {
+			case *discordgo.ActionsRow:
+				walk(x.Components)
+			case discordgo.ActionsRow:
+				walk(x.Components)
+			case *discordgo.TextInput:
+				out[x.CustomID] = x.Value
+			case discordgo.TextInput:
+				out[x.CustomID] = x.Value
+			}
+		}
+	}
+	walk(comps)
+	return out
+}
+
+// argsFromModal renders a submitted modal's fields, in the spec's order,
+// as the core's Args. Secrets are trimmed of surrounding white space (a
+// phone keyboard's trailing space is not part of a secret).
+func argsFromModal(s subSpec, values map[string]string) (string, error) {
+	var parts []string
+	for _, f := range s.modal {
+		v := values[f.id]
+		if f.kind == optChat || f.secret {
+			v = strings.TrimSpace(v)
+		}
+		if v == "" {
+			if f.required {
+				return "", fmt.Errorf("the %q field is empty", f.label)
+			}
+			continue
+		}
+		if f.kind == optChat {
+			v = quoteName(v)
+		}
+		parts = append(parts, v)
+	}
+	return joinArgs(parts), nil
+}
+
+// receiveButton is the row holding a "🔓 Receive" button for ref.
+func receiveButton(ref string) []discordgo.MessageComponent {
+	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: receiveLabel, Style: discordgo.PrimaryButton, CustomID: receivePrefix + ref},
+	}}}
+}
+
+// parseDMText turns a line typed in a DM with the bot into a command
+// (when its first word is a /clm subcommand, optionally after "/clm" or
+// "clm") or a plain post (which may answer the core's question, or hold
+// pointers). The rest of the text is kept verbatim, newlines included.
+func parseDMText(text string) (command, args, post string) {
+	s := strings.TrimLeftFunc(text, unicode.IsSpace)
+	prefixed := false
+	for _, p := range []string{"/clm", "clm"} {
+		if rest, ok := strings.CutPrefix(s, p); ok && (rest == "" || unicode.IsSpace(rune(rest[0]))) {
+			s, prefixed = strings.TrimLeftFunc(rest, unicode.IsSpace), true
+			break
+		}
+	}
+	word := s
+	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
+		word = s[:i]
+	}
+	switch _, known := subByName(strings.ToLower(word)); {
+	case prefixed && word == "":
+		return "help", "", ""
+	case prefixed || known:
+		// After "/clm" the first word is the command even when unknown:
+		// the core answers that it does not know it.
+		return strings.ToLower(word), strings.TrimLeftFunc(s[len(word):], unicode.IsSpace), ""
+	}
+	return "", "", text
+}

@@ -1,0 +1,329 @@
+package discordtest
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gorilla/websocket"
+)
+
+// Gateway intents the fake honours (see Discord's gateway documentation).
+const (
+	IntentGuildMessages  = 1 << 9
+	IntentDirectMessages = 1 << 12
+	IntentMessageContent = 1 << 15
+)
+
+// gateway is the fake's gateway state, guarded by Server.mu.
+type gateway struct {
+	closed     bool
+	conn       *wsConn
+	sessions   map[string]*gwSession
+	current    *gwSession
+	ready      bool // the current connection finished its handshake
+	identifies int
+	resumes    int
+	nSessions  int
+}
+
+// gwSession is one gateway session: what was dispatched in it, by sequence.
+type gwSession struct {
+	id      string
+	intents int
+	seq     int64
+	log     []json.RawMessage // log[i] has sequence i+1
+}
+
+// wsConn is one WebSocket connection with an ordered write queue, so that
+// frames leave in sequence order without holding Server.mu while writing.
+type wsConn struct {
+	c     *websocket.Conn
+	mu    sync.Mutex
+	queue [][]byte
+	wake  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newWSConn(c *websocket.Conn) *wsConn {
+	w := &wsConn{c: c, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go w.writer()
+	return w
+}
+
+func (w *wsConn) send(frame []byte) {
+	w.mu.Lock()
+	w.queue = append(w.queue, frame)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *wsConn) writer() {
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-w.wake:
+		}
+		for {
+			w.mu.Lock()
+			if len(w.queue) == 0 {
+				w.mu.Unlock()
+				break
+			}
+			f := w.queue[0]
+			w.queue = w.queue[1:]
+			w.mu.Unlock()
+			// Text frames: discordgo takes binary frames as zlib.
+			if w.c.WriteMessage(websocket.TextMessage, f) != nil {
+				return
+			}
+		}
+	}
+}
+
+// close drops the connection abruptly (no close frame), as a network
+// failure would.
+func (w *wsConn) close() {
+	w.once.Do(func() {
+		close(w.done)
+		_ = w.c.Close()
+	})
+}
+
+type gwFrame struct {
+	Op int             `json:"op"`
+	D  json.RawMessage `json:"d,omitempty"`
+	S  int64           `json:"s,omitempty"`
+	T  string          `json:"t,omitempty"`
+}
+
+func frame(op int, t string, seq int64, d any) []byte {
+	raw, _ := json.Marshal(d)
+	return jsonBody(gwFrame{Op: op, D: raw, S: seq, T: t})
+}
+
+var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+
+func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
+	c, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	conn := newWSConn(c)
+	s.mu.Lock()
+	if s.gw.closed {
+		s.mu.Unlock()
+		conn.close()
+		return
+	}
+	if old := s.gw.conn; old != nil {
+		old.close()
+	}
+	s.gw.conn = conn
+	s.gw.ready = false
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.gw.conn == conn {
+			s.gw.conn = nil
+			s.gw.ready = false
+		}
+		s.notifyLocked()
+		s.mu.Unlock()
+		conn.close()
+	}()
+
+	conn.send(frame(10, "", 0, map[string]any{"heartbeat_interval": s.hbMsec}))
+	for {
+		_, msg, err := c.ReadMessage()
+		if err != nil {
+			return
+		}
+		var f gwFrame
+		if json.Unmarshal(msg, &f) != nil {
+			return
+		}
+		switch f.Op {
+		case 1: // heartbeat
+			conn.send(frame(11, "", 0, nil))
+		case 2: // identify
+			var id struct {
+				Token   string `json:"token"`
+				Intents int    `json:"intents"`
+			}
+			_ = json.Unmarshal(f.D, &id)
+			if id.Token != s.token && id.Token != "Bot "+s.token {
+				_ = c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4004, "Authentication failed."))
+				return
+			}
+			s.mu.Lock()
+			s.gw.nSessions++
+			sess := &gwSession{id: "session-" + strconv.Itoa(s.gw.nSessions), intents: id.Intents}
+			s.gw.sessions[sess.id] = sess
+			s.gw.current = sess
+			s.gw.identifies++
+			sess.seq++
+			sess.log = append(sess.log, nil) // READY takes sequence 1
+			conn.send(frame(0, "READY", sess.seq, map[string]any{
+				"v": 9, "session_id": sess.id,
+				"user":        map[string]any{"id": s.botID, "username": "clmbot", "bot": true},
+				"application": map[string]any{"id": s.appID},
+				"guilds":      []any{},
+			}))
+			s.gw.ready = true
+			s.notifyLocked()
+			s.mu.Unlock()
+		case 6: // resume
+			var res struct {
+				Token     string `json:"token"`
+				SessionID string `json:"session_id"`
+				Seq       int64  `json:"seq"`
+			}
+			_ = json.Unmarshal(f.D, &res)
+			s.mu.Lock()
+			sess := s.gw.sessions[res.SessionID]
+			if sess == nil || (res.Token != s.token && res.Token != "Bot "+s.token) {
+				s.mu.Unlock()
+				conn.send(frame(9, "", 0, false)) // invalid session: identify again
+				continue
+			}
+			s.gw.current = sess
+			s.gw.resumes++
+			// Replay what the client missed, in order, then RESUMED.
+			for i := res.Seq; i < int64(len(sess.log)); i++ {
+				if sess.log[i] != nil {
+					conn.send(sess.log[i])
+				}
+			}
+			sess.seq++
+			sess.log = append(sess.log, nil)
+			conn.send(frame(0, "RESUMED", sess.seq, map[string]any{}))
+			s.gw.ready = true
+			s.notifyLocked()
+			s.mu.Unlock()
+		}
+	}
+}
+
+// Dispatch sends an event (op 0) with the next sequence number, as Discord
+// would, and returns that sequence number. When the bot is disconnected the
+// event is kept and replayed if the bot resumes. MESSAGE_CREATE follows the
+// session's intents: guild messages need GUILD_MESSAGES, DMs need
+// DIRECT_MESSAGES, and without MESSAGE_CONTENT a guild message arrives with
+// empty content unless it mentions the bot.
+func (s *Server) Dispatch(t testing.TB, event string, d map[string]any) int64 {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.gw.current
+	if sess == nil {
+		t.Fatalf("discordtest: dispatch of %s before the bot identified", event)
+	}
+	if event == "MESSAGE_CREATE" {
+		ch, _ := d["channel_id"].(string)
+		if IsDM(ch) {
+			if sess.intents&IntentDirectMessages == 0 {
+				return 0
+			}
+		} else {
+			if sess.intents&IntentGuildMessages == 0 {
+				return 0
+			}
+			content, _ := d["content"].(string)
+			if sess.intents&IntentMessageContent == 0 && !strings.Contains(content, "<@"+s.botID+">") {
+				d = shallowCopy(d)
+				d["content"] = ""
+			}
+		}
+	}
+	sess.seq++
+	f := frame(0, event, sess.seq, d)
+	sess.log = append(sess.log, f)
+	if s.gw.conn != nil && s.gw.ready {
+		s.gw.conn.send(f)
+	}
+	s.notifyLocked()
+	return sess.seq
+}
+
+// Redeliver sends the event with sequence seq again, unchanged, as a gateway
+// that lost track of the client's acknowledgements may do.
+func (s *Server) Redeliver(t testing.TB, seq int64) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.gw.current
+	if sess == nil || seq < 1 || seq > int64(len(sess.log)) || sess.log[seq-1] == nil {
+		t.Fatalf("discordtest: no event with sequence %d to redeliver", seq)
+	}
+	if s.gw.conn != nil && s.gw.ready {
+		s.gw.conn.send(sess.log[seq-1])
+	}
+}
+
+func shallowCopy(m map[string]any) map[string]any {
+	c := make(map[string]any, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// Drop closes the gateway connection abruptly, as a network failure would.
+// The session survives: a bot that resumes gets what it missed.
+func (s *Server) Drop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.gw.conn; c != nil {
+		c.close()
+		s.gw.conn = nil
+		s.gw.ready = false
+	}
+	s.notifyLocked()
+}
+
+// Connected reports whether a bot holds a ready gateway connection.
+func (s *Server) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gw.conn != nil && s.gw.ready
+}
+
+// Identifies and Resumes count the gateway handshakes so far.
+func (s *Server) Identifies() int { s.mu.Lock(); defer s.mu.Unlock(); return s.gw.identifies }
+
+// Resumes counts the RESUMEs the fake accepted.
+func (s *Server) Resumes() int { s.mu.Lock(); defer s.mu.Unlock(); return s.gw.resumes }
+
+// Intents returns the intents of the current gateway session (0 before IDENTIFY).
+func (s *Server) Intents() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gw.current == nil {
+		return 0
+	}
+	return s.gw.current.intents
+}
+
+// WaitHandshakes waits until the bot has completed n gateway handshakes
+// (IDENTIFY or RESUME) and holds a ready connection.
+func (s *Server) WaitHandshakes(t testing.TB, n int) {
+	t.Helper()
+	s.waitFor(t, "gateway handshake "+strconv.Itoa(n), func() bool {
+		return s.gw.identifies+s.gw.resumes >= n && s.gw.conn != nil && s.gw.ready
+	})
+}
+
+// WaitReady waits until the bot holds a ready gateway connection.
+func (s *Server) WaitReady(t testing.TB) {
+	t.Helper()
+	s.waitFor(t, "a ready gateway connection", func() bool { return s.gw.conn != nil && s.gw.ready })
+}

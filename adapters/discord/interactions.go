@@ -1,0 +1,341 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/clm"
+)
+
+// maxChoices is Discord's limit on autocomplete suggestions.
+const maxChoices = 25
+
+// framing is the text before a pointer the member sent with /clm send.
+func framing(memberID string) string { return "<@" + memberID + "> posted a CLM pointer\n" }
+
+// capsFor is what Discord allows for a request by member: the pointer must
+// fit in one 2000-character message after the framing text.
+func capsFor(memberID string, ephemeral, canDelete bool) bridge.Capabilities {
+	return bridge.Capabilities{
+		MaxPointerChars: clm.DiscordLimit - len([]rune(framing(memberID))),
+		Ephemeral:       ephemeral,
+		CanDelete:       canDelete,
+		Buttons:         true,
+	}
+}
+
+// interactionUser returns who made the interaction (a guild member or a DM user).
+func interactionUser(i *discordgo.Interaction) *discordgo.User {
+	if i.Member != nil && i.Member.User != nil {
+		return i.Member.User
+	}
+	return i.User
+}
+
+// memberOf builds the bridge member for a Discord user; the display name
+// is the guild nickname, else the global name, else the username.
+func memberOf(u *discordgo.User, guildMember *discordgo.Member) bridge.Member {
+	name := u.GlobalName
+	if name == "" {
+		name = u.Username
+	}
+	if guildMember != nil && guildMember.Nick != "" {
+		name = guildMember.Nick
+	}
+	return bridge.Member{Platform: platform, ID: u.ID, DisplayName: name}
+}
+
+// placeOf is where an event happened: a DM (private) or a guild channel.
+func placeOf(guildID, channelID string) bridge.Place {
+	if guildID == "" {
+		return bridge.Place{Kind: bridge.Private, ID: channelID, Name: "DM"}
+	}
+	return bridge.Place{Kind: bridge.Public, ID: channelID, Name: "<#" + channelID + ">"}
+}
+
+// translation is what an interaction asks of the adapter: a modal to show,
+// a request for the core, or an ephemeral note (for an interaction the
+// adapter does not handle).
+type translation struct {
+	modal *discordgo.InteractionResponseData
+	req   *bridge.Request // without Reply and Caps
+	note  string
+}
+
+// translate turns an interaction (other than autocomplete) into what to do.
+// It is pure, so that each case can be tested on its own.
+func translate(i *discordgo.Interaction) translation {
+	u := interactionUser(i)
+	if u == nil {
+		return translation{note: "I could not tell who you are; please try again."}
+	}
+	base := bridge.Request{Member: memberOf(u, i.Member), Place: placeOf(i.GuildID, i.ChannelID)}
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand:
+		data := i.ApplicationCommandData()
+		if data.CommandType == discordgo.MessageApplicationCommand {
+			if data.Name != contextMenuName {
+				return translation{note: "I do not know that command any more."}
+			}
+			req := base
+			req.Command = "receive"
+			req.MessageID = data.TargetID
+			if data.Resolved != nil {
+				if m := data.Resolved.Messages[data.TargetID]; m != nil {
+					req.Quoted = m.Content
+				}
+			}
+			return translation{req: &req}
+		}
+		if data.Name != slashName || len(data.Options) == 0 {
+			return translation{note: "I do not know that command any more."}
+		}
+		subOpt := data.Options[0]
+		s, ok := subByName(subOpt.Name)
+		if !ok {
+			return translation{note: "I do not know /clm " + subOpt.Name + " any more; try /clm help."}
+		}
+		if wantsModal(s, subOpt.Options) {
+			return translation{modal: buildModal(s, subOpt.Options)}
+		}
+		req := base
+		req.Command = s.name
+		req.Args = argsFromOptions(s, subOpt.Options)
+		return translation{req: &req}
+
+	case discordgo.InteractionMessageComponent:
+		ref, ok := strings.CutPrefix(i.MessageComponentData().CustomID, receivePrefix)
+		if !ok {
+			return translation{note: "That button is no longer in use."}
+		}
+		req := base
+		req.Command = "receive"
+		req.ReceiveRef = ref
+		if i.Message != nil {
+			req.MessageID = i.Message.ID
+		}
+		return translation{req: &req}
+
+	case discordgo.InteractionModalSubmit:
+		data := i.ModalSubmitData()
+		name, ok := strings.CutPrefix(data.CustomID, modalPrefix)
+		s, known := subByName(name)
+		if !ok || !known || s.modal == nil {
+			return translation{note: "That form is no longer in use."}
+		}
+		args, err := argsFromModal(s, modalValues(data.Components))
+		if err != nil {
+			return translation{note: "Nothing was done: " + err.Error() + "."}
+		}
+		req := base
+		req.Command = s.name
+		req.Args = args
+		// A modal is seen only by the bot, even in a public channel.
+		req.Confidential = true
+		return translation{req: &req}
+	}
+	return translation{note: "I cannot handle that kind of interaction."}
+}
+
+// onInteraction is called on the gateway goroutine for every interaction.
+// It drops replays, takes the member's turn in arrival order, and leaves
+// the rest to a goroutine: acknowledge first (within Discord's 3 seconds),
+// then ask the core.
+func (a *Adapter) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionCreate) {
+	i := ev.Interaction
+	if i == nil || !a.seen.first("i:"+i.ID) {
+		if i != nil {
+			a.log.Debug("dropped a replayed interaction", "interaction", i.ID)
+		}
+		return
+	}
+	if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
+		a.spawn(func(ctx context.Context) { a.autocomplete(ctx, i) })
+		return
+	}
+	tr := translate(i)
+	if tr.req == nil {
+		a.spawn(func(ctx context.Context) {
+			resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+				Data: &discordgo.InteractionResponseData{Content: tr.note, Flags: discordgo.MessageFlagsEphemeral}}
+			if tr.modal != nil {
+				resp = &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: tr.modal}
+			}
+			if err := a.respond(ctx, i, resp); err != nil {
+				a.log.Warn("cannot answer an interaction", "err", err)
+			}
+		})
+		return
+	}
+	wait, done := a.order.reserve(tr.req.Member.ID)
+	a.spawn(func(ctx context.Context) {
+		defer done()
+		// Acknowledge at once, privately: the core's answers then edit this
+		// "thinking…" reply or follow it, visible to the member only.
+		err := a.respond(ctx, i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}})
+		if err != nil {
+			// 40060: another delivery of this interaction was answered
+			// already; 10062: it expired. Either way the core must not act.
+			a.log.Warn("cannot acknowledge an interaction; ignoring it", "err", err)
+			return
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return
+		}
+		req := *tr.req
+		rep := &interactionReply{a: a, i: i, member: req.Member, command: req.Command}
+		req.Reply = rep
+		req.Caps = capsFor(req.Member.ID, true, false)
+		if err := a.core.Handle(ctx, req); err != nil {
+			a.log.Warn("the core could not finish a request", "command", req.Command, "err", a.red.Err(err))
+		}
+		rep.finish(ctx)
+	})
+}
+
+// respond sends the initial response to an interaction.
+func (a *Adapter) respond(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
+	return a.rest.do(ctx, func(opts ...discordgo.RequestOption) error {
+		return a.sess.InteractionRespond(i, r, opts...)
+	})
+}
+
+// autocomplete suggests the member's own chat names matching what they
+// typed so far (names only; no secret is involved).
+func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction) {
+	u := interactionUser(i)
+	if u == nil {
+		return
+	}
+	var typed string
+	data := i.ApplicationCommandData()
+	if len(data.Options) > 0 {
+		for _, o := range data.Options[0].Options {
+			if o.Focused {
+				typed, _ = o.Value.(string)
+			}
+		}
+	}
+	names, err := a.core.ChatNames(ctx, memberOf(u, i.Member))
+	if err != nil {
+		a.log.Warn("cannot list chat names for autocomplete", "err", a.red.Err(err))
+	}
+	choices := matchChoices(names, typed)
+	err = a.respond(ctx, i, &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+		Data: &discordgo.InteractionResponseData{Choices: choices}})
+	if err != nil {
+		a.log.Warn("cannot answer autocomplete", "err", err)
+	}
+}
+
+// matchChoices keeps the names containing typed (case-insensitively),
+// those starting with it first, at most Discord's 25.
+func matchChoices(names []string, typed string) []*discordgo.ApplicationCommandOptionChoice {
+	t := strings.ToLower(strings.TrimSpace(typed))
+	var prefix, inside []string
+	for _, n := range names {
+		ln := strings.ToLower(n)
+		switch {
+		case strings.HasPrefix(ln, t):
+			prefix = append(prefix, n)
+		case strings.Contains(ln, t):
+			inside = append(inside, n)
+		}
+	}
+	sort.Strings(prefix)
+	sort.Strings(inside)
+	out := []*discordgo.ApplicationCommandOptionChoice{}
+	for _, n := range append(prefix, inside...) {
+		if len(out) == maxChoices {
+			break
+		}
+		if len([]rune(n)) > 100 { // Discord's limit on a choice
+			continue
+		}
+		out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: n, Value: n})
+	}
+	return out
+}
+
+// onMessage handles MESSAGE_CREATE: any text in a DM with the bot, and
+// (with the Message Content intent) channel posts that hold pointers or
+// that start with /clm (a command typed as text, so the core can refuse a
+// secret typed in public and ask to delete it).
+func (a *Adapter) onMessage(_ *discordgo.Session, ev *discordgo.MessageCreate) {
+	m := ev.Message
+	if m == nil || m.Author == nil || m.Author.Bot || m.Author.ID == a.botID.Load().(string) {
+		return
+	}
+	if !a.seen.first("m:" + m.ID) {
+		a.log.Debug("dropped a replayed message", "message", m.ID)
+		return
+	}
+	req, ok := translateMessage(m)
+	if !ok {
+		return
+	}
+	wait, done := a.order.reserve(req.Member.ID)
+	a.spawn(func(ctx context.Context) {
+		defer done()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return
+		}
+		rep := &messageReply{a: a, m: m, member: req.Member, command: req.Command}
+		req.Reply = rep
+		req.Caps = capsFor(req.Member.ID, false, m.GuildID != "")
+		if err := a.core.Handle(ctx, req); err != nil {
+			a.log.Warn("the core could not finish a request", "command", req.Command, "err", a.red.Err(err))
+		}
+	})
+}
+
+// translateMessage turns a message into a request, or ok=false when the
+// bot has nothing to do with it.
+func translateMessage(m *discordgo.Message) (bridge.Request, bool) {
+	req := bridge.Request{Member: memberOf(m.Author, m.Member), Place: placeOf(m.GuildID, m.ChannelID), MessageID: m.ID}
+	if m.GuildID == "" {
+		if strings.TrimSpace(m.Content) == "" {
+			return req, false
+		}
+		req.Command, req.Args, req.Post = parseDMText(m.Content)
+		return req, true
+	}
+	// In a guild the content is empty without the Message Content intent.
+	text := strings.TrimSpace(m.Content)
+	switch {
+	case text == "":
+		return req, false
+	case strings.HasPrefix(text, "/clm ") || text == "/clm":
+		req.Command, req.Args, _ = parseDMText(text)
+		return req, true
+	case len(clm.Extract(m.Content)) > 0:
+		req.Post = m.Content
+		return req, true
+	}
+	return req, false
+}
+
+// errIsCannotDM reports whether err is Discord refusing a DM (50007).
+func errIsCannotDM(err error) bool {
+	code, _ := apiCode(err)
+	return code == codeCannotSendToUser
+}
+
+// errIsNoRights reports whether err is Discord refusing an action for lack
+// of rights.
+func errIsNoRights(err error) bool {
+	code, status := apiCode(err)
+	return status == 403 || code == codeMissingAccess || code == codeMissingPermissions || code == codeCannotActOnDM
+}
+
+var errNotDiscord = errors.New("discord: that member is not a Discord member")

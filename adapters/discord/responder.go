@@ -1,0 +1,313 @@
+package discord
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/clm"
+)
+
+// noMentions keeps the bot's messages from pinging anyone: a mention in a
+// message renders as a name but notifies nobody.
+var noMentions = &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+
+// cannotDMText is said in place, revealing nothing, when Discord refuses a
+// DM to the member.
+func cannotDMText(memberID string) string {
+	return "<@" + memberID + ">, I cannot send you a direct message (your DMs are closed to me). " +
+		"Allow direct messages from this server's members (server menu → Privacy Settings), " +
+		"or use /clm here: my answers to commands are visible only to you."
+}
+
+// splitText cuts text into pieces of at most limit characters, at line
+// breaks where possible, so that nothing is truncated.
+func splitText(text string, limit int) []string {
+	if utf8.RuneCountInString(text) <= limit {
+		return []string{text}
+	}
+	var out []string
+	for utf8.RuneCountInString(text) > limit {
+		// Byte offset of the limit-th rune.
+		cut, n := 0, 0
+		for i := range text {
+			if n == limit {
+				cut = i
+				break
+			}
+			n++
+		}
+		if nl := strings.LastIndexByte(text[:cut], '\n'); nl > 0 {
+			cut = nl + 1
+		}
+		out = append(out, text[:cut])
+		text = text[cut:]
+	}
+	if text != "" {
+		out = append(out, text)
+	}
+	return out
+}
+
+// publicMessage is the channel message for a core's public post: the
+// framing when the member sent it with /clm send, and a Receive button
+// when the core asked for one.
+func publicMessage(p bridge.PublicPost, command, memberID, replyTo, channelID, guildID string) *discordgo.MessageSend {
+	text := p.Text
+	if command == "send" {
+		text = framing(memberID) + text
+	}
+	ms := &discordgo.MessageSend{Content: text, AllowedMentions: noMentions}
+	if p.ReceiveRef != "" {
+		ms.Components = receiveButton(p.ReceiveRef)
+	}
+	if replyTo != "" {
+		ms.Reference = &discordgo.MessageReference{MessageID: replyTo, ChannelID: channelID, GuildID: guildID}
+	}
+	return ms
+}
+
+// interactionReply answers one interaction. The adapter deferred it
+// ephemerally, so the first private answer edits that deferred reply and
+// later ones are ephemeral followups: everything is seen by the member only.
+type interactionReply struct {
+	a       *Adapter
+	i       *discordgo.Interaction
+	member  bridge.Member
+	command string
+
+	mu       sync.Mutex
+	answered bool // the deferred reply has been replaced by an answer
+}
+
+var _ bridge.Responder = (*interactionReply)(nil)
+
+// send shows one ephemeral message (at most 2000 characters) with files.
+func (r *interactionReply) send(ctx context.Context, text string, files []*discordgo.File) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a := r.a
+	var err error
+	if !r.answered {
+		err = a.rest.do(ctx, func(opts ...discordgo.RequestOption) error {
+			edit := &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions, Files: rewind(files)}
+			_, err := a.sess.InteractionResponseEdit(r.i, edit, opts...)
+			return err
+		})
+		if err == nil {
+			r.answered = true
+		}
+	} else {
+		err = a.rest.do(ctx, func(opts ...discordgo.RequestOption) error {
+			params := &discordgo.WebhookParams{Content: text, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions, Files: rewind(files)}
+			_, err := a.sess.FollowupMessageCreate(r.i, true, params, opts...)
+			return err
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("discord: answering the member privately: %w", err)
+	}
+	return nil
+}
+
+// rewind gives each file a fresh reader, so a retried call sends it whole.
+func rewind(files []*discordgo.File) []*discordgo.File {
+	out := make([]*discordgo.File, len(files))
+	for k, f := range files {
+		c := *f
+		if b, ok := f.Reader.(*bytes.Reader); ok {
+			_, _ = b.Seek(0, 0)
+			c.Reader = b
+		}
+		out[k] = &c
+	}
+	return out
+}
+
+// Private shows text to the member only (ephemeral), split into several
+// messages when it is longer than Discord allows.
+func (r *interactionReply) Private(ctx context.Context, text string) error {
+	for _, part := range splitText(text, clm.DiscordLimit) {
+		if err := r.send(ctx, part, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PrivateFile sends a file that only the member sees.
+func (r *interactionReply) PrivateFile(ctx context.Context, f bridge.File) error {
+	return r.send(ctx, "📎 "+f.Name, []*discordgo.File{{Name: f.Name, ContentType: "application/json", Reader: bytes.NewReader(f.Content)}})
+}
+
+// Public posts in the interaction's channel.
+func (r *interactionReply) Public(ctx context.Context, p bridge.PublicPost) error {
+	ms := publicMessage(p, r.command, r.member.ID, "", r.i.ChannelID, r.i.GuildID)
+	return r.a.post(ctx, r.i.ChannelID, ms)
+}
+
+// DeleteRequest has nothing to delete: an interaction leaves no message of
+// the member's in the channel, and what they typed (options, forms) was
+// seen only by the bot.
+func (r *interactionReply) DeleteRequest(context.Context) error { return nil }
+
+// finish replaces the "thinking…" reply if the core answered nothing
+// privately (for example, it only posted publicly).
+func (r *interactionReply) finish(ctx context.Context) {
+	r.mu.Lock()
+	answered := r.answered
+	r.mu.Unlock()
+	if !answered {
+		if err := r.send(ctx, "Done.", nil); err != nil {
+			r.a.log.Warn("cannot close an interaction's reply", "err", err)
+		}
+	}
+}
+
+// post sends a channel message, bounded on 429s.
+func (a *Adapter) post(ctx context.Context, channelID string, ms *discordgo.MessageSend) error {
+	err := a.rest.do(ctx, func(opts ...discordgo.RequestOption) error {
+		c := *ms
+		c.Files = rewind(ms.Files)
+		_, err := a.sess.ChannelMessageSendComplex(channelID, &c, opts...)
+		return err
+	})
+	if err != nil {
+		if errIsNoRights(err) {
+			return fmt.Errorf("discord: I may not post in that channel (give the bot Send Messages there): %w", err)
+		}
+		return fmt.Errorf("discord: posting in a channel: %w", err)
+	}
+	return nil
+}
+
+// dmChannel returns the DM channel with a user, creating it once.
+func (a *Adapter) dmChannel(ctx context.Context, userID string) (string, error) {
+	if id, ok := a.dms.Load(userID); ok {
+		return id.(string), nil
+	}
+	var ch *discordgo.Channel
+	err := a.rest.do(ctx, func(opts ...discordgo.RequestOption) error {
+		var err error
+		ch, err = a.sess.UserChannelCreate(userID, opts...)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("discord: opening a DM: %w", err)
+	}
+	a.dms.Store(userID, ch.ID)
+	return ch.ID, nil
+}
+
+// sendDM sends text (split as needed) and files to a user's DM. It returns
+// bridge.ErrCannotReachPrivately when Discord refuses (50007).
+func (a *Adapter) sendDM(ctx context.Context, userID, text string, files []*discordgo.File) error {
+	ch, err := a.dmChannel(ctx, userID)
+	if err != nil {
+		if errIsCannotDM(err) {
+			return bridge.ErrCannotReachPrivately
+		}
+		return err
+	}
+	return a.sendTo(ctx, ch, text, files)
+}
+
+// sendTo sends text (split as needed) and files to a channel that only the
+// member and the bot see (their DM).
+func (a *Adapter) sendTo(ctx context.Context, channelID, text string, files []*discordgo.File) error {
+	parts := splitText(text, clm.DiscordLimit)
+	for k, part := range parts {
+		ms := &discordgo.MessageSend{Content: part, AllowedMentions: noMentions}
+		if k == len(parts)-1 {
+			ms.Files = files
+		}
+		if err := a.post(ctx, channelID, ms); err != nil {
+			if errIsCannotDM(err) {
+				return bridge.ErrCannotReachPrivately
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// NotifyPrivately sends text to a Discord member's DM (the core reaching a
+// member outside a request). It returns bridge.ErrCannotReachPrivately
+// when the member's DMs are closed to the bot.
+func (a *Adapter) NotifyPrivately(ctx context.Context, m bridge.Member, text string) error {
+	if m.Platform != platform {
+		return errNotDiscord
+	}
+	return a.sendDM(ctx, m.ID, text, nil)
+}
+
+// messageReply answers a message: in a DM, in that DM; in a guild channel,
+// privately by DM and publicly in the channel.
+type messageReply struct {
+	a       *Adapter
+	m       *discordgo.Message
+	member  bridge.Member
+	command string
+}
+
+var _ bridge.Responder = (*messageReply)(nil)
+
+func (r *messageReply) private(ctx context.Context, text string, files []*discordgo.File) error {
+	if r.m.GuildID == "" {
+		return r.a.sendTo(ctx, r.m.ChannelID, text, files)
+	}
+	err := r.a.sendDM(ctx, r.member.ID, text, files)
+	if err == bridge.ErrCannotReachPrivately {
+		// There is no interaction to answer ephemerally: explain in the
+		// channel, revealing nothing of what the answer was.
+		ms := &discordgo.MessageSend{Content: cannotDMText(r.member.ID), AllowedMentions: noMentions,
+			Reference: &discordgo.MessageReference{MessageID: r.m.ID, ChannelID: r.m.ChannelID, GuildID: r.m.GuildID}}
+		if perr := r.a.post(ctx, r.m.ChannelID, ms); perr != nil {
+			r.a.log.Warn("cannot explain a refused DM", "err", perr)
+		}
+	}
+	return err
+}
+
+// Private answers in the DM (the member's own, for a channel post).
+func (r *messageReply) Private(ctx context.Context, text string) error {
+	return r.private(ctx, text, nil)
+}
+
+// PrivateFile sends a file in the member's DM.
+func (r *messageReply) PrivateFile(ctx context.Context, f bridge.File) error {
+	return r.private(ctx, "📎 "+f.Name, []*discordgo.File{{Name: f.Name, ContentType: "application/json", Reader: bytes.NewReader(f.Content)}})
+}
+
+// Public posts in the message's channel, as a reply to it.
+func (r *messageReply) Public(ctx context.Context, p bridge.PublicPost) error {
+	replyTo := ""
+	if r.command == "" {
+		replyTo = r.m.ID // a Receive button under a post that holds pointers
+	}
+	return r.a.post(ctx, r.m.ChannelID, publicMessage(p, r.command, r.member.ID, replyTo, r.m.ChannelID, r.m.GuildID))
+}
+
+// DeleteRequest deletes the member's message. Bots cannot delete other
+// people's messages in DMs, and need Manage Messages in a guild channel.
+func (r *messageReply) DeleteRequest(ctx context.Context) error {
+	if r.m.GuildID == "" {
+		return bridge.ErrCannotDelete
+	}
+	err := r.a.rest.do(ctx, func(opts ...discordgo.RequestOption) error {
+		return r.a.sess.ChannelMessageDelete(r.m.ChannelID, r.m.ID, opts...)
+	})
+	switch code, _ := apiCode(err); {
+	case err == nil, code == codeUnknownMessage:
+		return nil
+	case errIsNoRights(err):
+		return bridge.ErrCannotDelete
+	}
+	return fmt.Errorf("discord: deleting a message: %w", err)
+}
