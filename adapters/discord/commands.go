@@ -124,7 +124,7 @@ var subcommands = []subSpec{
 	{name: "name", desc: "Set the nickname you sign messages with",
 		opts: []optSpec{{name: "nickname", desc: "Your CLM nickname", kind: optText, required: true}}},
 	{name: "profile", desc: "Your nickname and chats (and 2.0.2 public key)",
-		opts: []optSpec{{name: "public_key", desc: "Also show the 2.0.2 public key (asks your master phrase privately)", kind: optBool}},
+		opts:       []optSpec{{name: "public_key", desc: "Also show the 2.0.2 public key (asks your master phrase privately)", kind: optBool}},
 		modalTitle: "Your 2.0.2 public key", modalIf: "public_key",
 		modal: []fieldSpec{{id: "secret", label: "Master phrase (not stored)", kind: optText, secret: true, required: true, maxLen: 512}}},
 	{name: "watch", desc: "Open pointers in channels for you automatically",

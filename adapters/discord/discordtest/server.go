@@ -84,21 +84,21 @@ type Server struct {
 	botID  string
 	hbMsec int
 
-	mu        sync.Mutex
-	changed   chan struct{} // closed and replaced on every recorded change
-	calls     []Call
-	rules     []*Rule
-	refuseDM  map[string]bool // user ids whose DMs are closed
-	dmOwner   map[string]string
-	messages  []Message // every message the fake knows, in order
-	nextID    int64
-	inter     map[string]*interaction // by interaction id
-	byToken   map[string]*interaction
-	commands  map[string][]map[string]any // registered commands by scope ("global" or guild id)
+	mu       sync.Mutex
+	changed  chan struct{} // closed and replaced on every recorded change
+	calls    []Call
+	rules    []*Rule
+	refuseDM map[string]bool // user ids whose DMs are closed
+	dmOwner  map[string]string
+	messages []Message // every message the fake knows, in order
+	nextID   int64
+	inter    map[string]*interaction // by interaction id
+	byToken  map[string]*interaction
+	commands map[string][]map[string]any // registered commands by scope ("global" or guild id)
 	// guildByChannel remembers the guild of every channel a test used.
 	guildByChannel map[string]string
-	gw        gateway
-	closeOnce sync.Once
+	gw             gateway
+	closeOnce      sync.Once
 }
 
 // Option configures a Server.
