@@ -59,12 +59,19 @@ func (m Message) validate() error {
 	switch {
 	case !utf8.ValidString(m.Chat) || !utf8.ValidString(m.Username) || !utf8.ValidString(m.Text):
 		return fmt.Errorf("%w: text must be valid UTF-8", ErrInvalidMessage)
-	case strings.Contains(m.Chat, Separator):
-		return fmt.Errorf("%w: the chat name must not contain %q", ErrInvalidMessage, Separator)
-	case strings.Contains(m.Username, Separator):
-		return fmt.Errorf("%w: the username must not contain %q", ErrInvalidMessage, Separator)
+	case !endsCleanly(m.Chat):
+		return fmt.Errorf("%w: the chat name must not contain %q or end with part of it", ErrInvalidMessage, Separator)
+	case !endsCleanly(m.Username):
+		return fmt.Errorf("%w: the username must not contain %q or end with part of it", ErrInvalidMessage, Separator)
 	}
 	return nil
+}
+
+// endsCleanly reports whether the first separator in s+Separator is the one
+// appended, so that Receiving step 4 (split at the first two separators)
+// gives s back. "a|¶" holds no separator but "a|¶" + "|¶|" starts one early.
+func endsCleanly(s string) bool {
+	return strings.Index(s+Separator, Separator) == len(s)
 }
 
 func signedText(m Message) string {
@@ -110,6 +117,9 @@ func tag(secret []byte, epoch int64, nonce, data string) string {
 // Open decrypts p with secret. It returns [ErrWrongSecret] when the secret
 // does not open p and [ErrTampered] when p opens but its tag does not verify.
 func (p Pointer) Open(secret []byte) (Opened, error) {
+	if len(p.Data) > MaxDataLen {
+		return Opened{}, ErrMalformed
+	}
 	ct, err := hex.DecodeString(p.Data)
 	if err != nil {
 		return Opened{}, ErrMalformed
@@ -262,30 +272,6 @@ func parseEpoch(raw json.RawMessage) (int64, error) {
 		return 0, ErrMalformed
 	}
 	return e, nil
-}
-
-// Extract finds every pointer in arbitrary chat text (code fences, inline
-// backticks, quotes, pretty-printed JSON, several in one post), in order.
-// JSON objects that are not pointers are ignored.
-func Extract(text string) []Pointer {
-	var out []Pointer
-	for i := 0; i < len(text); i++ {
-		if text[i] != '{' {
-			continue
-		}
-		dec := json.NewDecoder(strings.NewReader(text[i:]))
-		var raw map[string]json.RawMessage
-		if dec.Decode(&raw) != nil {
-			continue
-		}
-		p, err := fromFields(raw)
-		if err != nil {
-			continue
-		}
-		out = append(out, p)
-		i += int(dec.InputOffset()) - 1
-	}
-	return out
 }
 
 // PublicKey returns the 2.0.2 profile public key for username and master

@@ -1,0 +1,114 @@
+package clm
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"unicode/utf8"
+)
+
+func FuzzParsePointer(f *testing.F) {
+	for _, v := range loadVectors(f).Decode {
+		f.Add(v.Pointer)
+	}
+	f.Add(`{"e": "7", "n": "\u00e9\ud83c\udf82", "d": "AbCd", "t": ""}`)
+	f.Add(`{"e": 1, "n": "a", "d": "00", "x": {"y": [1, 2]}}`)
+	f.Fuzz(func(t *testing.T, text string) {
+		p, err := ParsePointer(text)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("ParsePointer error %v is not ErrMalformed", err)
+			}
+			return
+		}
+		// Printing and parsing again gives the same pointer, and Extract
+		// finds exactly it in the printed form.
+		s := p.String()
+		q, err := ParsePointer(s)
+		if err != nil || q != p {
+			t.Fatalf("ParsePointer(%q) = %+v, %v; want %+v", s, q, err, p)
+		}
+		if got := Extract(s); len(got) != 1 || got[0] != p {
+			t.Fatalf("Extract(%q) = %+v, want [%+v]", s, got, p)
+		}
+		// Opening never panics and fails only with a sentinel.
+		if _, err := p.Open([]byte("fuzz")); err != nil && errorName(err) == "unexpected: "+err.Error() {
+			t.Fatalf("Open: unexpected error %v", err)
+		}
+	})
+}
+
+func FuzzExtract(f *testing.F) {
+	for _, v := range loadVectors(f).Extract {
+		f.Add(v.Text, "")
+	}
+	f.Add("```json\n{", "}\n```")
+	f.Add(`{"a": "`, `"}`)
+	f.Add(`{"a": "{", ":1}": 2, `, `{{{`)
+	known := []Pointer{
+		{Epoch: 1758411713, Nonce: "57spUSfVkiHuVw_-", Data: "0ca1", Tag: "hnCeptJxsdTM-SD16U4a-Q"},
+		{Epoch: 0, Nonce: "n\"q", Data: "00"},
+	}
+	f.Fuzz(func(t *testing.T, prefix, suffix string) {
+		for _, text := range []string{prefix + suffix, prefix + known[0].String() + suffix, prefix + known[1].String() + suffix} {
+			var work int
+			got := extract(text, &work)
+			if work > 4*len(text)+64 {
+				t.Fatalf("scanned %d bytes of a %d-byte text", work, len(text))
+			}
+			for _, p := range got {
+				if q, err := ParsePointer(p.String()); err != nil || q != p {
+					t.Fatalf("extracted %+v does not survive printing: %v", p, err)
+				}
+			}
+		}
+		// A pointer pasted anywhere in any text is always found.
+		for _, p := range known {
+			if got := Extract(prefix + p.String() + suffix); !slices.Contains(got, p) {
+				t.Fatalf("Extract(%q + pointer + %q) = %+v: lost %+v", prefix, suffix, got, p)
+			}
+		}
+	})
+}
+
+func FuzzOpen(f *testing.F) {
+	for _, v := range loadVectors(f).Encode {
+		f.Add(v.Chat, v.Username, v.Message, []byte(v.Secret), v.Epoch, true, "", "", "")
+	}
+	f.Add("a|¶", "|b", "c", []byte("s"), int64(-1), false, "n", "zz", "t")
+	f.Add("", "", "", []byte{}, int64(0), true, "", "00", "")
+	f.Fuzz(func(t *testing.T, chat, user, text string, secret []byte, epoch int64, tagged bool, nonce, data, tag string) {
+		m := Message{Chat: chat, Username: user, Text: text}
+		valid := utf8.ValidString(chat) && utf8.ValidString(user) && utf8.ValidString(text) &&
+			endsCleanly(chat) && endsCleanly(user)
+		make := NewLegacyPointer
+		if tagged {
+			make = NewPointer
+		}
+		p, err := make(secret, m, epoch)
+		if !valid {
+			if !errors.Is(err, ErrInvalidMessage) {
+				t.Fatalf("make(%+v) = %v, want ErrInvalidMessage", m, err)
+			}
+		} else {
+			if err != nil {
+				t.Fatalf("make(%+v): %v", m, err)
+			}
+			o, err := p.Open(secret)
+			if err != nil {
+				t.Fatalf("open(make(%+v)): %v", m, err)
+			}
+			if o.Message != m || o.Authenticated != tagged {
+				t.Fatalf("open(make(%+v)) = %+v, authenticated want %v", m, o, tagged)
+			}
+			if _, err := p.Open(append(secret[:len(secret):len(secret)], 'x')); err == nil {
+				t.Fatalf("a wrong secret opened %+v", p)
+			}
+		}
+		// Any pointer at all: no panic, and only sentinel errors.
+		o, err := Pointer{Epoch: epoch, Nonce: nonce, Data: data, Tag: tag}.Open(secret)
+		if err != nil && (errorName(err) == "unexpected: "+err.Error() || o != (Opened{})) {
+			t.Fatalf("Open: %v, %+v", err, o)
+		}
+	})
+}
