@@ -1,0 +1,408 @@
+package bridge
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/clmbridge/clmbridge/clm"
+	"github.com/clmbridge/clmbridge/storage"
+)
+
+// lockedHint says how long an unlocked chat stays unlocked.
+func (c *call) lockedHint(chat string) string {
+	return fmt.Sprintf("It locks after %s without use (%s at most), or now with /clm lock %s.",
+		human(c.b.opts.SessionIdle), human(c.b.opts.SessionMaxAge), quoteName(chat))
+}
+
+func (c *call) cmdNew(args string) {
+	chat, rest, ok := c.chatArg("new", args)
+	if !ok {
+		return
+	}
+	secret := strings.TrimSpace(rest)
+	generated := secret == ""
+	if generated {
+		var err error
+		if secret, err = clm.GenerateSecret(); err != nil {
+			c.fail("making a secret", err)
+			return
+		}
+	} else if utf8.RuneCountInString(secret) < MinNewSecretRunes {
+		c.outcome = "usage"
+		c.private(fmt.Sprintf("That secret is too short: a new chat needs at least %d characters. Or leave it out and I make a strong one: /clm new %s", MinNewSecretRunes, quoteName(chat)))
+		return
+	}
+	id, ok := c.id()
+	if !ok {
+		return
+	}
+	sb := []byte(secret)
+	defer clear(sb)
+	key, err := c.b.store.CreateChat(c.ctx, id, chat, sb)
+	switch {
+	case errors.Is(err, storage.ErrExists):
+		c.outcome = "exists"
+		c.private(fmt.Sprintf("You already have a chat named %s. Unlock it in a private chat with me (/clm unlock %s <secret>), or choose another name.", chat, quoteName(chat)))
+		return
+	case errors.Is(err, storage.ErrInvalid):
+		c.outcome = "usage"
+		c.private("I can't make a chat with that name. Use a short name on one line.")
+		return
+	case err != nil:
+		c.fail("creating the chat", err)
+		return
+	}
+	c.b.sessions.add(c.req.Member, id, chat, sb, key, false)
+	if generated {
+		c.private(
+			fmt.Sprintf("✅ Created %s and unlocked it. Its secret, shown this once:", chat),
+			secret,
+			"Give it to the chat's members out of band (in person, by phone), never in a group. Each of them runs /clm unlock "+quoteName(chat)+" <secret> in a private chat with me.",
+			c.lockedHint(chat))
+		return
+	}
+	c.private(fmt.Sprintf("✅ Created %s with your secret and unlocked it. %s", chat, c.lockedHint(chat)))
+}
+
+// retryText tells the member when they may give a secret again.
+func (c *call) retryText(at time.Time) string {
+	return "Too many wrong secrets. You may try again in " + human(at.Sub(c.now())) + "."
+}
+
+func (c *call) cmdUnlock(args string) {
+	chat, rest, ok := c.chatArg("unlock", args)
+	if !ok {
+		return
+	}
+	secret := strings.TrimSpace(rest)
+	if secret == "" {
+		c.usage("unlock")
+		return
+	}
+	if ok, at := c.b.unlocks.check(c.mk, c.now()); !ok {
+		c.outcome = "backoff"
+		c.private(c.retryText(at) + " Nothing was unlocked.")
+		return
+	}
+	id, ok := c.id()
+	if !ok {
+		return
+	}
+	sb := []byte(secret)
+	defer clear(sb)
+	key, err := c.b.store.UnlockChat(c.ctx, id, chat, sb)
+	switch {
+	case err == nil:
+		c.b.unlocks.succeeded(c.mk)
+		c.b.sessions.add(c.req.Member, id, chat, sb, key, false)
+		c.private(fmt.Sprintf("🔓 %s is unlocked. %s", chat, c.lockedHint(chat)))
+	case errors.Is(err, storage.ErrWrongSecret):
+		c.outcome = "wrong-secret"
+		left, at := c.b.unlocks.failed(c.mk, c.now())
+		next := fmt.Sprintf("You may try %s more before you must wait.", plural(left, "time", "times"))
+		if left == 0 {
+			next = c.retryText(at)
+		}
+		c.private(fmt.Sprintf("That secret does not open %s. Nothing was unlocked. %s", chat, next))
+	case errors.Is(err, storage.ErrNotFound):
+		// Joining a chat the member was told about: nothing to check the
+		// secret against yet, so the first pointer that opens checks the name.
+		key, err = c.b.store.CreateChat(c.ctx, id, chat, sb)
+		if err != nil {
+			c.fail("adding the chat", err)
+			return
+		}
+		c.b.sessions.add(c.req.Member, id, chat, sb, key, true)
+		c.private(fmt.Sprintf("🔓 You had no chat named %s, so you joined it with this secret, and it is unlocked. I check its name and secret when its first pointer opens (/clm receive). %s", chat, c.lockedHint(chat)))
+	case errors.Is(err, storage.ErrInvalid):
+		c.outcome = "usage"
+		c.private("I can't use that chat name. Use a short name on one line.")
+	default:
+		c.fail("unlocking the chat", err)
+	}
+}
+
+func (c *call) cmdLock(args string) {
+	if strings.TrimSpace(args) != "" {
+		chat, ok := c.soleChatArg("lock", args)
+		if !ok {
+			return
+		}
+		if c.b.sessions.remove(c.mk, chat) {
+			c.private(fmt.Sprintf("🔒 Locked %s: its secret is wiped from my memory.", chat))
+		} else {
+			c.private(fmt.Sprintf("%s was not unlocked.", chat))
+		}
+		return
+	}
+	names := c.b.sessions.removeMember(c.mk)
+	if len(names) == 0 {
+		c.private("Nothing was unlocked.")
+		return
+	}
+	c.private(fmt.Sprintf("🔒 Locked %s: %s. Their secrets are wiped from my memory.", plural(len(names), "chat", "chats"), strings.Join(names, ", ")))
+}
+
+// chatLines describes the member's chats, one per line.
+func (c *call) chatLines() ([]string, bool) {
+	id, ok := c.id()
+	if !ok {
+		return nil, false
+	}
+	chats, err := c.b.store.ListChats(c.ctx, id)
+	if err != nil {
+		c.fail("listing your chats", err)
+		return nil, false
+	}
+	unlocked := make(map[string]bool)
+	for _, n := range c.b.sessions.unlocked(c.mk) {
+		unlocked[n] = true
+	}
+	var lines []string
+	for _, ch := range chats {
+		state := "🔒 locked"
+		if unlocked[ch.Name] {
+			state = "🔓 unlocked"
+		}
+		line := fmt.Sprintf("%s — %s, %s", ch.Name, plural(ch.Messages, "message", "messages"), state)
+		if ch.Trashed > 0 {
+			line = fmt.Sprintf("%s — %s (%d in the trash), %s", ch.Name, plural(ch.Messages, "message", "messages"), ch.Trashed, state)
+		}
+		lines = append(lines, line)
+	}
+	return lines, true
+}
+
+func (c *call) cmdChats(string) {
+	lines, ok := c.chatLines()
+	if !ok {
+		return
+	}
+	if len(lines) == 0 {
+		c.private("You have no chats yet. Create one with /clm new <chat>, or join one you were told about with /clm unlock <chat> <secret> (in a private chat with me).")
+		return
+	}
+	c.private(append([]string{"Your chats:"}, lines...)...)
+}
+
+func (c *call) cmdRekey(args string) {
+	chat, rest, ok := c.chatArg("rekey", args)
+	if !ok {
+		return
+	}
+	secret := strings.TrimSpace(rest)
+	if secret == "" {
+		c.usage("rekey")
+		return
+	}
+	if utf8.RuneCountInString(secret) < MinNewSecretRunes {
+		c.outcome = "usage"
+		c.private(fmt.Sprintf("That secret is too short: at least %d characters. Nothing was changed.", MinNewSecretRunes))
+		return
+	}
+	s := c.session(chat)
+	if s == nil {
+		return
+	}
+	defer c.release(s)
+	nb := []byte(secret)
+	defer clear(nb)
+	if subtle.ConstantTimeCompare(nb, s.secret()) == 1 {
+		c.private(fmt.Sprintf("That is already %s's secret. Nothing was changed.", chat))
+		return
+	}
+	key, err := c.b.store.Rekey(c.ctx, s.key, nb)
+	if err != nil {
+		c.fail("changing the secret", err)
+		return
+	}
+	c.b.sessions.rekey(s, nb, key)
+	c.private(
+		fmt.Sprintf("🔑 %s has its new secret; your stored messages are re-sealed with it, and it stays unlocked.", chat),
+		"Give the new secret to the chat's members out of band. Each of them unlocks "+chat+" with the old secret and runs /clm rekey "+quoteName(chat)+" <new secret> too. Pointers made with the old secret no longer open for you.")
+}
+
+// chatSummary returns the member's chat named chat, or ok=false (and the
+// member told) when there is none.
+func (c *call) chatSummary(chat string) (storage.ChatSummary, bool) {
+	id, ok := c.id()
+	if !ok {
+		return storage.ChatSummary{}, false
+	}
+	chats, err := c.b.store.ListChats(c.ctx, id)
+	if err != nil {
+		c.fail("listing your chats", err)
+		return storage.ChatSummary{}, false
+	}
+	for _, ch := range chats {
+		if ch.Name == chat {
+			return ch, true
+		}
+	}
+	c.outcome = "not-found"
+	c.private(fmt.Sprintf("You have no chat named %s. /clm chats lists yours.", chat))
+	return storage.ChatSummary{}, false
+}
+
+// confirmed reads the optional "confirm" after a chat name.
+func confirmed(rest string) bool {
+	return strings.EqualFold(strings.TrimSpace(rest), "confirm")
+}
+
+func (c *call) cmdClear(args string) {
+	chat, rest, ok := c.chatArg("clear", args)
+	if !ok {
+		return
+	}
+	if confirmed(rest) {
+		c.st.pend = nil
+		c.doClear(chat)
+		return
+	}
+	sum, ok := c.chatSummary(chat)
+	if !ok {
+		return
+	}
+	c.setPending(&pending{kind: pendClear, chat: chat})
+	c.private(fmt.Sprintf("This deletes all %s of %s from your history for good (%d in the trash too). The chat stays. To go ahead within %s: /clm clear %s confirm — or answer yes.",
+		plural(sum.Messages, "message", "messages"), chat, sum.Trashed, human(c.b.opts.ConfirmWindow), quoteName(chat)))
+}
+
+func (c *call) doClear(chat string) {
+	s := c.session(chat)
+	if s == nil {
+		return
+	}
+	defer c.release(s)
+	if err := c.b.store.ClearChat(c.ctx, s.key); err != nil {
+		c.fail("clearing the chat", err)
+		return
+	}
+	c.private(fmt.Sprintf("🧹 Cleared %s: its messages and trash are deleted. The chat stays, still unlocked.", chat))
+}
+
+func (c *call) cmdForget(args string) {
+	chat, rest, ok := c.chatArg("forget", args)
+	if !ok {
+		return
+	}
+	if confirmed(rest) {
+		c.st.pend = nil
+		c.doForget(chat)
+		return
+	}
+	sum, ok := c.chatSummary(chat)
+	if !ok {
+		return
+	}
+	c.setPending(&pending{kind: pendForget, chat: chat})
+	c.private(fmt.Sprintf("This deletes your chat %s and its %s from my store for good (the other members keep theirs). To go ahead within %s: /clm forget %s confirm — or answer yes.",
+		chat, plural(sum.Messages+sum.Trashed, "message", "messages"), human(c.b.opts.ConfirmWindow), quoteName(chat)))
+}
+
+func (c *call) doForget(chat string) {
+	id, ok := c.id()
+	if !ok {
+		return
+	}
+	c.b.sessions.remove(c.mk, chat)
+	err := c.b.store.DeleteChat(c.ctx, id, chat)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		c.outcome = "not-found"
+		c.private(fmt.Sprintf("You have no chat named %s. /clm chats lists yours.", chat))
+	case err != nil:
+		c.fail("deleting the chat", err)
+	default:
+		c.private(fmt.Sprintf("🗑 Forgot %s: the chat and its messages are deleted from my store, and its secret from my memory.", chat))
+	}
+}
+
+func (c *call) cmdName(args string) {
+	nick := strings.TrimSpace(args)
+	if _, ok := c.id(); !ok {
+		return
+	}
+	if nick == "" {
+		c.private(fmt.Sprintf("You sign your messages as %s. Change it with /clm name <nickname>.", c.st.nick))
+		return
+	}
+	if msg := checkName("nickname", nick, MaxNicknameRunes); msg != "" {
+		c.outcome = "usage"
+		c.private(msg + " Nothing was changed.")
+		return
+	}
+	if err := c.b.store.SetNickname(c.ctx, c.st.id, nick); err != nil {
+		if errors.Is(err, storage.ErrInvalid) {
+			c.outcome = "usage"
+			c.private("I can't use that nickname. Nothing was changed.")
+			return
+		}
+		c.fail("changing your nickname", err)
+		return
+	}
+	c.st.nick = nick
+	c.private(fmt.Sprintf("You sign new messages as %s now. Pointers you sent before keep the name they were made with.", nick))
+}
+
+func (c *call) cmdProfile(args string) {
+	master := strings.TrimSpace(args)
+	lines, ok := c.chatLines()
+	if !ok {
+		return
+	}
+	c.b.mu.Lock()
+	watch := c.st.watch
+	c.b.mu.Unlock()
+	out := []string{"Nickname: " + c.st.nick}
+	if len(lines) == 0 {
+		out = append(out, "Chats: none yet")
+	} else {
+		out = append(out, "Chats:")
+		for _, l := range lines {
+			out = append(out, "  "+l)
+		}
+	}
+	out = append(out, "Watch: "+onOff(watch))
+	if master != "" {
+		mb := []byte(master)
+		out = append(out, "Public key (CLM 2.0.2, for the nickname "+c.st.nick+"): "+clm.PublicKey(c.st.nick, mb),
+			"Your master phrase was used for this answer only and not stored.")
+		clear(mb)
+	}
+	c.private(out...)
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func (c *call) cmdWatch(args string) {
+	arg := strings.ToLower(strings.TrimSpace(args))
+	c.b.mu.Lock()
+	switch arg {
+	case "on":
+		c.st.watch = true
+	case "off":
+		c.st.watch = false
+	}
+	watch := c.st.watch
+	c.b.mu.Unlock()
+	switch arg {
+	case "on":
+		c.private("👀 Watch is on: when a pointer of one of your unlocked chats is posted in a channel where I've seen you, I open it and send it to you privately (and save it). /clm watch off stops it.")
+	case "off":
+		c.private("Watch is off: I open pointers for you only when you ask (/clm receive or the Receive button).")
+	case "":
+		c.private("Watch is " + onOff(watch) + ". /clm watch on|off changes it.")
+	default:
+		c.usage("watch")
+	}
+}

@@ -1,0 +1,306 @@
+package bridge
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clmbridge/clmbridge/clm"
+)
+
+const (
+	workSecret = "tulip-harbor-quartz-77"
+	wrongGuess = "nope-not-this-one-11"
+)
+
+func TestHelpListsEveryCommandAndExplainsOne(t *testing.T) {
+	e := newEnv(t, Options{})
+	r := e.cmd("alice", dm, "help", "")
+	for _, c := range commandTable() {
+		mustContain(t, r.text(), "  "+c.name)
+	}
+	t.Run("one command", func(t *testing.T) {
+		r := e.cmd("alice", dm, "help", "unlock")
+		mustContain(t, r.text(), "/clm unlock <chat> <secret>", "private chat")
+	})
+	t.Run("unknown topic", func(t *testing.T) {
+		r := e.cmd("alice", dm, "help", "frobnicate")
+		mustContain(t, r.text(), `no command "frobnicate"`, "unlock")
+	})
+	t.Run("every command has help text", func(t *testing.T) {
+		for _, c := range commandTable() {
+			if text := e.b.HelpText(c.name); !strings.Contains(text, c.summary) {
+				t.Errorf("help %s = %q", c.name, text)
+			}
+		}
+	})
+}
+
+func TestUnknownCommandGetsFriendlyHelp(t *testing.T) {
+	e := newEnv(t, Options{})
+	r := e.cmd("alice", dm, "sned", "Work hi")
+	mustContain(t, r.text(), `I don't know the command "sned"`, "send", "/clm help")
+	if len(r.public) != 0 {
+		t.Fatal("unknown command answered publicly")
+	}
+}
+
+func TestNewGeneratesAStrongSecretShownOncePrivately(t *testing.T) {
+	e := newEnv(t, Options{})
+	r := e.cmd("alice", general, "new", "Work")
+	if len(r.public) != 0 || r.deletes != 0 {
+		t.Fatalf("new without a secret in public: public %v deletes %d", r.public, r.deletes)
+	}
+	lines := strings.Split(r.text(), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("answer %q", r.text())
+	}
+	secret := lines[1]
+	if len(secret) < 30 || strings.ContainsAny(secret, " ") {
+		t.Fatalf("generated secret %q does not look strong", secret)
+	}
+	// The generated secret is the chat's: lock, and it unlocks again.
+	e.cmd("alice", dm, "lock", "Work")
+	e.unlock("alice", "Work", secret)
+	if got := e.b.UnlockedChats(member("alice")); len(got) != 1 || got[0] != "Work" {
+		t.Fatalf("unlocked = %v", got)
+	}
+}
+
+func TestNew(t *testing.T) {
+	tests := []struct {
+		name, args string
+		place      Place
+		want       string
+		created    bool
+	}{
+		{"with a secret", "Work " + workSecret, dm, "Created Work with your secret", true},
+		{"quoted name", `"Project Athena" ` + workSecret, dm, "Created Project Athena", true},
+		{"short secret", "Work abc", dm, "too short", false},
+		{"no name", "", dm, "Usage: /clm new", false},
+		{"bad name", "\"a|¶|b\" " + workSecret, dm, "must not contain", false},
+		{"unclosed quote", `"Project ` + workSecret, dm, "quote is not closed", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, Options{})
+			r := e.cmd("alice", tt.place, "new", tt.args)
+			mustContain(t, r.text(), tt.want)
+			mustNotContain(t, r.text(), workSecret)
+			if got := len(e.chatNames("alice")) == 1; got != tt.created {
+				t.Fatalf("created = %v, want %v", got, tt.created)
+			}
+		})
+	}
+	t.Run("exists", func(t *testing.T) {
+		e := newEnv(t, Options{})
+		e.newChat("alice", "Work", workSecret)
+		r := e.cmd("alice", dm, "new", "Work another-secret-99")
+		mustContain(t, r.text(), "already have a chat named Work")
+	})
+}
+
+func TestUnlock(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	e.cmd("alice", dm, "lock", "")
+
+	t.Run("wrong secret unlocks nothing", func(t *testing.T) {
+		r := e.cmd("alice", dm, "unlock", "Work "+wrongGuess)
+		mustContain(t, r.text(), "does not open Work", "4 times more")
+		mustNotContain(t, r.text(), wrongGuess)
+		if len(e.b.UnlockedChats(member("alice"))) != 0 {
+			t.Fatal("wrong secret unlocked the chat")
+		}
+	})
+	t.Run("right secret", func(t *testing.T) {
+		r := e.cmd("alice", dm, "unlock", "Work "+workSecret)
+		mustContain(t, r.text(), "Work is unlocked", "30 minutes", "12 hours")
+		mustNotContain(t, r.text(), workSecret)
+		if r.deletes != 1 {
+			t.Fatalf("the private message holding the secret was not deleted (%d)", r.deletes)
+		}
+	})
+	t.Run("missing secret", func(t *testing.T) {
+		r := e.cmd("alice", dm, "unlock", "Work")
+		mustContain(t, r.text(), "Usage: /clm unlock <chat> <secret>")
+	})
+	t.Run("join a chat one was told about", func(t *testing.T) {
+		r := e.cmd("bob", dm, "unlock", "Work "+workSecret)
+		mustContain(t, r.text(), "no chat named Work", "joined", "first pointer")
+		if got := e.b.UnlockedChats(member("bob")); len(got) != 1 {
+			t.Fatalf("bob unlocked %v", got)
+		}
+	})
+}
+
+func TestUnlockBackoffAfterFiveWrongSecrets(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	for i := 1; i <= 4; i++ {
+		r := e.cmd("alice", dm, "unlock", "Work "+wrongGuess)
+		mustContain(t, r.text(), "does not open Work")
+	}
+	r := e.cmd("alice", dm, "unlock", "Work "+wrongGuess)
+	mustContain(t, r.text(), "Too many wrong secrets", "30 seconds")
+
+	// Even the right secret waits now, and nothing is unlocked.
+	r = e.cmd("alice", dm, "unlock", "Work "+workSecret)
+	mustContain(t, r.text(), "Too many wrong secrets", "Nothing was unlocked")
+
+	// After the wait: one more wrong secret doubles it.
+	e.clock.Advance(31 * time.Second)
+	r = e.cmd("alice", dm, "unlock", "Work "+wrongGuess)
+	mustContain(t, r.text(), "try again in 1 minute")
+	e.clock.Advance(61 * time.Second)
+	r = e.cmd("alice", dm, "unlock", "Work "+workSecret)
+	mustContain(t, r.text(), "Work is unlocked")
+
+	// Success resets the count.
+	r = e.cmd("alice", dm, "unlock", "Work "+wrongGuess)
+	mustContain(t, r.text(), "4 times more")
+
+	// Another member is not affected by alice's guesses.
+	e.newChat("bob", "Home", workSecret)
+	e.unlock("bob", "Home", workSecret)
+}
+
+func TestLock(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	e.newChat("alice", "Home", "home-secret-12345")
+
+	r := e.cmd("alice", dm, "lock", "Work")
+	mustContain(t, r.text(), "Locked Work")
+	if got := e.b.UnlockedChats(member("alice")); len(got) != 1 || got[0] != "Home" {
+		t.Fatalf("after lock Work: %v", got)
+	}
+	r = e.cmd("alice", dm, "send", "Work hello")
+	mustContain(t, r.text(), "Work is locked", "/clm unlock Work <secret>")
+
+	r = e.cmd("alice", dm, "lock", "")
+	mustContain(t, r.text(), "Locked 1 chat: Home")
+	r = e.cmd("alice", dm, "lock", "")
+	mustContain(t, r.text(), "Nothing was unlocked")
+	r = e.cmd("alice", dm, "lock", "Work")
+	mustContain(t, r.text(), "Work was not unlocked")
+}
+
+func TestChatsListsCountsAndLockState(t *testing.T) {
+	e := newEnv(t, Options{})
+	r := e.cmd("alice", dm, "chats", "")
+	mustContain(t, r.text(), "no chats yet", "/clm new")
+
+	e.newChat("alice", "Work", workSecret)
+	e.newChat("alice", "Project Athena", "athena-secret-123")
+	e.send("alice", "Work", "one")
+	e.send("alice", "Work", "two")
+	e.cmd("alice", dm, "lock", "Project Athena")
+
+	r = e.cmd("alice", dm, "chats", "")
+	mustContain(t, r.text(), "Work — 2 messages, 🔓 unlocked", "Project Athena — 0 messages, 🔒 locked")
+	mustNotContain(t, r.text(), "one", "two", workSecret)
+}
+
+func TestNameChangesTheSignature(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	r := e.cmd("alice", dm, "name", "")
+	mustContain(t, r.text(), "You sign your messages as alice")
+
+	r = e.cmd("alice", dm, "name", "Alice Liddell")
+	mustContain(t, r.text(), "as Alice Liddell now")
+	ptr := e.send("alice", "Work", "hi")
+	p, _ := clm.ParsePointer(ptr)
+	o, err := p.Open([]byte(workSecret))
+	if err != nil || o.Username != "Alice Liddell" {
+		t.Fatalf("pointer signed %q (%v)", o.Username, err)
+	}
+	for _, bad := range []string{"x|¶|y", strings.Repeat("n", MaxNicknameRunes+1), "two\nlines"} {
+		r = e.cmd("alice", dm, "name", bad)
+		mustContain(t, r.text(), "Nothing was changed")
+	}
+}
+
+func TestProfileShowsPublicKeyOnlyWithMasterPhrasePrivately(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	r := e.cmd("alice", dm, "profile", "")
+	mustContain(t, r.text(), "Nickname: alice", "Work — 0 messages, 🔓 unlocked", "Watch: off")
+	mustNotContain(t, r.text(), "Public key")
+
+	const master = "my master phrase is long"
+	r = e.cmd("alice", dm, "profile", master)
+	mustContain(t, r.text(), "Public key", clm.PublicKey("alice", []byte(master)), "not stored")
+	mustNotContain(t, r.text(), master)
+
+	r = e.cmd("alice", general, "profile", master)
+	mustContain(t, r.text(), "🔥", "did not use it")
+	mustNotContain(t, r.text(), clm.PublicKey("alice", []byte(master)))
+	if r.deletes != 1 {
+		t.Fatal("public master phrase not deleted")
+	}
+	e.assertNoPublicLeak(master, workSecret)
+}
+
+func TestWatchTogglesAndReports(t *testing.T) {
+	e := newEnv(t, Options{})
+	mustContain(t, e.cmd("bob", dm, "watch", "").text(), "Watch is off")
+	mustContain(t, e.cmd("bob", dm, "watch", "on").text(), "Watch is on")
+	mustContain(t, e.cmd("bob", dm, "profile", "").text(), "Watch: on")
+	mustContain(t, e.cmd("bob", dm, "watch", "off").text(), "Watch is off")
+	mustContain(t, e.cmd("bob", dm, "watch", "maybe").text(), "Usage: /clm watch")
+}
+
+func TestCancelDropsAnOpenQuestion(t *testing.T) {
+	e := newEnv(t, Options{})
+	mustContain(t, e.cmd("alice", dm, "cancel", "").text(), "no open question")
+	e.newChat("alice", "Work", workSecret)
+	e.cmd("alice", dm, "clear", "Work")
+	mustContain(t, e.cmd("alice", dm, "cancel", "").text(), "Cancelled")
+	r := e.post("alice", dm, "yes")
+	mustNotContain(t, r.text(), "Cleared")
+}
+
+func TestPrivateLinesWorkWithoutTheClmPrefix(t *testing.T) {
+	e := newEnv(t, Options{})
+	r := e.post("alice", dm, "new Work "+workSecret)
+	mustContain(t, r.text(), "Created Work")
+	r = e.post("alice", dm, "/clm chats")
+	mustContain(t, r.text(), "Work — 0 messages")
+	r = e.post("alice", dm, "just chatting, my secret is hunter2")
+	mustContain(t, r.text(), "/clm help")
+	mustNotContain(t, r.text(), "hunter2")
+}
+
+func TestCoreMethodsForAdapters(t *testing.T) {
+	e := newEnv(t, Options{})
+	alice := member("alice")
+	if _, err := e.b.MakePointer(context.Background(), alice, "Work", "hi"); err == nil || !strings.Contains(err.Error(), "unlock Work") {
+		t.Fatalf("MakePointer on a locked chat: %v", err)
+	}
+	e.newChat("alice", "Work", workSecret)
+	ptr, err := e.b.MakePointer(context.Background(), alice, "Work", "inline hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := clm.ParsePointer(ptr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := p.Open([]byte(workSecret))
+	if err != nil || o.Text != "inline hello" || !o.Authenticated {
+		t.Fatalf("opened %+v, %v", o, err)
+	}
+	if h := e.history("alice", "Work"); len(h) != 1 || h[0].Text != "inline hello" {
+		t.Fatalf("MakePointer did not save the message: %+v", h)
+	}
+	names, err := e.b.ChatNames(context.Background(), alice)
+	if err != nil || len(names) != 1 || names[0] != "Work" {
+		t.Fatalf("ChatNames = %v, %v", names, err)
+	}
+	if cmds := e.b.Commands(); len(cmds) != len(commandTable()) || cmds[0] != "help" {
+		t.Fatalf("Commands = %v", cmds)
+	}
+}

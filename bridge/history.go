@@ -1,0 +1,220 @@
+package bridge
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/clmbridge/clmbridge/storage"
+)
+
+// formatStored is one stored message in a listing.
+func formatStored(m storage.Message) string {
+	arrow := "↓"
+	if m.Direction == storage.Sent {
+		arrow = "↑"
+	}
+	when := time.Unix(m.Epoch, 0).UTC().Format("2006-01-02 15:04")
+	mark := ""
+	if !m.Authenticated {
+		mark = " ⚠️unauthenticated"
+	}
+	return fmt.Sprintf("#%d %s %s %s: %s%s", m.ID, when, arrow, m.Username, m.Text, mark)
+}
+
+func (c *call) cmdHistory(args string) {
+	chat, rest, ok := c.chatArg("history", args)
+	if !ok {
+		return
+	}
+	page := 1
+	if r := strings.TrimSpace(rest); r != "" {
+		n, err := strconv.Atoi(r)
+		if err != nil || n < 1 || n > 1_000_000 {
+			c.outcome = "usage"
+			c.private("The page is a number from 1: /clm history " + quoteName(chat) + " 2")
+			return
+		}
+		page = n
+	}
+	s := c.session(chat)
+	if s == nil {
+		return
+	}
+	defer c.release(s)
+	size := c.b.opts.HistoryPageSize
+	msgs, err := c.b.store.History(c.ctx, s.key, storage.Page{Size: size, Page: page - 1})
+	if err != nil {
+		c.fail("reading the history", err)
+		return
+	}
+	if len(msgs) == 0 {
+		if page == 1 {
+			c.private(fmt.Sprintf("%s has no messages yet. /clm send %s <message> makes one.", chat, quoteName(chat)))
+		} else {
+			c.private(fmt.Sprintf("%s has no page %d.", chat, page))
+		}
+		return
+	}
+	lines := []string{fmt.Sprintf("%s, page %d (newest first; ↑ sent, ↓ received):", chat, page)}
+	for _, m := range msgs {
+		lines = append(lines, formatStored(m))
+	}
+	if len(msgs) == size {
+		lines = append(lines, fmt.Sprintf("More: /clm history %s %d", quoteName(chat), page+1))
+	}
+	c.private(lines...)
+}
+
+func (c *call) cmdSearch(args string) {
+	chat, rest, ok := c.chatArg("search", args)
+	if !ok {
+		return
+	}
+	query := strings.TrimSpace(rest)
+	if query == "" {
+		c.usage("search")
+		return
+	}
+	s := c.session(chat)
+	if s == nil {
+		return
+	}
+	defer c.release(s)
+	msgs, err := c.b.store.Search(c.ctx, s.key, query, searchLimit)
+	if err != nil {
+		c.fail("searching", err)
+		return
+	}
+	if len(msgs) == 0 {
+		c.private(fmt.Sprintf("No message of %s holds %q.", chat, query))
+		return
+	}
+	lines := []string{fmt.Sprintf("Messages of %s holding %q (newest first, at most %d):", chat, query, searchLimit)}
+	for _, m := range msgs {
+		lines = append(lines, formatStored(m))
+	}
+	c.private(lines...)
+}
+
+func (c *call) cmdTrash(args string) {
+	chat, ok := c.soleChatArg("trash", args)
+	if !ok {
+		return
+	}
+	s := c.session(chat)
+	if s == nil {
+		return
+	}
+	defer c.release(s)
+	msgs, err := c.b.store.ListTrash(c.ctx, s.key)
+	if err != nil {
+		c.fail("reading the trash", err)
+		return
+	}
+	if len(msgs) == 0 {
+		c.private(fmt.Sprintf("The trash of %s is empty.", chat))
+		return
+	}
+	lines := []string{fmt.Sprintf("Trash of %s (/clm restore %s <id> brings one back, /clm purge %s <id> deletes it for good):", chat, quoteName(chat), quoteName(chat))}
+	for _, m := range msgs {
+		lines = append(lines, formatStored(m))
+	}
+	c.private(lines...)
+}
+
+// idArgs reads "<chat> <id>" (the id may be written #12).
+func (c *call) idArgs(name, args string) (chat string, id int64, ok bool) {
+	chat, rest, ok := c.chatArg(name, args)
+	if !ok {
+		return "", 0, false
+	}
+	word := strings.TrimPrefix(strings.TrimSpace(rest), "#")
+	id, err := strconv.ParseInt(word, 10, 64)
+	if err != nil || id < 1 || strings.IndexFunc(word, unicode.IsSpace) >= 0 {
+		c.outcome = "usage"
+		c.private(fmt.Sprintf("Which message? Give its number from /clm history %s: /clm %s %s 12", quoteName(chat), name, quoteName(chat)))
+		return "", 0, false
+	}
+	return chat, id, true
+}
+
+// messageOp runs one of delete, restore and purge.
+func (c *call) messageOp(name string, args string, op func(*storage.ChatKey, int64) error, done string) {
+	chat, id, ok := c.idArgs(name, args)
+	if !ok {
+		return
+	}
+	s := c.session(chat)
+	if s == nil {
+		return
+	}
+	defer c.release(s)
+	err := op(s.key, id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		c.outcome = "not-found"
+		c.private(fmt.Sprintf("%s has no message #%d for that (see /clm history %s and /clm trash %s).", chat, id, quoteName(chat), quoteName(chat)))
+	case err != nil:
+		c.fail("changing the message", err)
+	default:
+		c.private(fmt.Sprintf(done, id, chat))
+	}
+}
+
+func (c *call) cmdDelete(args string) {
+	c.messageOp("delete", args, func(k *storage.ChatKey, id int64) error { return c.b.store.Trash(c.ctx, k, id) },
+		"🗑 Moved #%d of %s to the trash. /clm restore brings it back.")
+}
+
+func (c *call) cmdRestore(args string) {
+	c.messageOp("restore", args, func(k *storage.ChatKey, id int64) error { return c.b.store.Restore(c.ctx, k, id) },
+		"♻️ Restored #%d of %s from the trash.")
+}
+
+func (c *call) cmdPurge(args string) {
+	c.messageOp("purge", args, func(k *storage.ChatKey, id int64) error { return c.b.store.Purge(c.ctx, k, id) },
+		"Deleted #%d of %s for good.")
+}
+
+func (c *call) cmdExport(args string) {
+	chat, ok := c.soleChatArg("export", args)
+	if !ok {
+		return
+	}
+	s := c.session(chat)
+	if s == nil {
+		return
+	}
+	defer c.release(s)
+	var buf bytes.Buffer
+	defer func() { clear(buf.Bytes()[:buf.Cap()]) }()
+	if err := c.b.store.Export(c.ctx, s.key, &buf); err != nil {
+		c.fail("exporting the chat", err)
+		return
+	}
+	name := fmt.Sprintf("clm-%s-%s.json", fileSafe(chat), c.now().UTC().Format("20060102-150405"))
+	if err := c.req.Reply.PrivateFile(c.ctx, File{Name: name, Content: bytes.Clone(buf.Bytes())}); err != nil {
+		c.noteErr("private file", err)
+		return
+	}
+	c.private(fmt.Sprintf("📎 That is your history of %s as JSON (%d bytes). It holds the messages in clear: keep it somewhere safe.", chat, buf.Len()))
+}
+
+// fileSafe makes a chat name usable in a file name.
+func fileSafe(name string) string {
+	s := strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, name)
+	if s == "" {
+		s = "chat"
+	}
+	return s
+}

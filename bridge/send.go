@@ -1,0 +1,237 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/clmbridge/clmbridge/clm"
+	"github.com/clmbridge/clmbridge/storage"
+)
+
+// DefaultMaxPointerChars is the pointer size used when an adapter sets no
+// Capabilities.MaxPointerChars: the largest pointer storage keeps.
+const DefaultMaxPointerChars = 64 << 10
+
+// pointerLimit is the most characters a pointer may take here.
+func pointerLimit(caps Capabilities) int {
+	if caps.MaxPointerChars > 0 {
+		return min(caps.MaxPointerChars, DefaultMaxPointerChars)
+	}
+	return DefaultMaxPointerChars
+}
+
+func (c *call) cmdSend(args string) {
+	split := false
+	if first, rest, err := nextWord(args); err == nil && first == "--split" {
+		split, args = true, rest
+	}
+	if c.req.Place.Kind == Public && !c.req.Confidential {
+		// The text is already in the channel for everyone to read: making a
+		// pointer of it would protect nothing.
+		c.outcome = "refused"
+		gone := "I asked to delete your message."
+		if !c.deleteRequest() {
+			gone = "Delete your message if you can."
+		}
+		c.private(fmt.Sprintf("I did not send that: /clm send typed in %s shows your text to everyone there. %s", placeName(c.req.Place), gone),
+			"Send from a private chat with me instead (/clm send <chat> <message>): I give you the pointer, and you paste it here.")
+		return
+	}
+	chat, text, ok := c.chatArg("send", args)
+	if !ok {
+		return
+	}
+	text = strings.TrimRightFunc(text, unicode.IsSpace)
+	if text == "" {
+		c.usage("send")
+		return
+	}
+	if !utf8.ValidString(text) {
+		c.outcome = "usage"
+		c.private("Your message is not valid text (UTF-8). Nothing was sent.")
+		return
+	}
+	if _, ok := c.id(); !ok {
+		return
+	}
+	s := c.session(chat)
+	if s == nil {
+		return
+	}
+	defer c.release(s)
+	nick := c.st.nick
+	limit := pointerLimit(c.req.Caps)
+	maxBytes := clm.MaxMessageBytes(limit, chat, nick, true)
+	parts := []string{text}
+	if len(text) > maxBytes {
+		if maxBytes == 0 {
+			c.outcome = "too-long"
+			c.private(fmt.Sprintf("The chat name and your nickname are too long for a pointer here (%d characters per post). Use a shorter nickname (/clm name) or chat name.", limit))
+			return
+		}
+		if !split {
+			c.outcome = "too-long"
+			c.private(fmt.Sprintf("Your message is too long for one pointer here: %d bytes, and at most %d fit in a pointer of %s signed %s (%d characters per post). Nothing was sent.", len(text), maxBytes, chat, nick, limit),
+				"Shorten it, or send it in numbered parts: /clm send --split "+quoteName(chat)+" <message>")
+			return
+		}
+		var err error
+		if parts, err = splitMessage(text, maxBytes, MaxSplitParts); err != nil {
+			c.outcome = "too-long"
+			c.private(fmt.Sprintf("Your message is too long even in %d parts (at most %d bytes each here). Nothing was sent: shorten it.", MaxSplitParts, maxBytes))
+			return
+		}
+	}
+	pointers := make([]string, 0, len(parts))
+	epoch := c.now().Unix()
+	unsaved := 0
+	for _, part := range parts {
+		p, err := clm.NewPointer(s.secret(), clm.Message{Chat: chat, Username: nick, Text: part}, epoch)
+		if err != nil {
+			c.outcome = "usage"
+			c.private("I can't make a pointer of that message. Nothing was sent.")
+			return
+		}
+		ptr := p.String()
+		if _, _, err := c.b.store.SaveMessage(c.ctx, s.key, storage.NewMessage{
+			Direction: storage.Sent, Epoch: p.Epoch, Nonce: p.Nonce, Pointer: ptr, Authenticated: true,
+			Username: nick, Text: part, Source: c.source(),
+		}); err != nil {
+			unsaved++
+			c.b.log.LogAttrs(c.ctx, slog.LevelError, "saving a sent message failed", slog.String("error", err.Error()))
+		}
+		pointers = append(pointers, ptr)
+	}
+	note := ""
+	if unsaved > 0 {
+		note = " (I could not save it in your history; the pointer is fine.)"
+	}
+	if c.req.Place.Kind == Public {
+		// Confidential input in a public place (a Discord modal): post the
+		// pointers there, with a Receive button, and confirm privately.
+		for _, ptr := range pointers {
+			p, _ := clm.ParsePointer(ptr)
+			ref := c.b.refs.put([]clm.Pointer{p}, c.source())
+			c.public(PublicPost{Text: ptr, ReceiveRef: ref})
+		}
+		c.private(fmt.Sprintf("📤 Posted %s of %s in %s.%s", plural(len(pointers), "pointer", "pointers"), chat, placeName(c.req.Place), note))
+		return
+	}
+	head := fmt.Sprintf("📤 Your pointer for %s: paste or forward it where the chat's members read.%s", chat, note)
+	if len(pointers) > 1 {
+		head = fmt.Sprintf("📤 Your message for %s is in %d numbered parts: paste or forward each pointer, in order.%s", chat, len(pointers), note)
+	}
+	c.private(head)
+	for _, ptr := range pointers {
+		c.private(ptr)
+	}
+}
+
+// placeName names the request's place for the member.
+func placeName(p Place) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	if p.Kind == Private {
+		return "our private chat"
+	}
+	return "this channel"
+}
+
+// errTooManyParts is returned by splitMessage when the text needs more
+// than the allowed number of parts.
+var errTooManyParts = errors.New("bridge: message needs too many parts")
+
+// splitMessage cuts text into at most maxParts parts labelled "[i/n] " of
+// at most maxBytes bytes each, label included. It cuts at white space when
+// one is near the end of a part, else at a character boundary; the parts
+// joined without their labels give back text exactly.
+func splitMessage(text string, maxBytes, maxParts int) ([]string, error) {
+	for digits := 1; digits <= len(itoa(maxParts)); digits++ {
+		labelLen := len("[/] ") + 2*digits
+		room := maxBytes - labelLen
+		if room < 4 {
+			return nil, errTooManyParts
+		}
+		chunks := cutChunks(text, room)
+		if len(chunks) > maxParts {
+			return nil, errTooManyParts
+		}
+		if len(itoa(len(chunks))) > digits {
+			continue // the labels grew: cut again with room for them
+		}
+		parts := make([]string, len(chunks))
+		for i, ch := range chunks {
+			parts[i] = fmt.Sprintf("[%d/%d] %s", i+1, len(chunks), ch)
+		}
+		return parts, nil
+	}
+	return nil, errTooManyParts
+}
+
+// cutChunks cuts text into chunks of at most room bytes.
+func cutChunks(text string, room int) []string {
+	var out []string
+	for len(text) > room {
+		cut := room
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		// Prefer to cut after white space in the last quarter of the chunk.
+		if ws := strings.LastIndexFunc(text[:cut], unicode.IsSpace); ws >= cut*3/4 {
+			_, n := utf8.DecodeRuneInString(text[ws:])
+			cut = ws + n
+		}
+		out = append(out, text[:cut])
+		text = text[cut:]
+	}
+	return append(out, text)
+}
+
+// MakePointer makes a tagged pointer from the member's unlocked chat and
+// nickname without posting it (Telegram inline mode), and saves it in the
+// member's history as sent. The error text is fit to show the member.
+func (b *Bridge) MakePointer(ctx context.Context, m Member, chat, text string) (string, error) {
+	if !b.enter() {
+		return "", ErrClosed
+	}
+	defer b.inflight.Done()
+	mk := keyOf(m)
+	if ok, wait, _ := b.limiter.allow(mk, b.opts.Now()); !ok {
+		return "", fmt.Errorf("you are sending me requests too fast; try again in %s", human(wait))
+	}
+	if msg := checkName("chat name", chat, MaxChatNameRunes); msg != "" {
+		return "", errors.New(msg)
+	}
+	if text == "" || !utf8.ValidString(text) {
+		return "", errors.New("the message is empty or not valid text")
+	}
+	st := b.acquire(m)
+	defer b.releaseState(st)
+	if _, err := b.memberID(ctx, st); err != nil {
+		b.log.LogAttrs(ctx, slog.LevelError, "loading member failed", slog.String("error", err.Error()))
+		return "", errors.New("something went wrong on my side; try again later")
+	}
+	s, err := b.sessions.use(mk, chat)
+	if err != nil {
+		return "", fmt.Errorf("%s is locked: unlock it in a private chat with me first: /clm unlock %s <secret>", chat, quoteName(chat))
+	}
+	defer b.sessions.release(s)
+	p, err := clm.NewPointer(s.secret(), clm.Message{Chat: chat, Username: st.nick, Text: text}, b.opts.Now().Unix())
+	if err != nil {
+		return "", errors.New("I can't make a pointer of that message")
+	}
+	ptr := p.String()
+	if _, _, err := b.store.SaveMessage(ctx, s.key, storage.NewMessage{
+		Direction: storage.Sent, Epoch: p.Epoch, Nonce: p.Nonce, Pointer: ptr, Authenticated: true,
+		Username: st.nick, Text: text, Source: storage.Source{Platform: m.Platform},
+	}); err != nil {
+		b.log.LogAttrs(ctx, slog.LevelError, "saving a sent message failed", slog.String("error", err.Error()))
+	}
+	return ptr, nil
+}
