@@ -294,4 +294,3 @@ func (e *env) assertNoPublicLeak(words ...string) {
 	}
 	mustNotContain(e.t, e.logs.String(), words...)
 }
-

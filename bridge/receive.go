@@ -331,7 +331,7 @@ func (c *call) answerSecret(p *pending, text string) {
 		if left == 0 {
 			next = c.retryText(at)
 		}
-		c.private("That secret opens none of the pointers. Nothing was saved or created. To try again, /clm receive the pointer again. "+next)
+		c.private("That secret opens none of the pointers. Nothing was saved or created. To try again, /clm receive the pointer again. " + next)
 		return
 	}
 	c.b.unlocks.succeeded(c.mk)
