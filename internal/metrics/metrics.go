@@ -27,31 +27,35 @@ import (
 // Namespace prefixes every metric of the bridge ("clm_bridge_…").
 const Namespace = "clm_bridge"
 
-// Outcome is how a command ended, one of the Outcome constants.
-type Outcome string
+// Outcome is how a request ended, in the bridge core's own words (the
+// values its debug log uses). Any value not listed here is recorded as
+// "other".
+type Outcome = string
 
-// The outcomes a command can have. Any other value is recorded as "other".
+// The outcomes a request can have.
 const (
-	// OK: the command did what the member asked.
-	OK Outcome = "ok"
-	// Invalid: bad input (unknown chat, wrong arguments); the member was told.
-	Invalid Outcome = "invalid"
-	// Refused: policy said no (a secret typed in public, plaintext asked for
-	// in public, not an admin).
-	Refused Outcome = "refused"
-	// WrongSecret: a secret did not open the chat or the pointer.
-	WrongSecret Outcome = "wrong_secret"
-	// RateLimited: the member was throttled (command rate or unlock backoff).
-	RateLimited Outcome = "rate_limited"
-	// Failed: something broke on our side (store, platform API).
-	Failed Outcome = "error"
+	OK          Outcome = "ok"           // done as asked
+	Usage       Outcome = "usage"        // bad arguments; the member was shown the usage
+	NotFound    Outcome = "not-found"    // no such chat or message
+	Exists      Outcome = "exists"       // the chat already exists
+	TooLong     Outcome = "too-long"     // the message does not fit the platform's limit
+	Refused     Outcome = "refused"      // policy said no (a secret or plaintext in public)
+	Locked      Outcome = "locked"       // the chat is not unlocked
+	Expired     Outcome = "expired"      // the question the member answered timed out
+	Limited     Outcome = "limited"      // the member's request budget is used up
+	Backoff     Outcome = "backoff"      // too many wrong secrets: the member must wait
+	WrongSecret Outcome = "wrong-secret" // a secret did not open the chat or pointer
+	Tampered    Outcome = "tampered"     // a pointer's tag did not verify
+	NotOpened   Outcome = "not-opened"   // no unlocked chat opened the pointer
+	Failed      Outcome = "error"        // something broke on our side
+	Unknown     Outcome = "unknown"      // not a command the bridge knows
 )
 
 // Unlock failure reasons for [Metrics.UnlockFailed].
 const (
-	UnlockWrongSecret = "wrong_secret"
+	UnlockWrongSecret = "wrong-secret"
 	UnlockBackoff     = "backoff"
-	UnlockNotFound    = "not_found"
+	UnlockNotFound    = "not-found"
 	UnlockError       = "error"
 )
 
@@ -81,8 +85,9 @@ func knownCommand(c string) bool {
 
 func outcomeLabel(o Outcome) string {
 	switch o {
-	case OK, Invalid, Refused, WrongSecret, RateLimited, Failed:
-		return string(o)
+	case OK, Usage, NotFound, Exists, TooLong, Refused, Locked, Expired,
+		Limited, Backoff, WrongSecret, Tampered, NotOpened, Failed, Unknown:
+		return o
 	}
 	return "other"
 }
@@ -179,7 +184,7 @@ func New() *Metrics {
 	}, []string{"platform"})
 	m.unlockFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "unlock_failures_total",
-		Help: "Failed unlocks, by platform and reason (wrong_secret, backoff, not_found, error).",
+		Help: "Failed unlocks, by platform and reason (wrong-secret, backoff, not-found, error).",
 	}, []string{"platform", "reason"})
 	m.outboxDepth = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: Namespace, Name: "outbox_depth",
@@ -236,7 +241,7 @@ func (m *Metrics) Command(command string, outcome Outcome, took time.Duration) {
 		return
 	}
 	c := CommandLabel(command)
-	m.commands.WithLabelValues(c, outcomeLabel(outcome)).Inc()
+	m.commands.WithLabelValues(c, outcomeLabel(strings.TrimSpace(outcome))).Inc()
 	m.latency.WithLabelValues(c).Observe(took.Seconds())
 }
 

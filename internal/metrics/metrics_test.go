@@ -57,9 +57,9 @@ func TestMethodsCountWithBoundedLabels(t *testing.T) {
 		{"known command", func(m *Metrics) { m.Command("send", OK, time.Millisecond) },
 			"clm_bridge_commands_total", map[string]string{"command": "send", "outcome": "ok"}, 1},
 		{"command name is case-insensitive", func(m *Metrics) { m.Command(" Unlock", WrongSecret, 0) },
-			"clm_bridge_commands_total", map[string]string{"command": "unlock", "outcome": "wrong_secret"}, 1},
-		{"unknown command", func(m *Metrics) { m.Command("frobnicate", Invalid, 0); m.Command("xyzzy", Invalid, 0) },
-			"clm_bridge_commands_total", map[string]string{"command": "unknown", "outcome": "invalid"}, 2},
+			"clm_bridge_commands_total", map[string]string{"command": "unlock", "outcome": "wrong-secret"}, 1},
+		{"unknown command", func(m *Metrics) { m.Command("frobnicate", Unknown, 0); m.Command("xyzzy", Unknown, 0) },
+			"clm_bridge_commands_total", map[string]string{"command": "unknown", "outcome": "unknown"}, 2},
 		{"unknown outcome", func(m *Metrics) { m.Command("help", Outcome("weird"), 0) },
 			"clm_bridge_commands_total", map[string]string{"command": "help", "outcome": "other"}, 1},
 		{"latency observed per command", func(m *Metrics) {
@@ -210,10 +210,12 @@ var allowedLabels = map[string][]string{
 		"forget", "rekey", "export", "name", "profile", "watch", "doctor",
 		"status", "start", "confirm", "cancel", "post", "prompt", "button",
 		"inline", "unknown"},
-	"outcome":  {"ok", "invalid", "refused", "wrong_secret", "rate_limited", "error", "other"},
+	"outcome": {"ok", "usage", "not-found", "exists", "too-long", "refused", "locked",
+		"expired", "limited", "backoff", "wrong-secret", "tampered", "not-opened", "error",
+		"unknown", "other"},
 	"platform": {"telegram", "discord", "console", "other"},
 	"kind":     {"authenticated", "legacy"},
-	"reason":   {"wrong_secret", "backoff", "not_found", "error", "other"},
+	"reason":   {"wrong-secret", "backoff", "not-found", "error", "other"},
 	"method":   {"send", "edit", "delete", "answer", "poll", "register", "meta", "other"},
 	"le":       nil, // histogram buckets: numbers
 }
