@@ -43,10 +43,17 @@ type gwSession struct {
 type wsConn struct {
 	c     *websocket.Conn
 	mu    sync.Mutex
-	queue [][]byte
+	queue []wsFrame
 	wake  chan struct{}
 	done  chan struct{}
 	once  sync.Once
+}
+
+// wsFrame is a queued frame: a text frame, or a close frame after which the
+// connection is closed.
+type wsFrame struct {
+	data  []byte
+	close bool
 }
 
 func newWSConn(c *websocket.Conn) *wsConn {
@@ -55,9 +62,17 @@ func newWSConn(c *websocket.Conn) *wsConn {
 	return w
 }
 
-func (w *wsConn) send(frame []byte) {
+func (w *wsConn) send(frame []byte) { w.enqueue(wsFrame{data: frame}) }
+
+// sendClose queues a close frame with code and reason; the connection is
+// closed once it is written.
+func (w *wsConn) sendClose(code int, reason string) {
+	w.enqueue(wsFrame{data: websocket.FormatCloseMessage(code, reason), close: true})
+}
+
+func (w *wsConn) enqueue(f wsFrame) {
 	w.mu.Lock()
-	w.queue = append(w.queue, frame)
+	w.queue = append(w.queue, f)
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:
@@ -81,8 +96,13 @@ func (w *wsConn) writer() {
 			f := w.queue[0]
 			w.queue = w.queue[1:]
 			w.mu.Unlock()
+			if f.close {
+				_ = w.c.WriteMessage(websocket.CloseMessage, f.data)
+				w.close()
+				return
+			}
 			// Text frames: discordgo takes binary frames as zlib.
-			if w.c.WriteMessage(websocket.TextMessage, f) != nil {
+			if w.c.WriteMessage(websocket.TextMessage, f.data) != nil {
 				return
 			}
 		}
@@ -161,8 +181,10 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			}
 			_ = json.Unmarshal(f.D, &id)
 			if id.Token != s.token && id.Token != "Bot "+s.token {
-				_ = c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4004, "Authentication failed."))
-				return
+				// The writer closes the connection after the close frame;
+				// the next read then fails and ends this handler.
+				conn.sendClose(4004, "Authentication failed.")
+				continue
 			}
 			s.mu.Lock()
 			s.gw.nSessions++

@@ -73,6 +73,9 @@ type Rule struct {
 	Status       int
 	Body         string
 	Header       http.Header
+	// Disconnect closes the connection without any answer, as a network
+	// failure would.
+	Disconnect bool
 }
 
 // Server is a fake Discord. Create it with [New].
@@ -267,13 +270,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	status, header, body := s.answerLocked(&call)
+	status, header, body, disconnect := s.matchRuleLocked(&call)
+	if !disconnect && status == 0 {
+		status, header, body = s.answerLocked(&call)
+	}
 	call.Status = status
 	call.Seq = len(s.calls) + 1
 	s.calls = append(s.calls, call)
 	s.notifyLocked()
 	s.mu.Unlock()
 
+	if disconnect {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+	}
 	for k, vs := range header {
 		for _, v := range vs {
 			w.Header().Add(k, v)
@@ -335,8 +349,9 @@ func apiError(code int, msg string) []byte {
 	return jsonBody(map[string]any{"code": code, "message": msg})
 }
 
-// answerLocked decides the answer to one REST call. s.mu must be held.
-func (s *Server) answerLocked(c *Call) (int, http.Header, []byte) {
+// matchRuleLocked applies the first error rule matching c, if any (status
+// 0: none). s.mu must be held.
+func (s *Server) matchRuleLocked(c *Call) (int, http.Header, []byte, bool) {
 	for i, r := range s.rules {
 		if r.Times == 0 || (r.Method != "" && r.Method != c.Method) || !strings.Contains(c.Path, r.PathContains) {
 			continue
@@ -347,8 +362,13 @@ func (s *Server) answerLocked(c *Call) (int, http.Header, []byte) {
 		if r.Times == 0 {
 			s.rules = append(s.rules[:i:i], s.rules[i+1:]...)
 		}
-		return r.Status, r.Header, []byte(r.Body)
+		return r.Status, r.Header, []byte(r.Body), r.Disconnect
 	}
+	return 0, nil, nil, false
+}
+
+// answerLocked decides the normal answer to one REST call. s.mu must be held.
+func (s *Server) answerLocked(c *Call) (int, http.Header, []byte) {
 
 	p := strings.TrimPrefix(c.Path, "/api/v9")
 	if p == c.Path {
