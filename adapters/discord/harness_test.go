@@ -44,7 +44,9 @@ type fakeCore struct {
 	errs   []error // what the responder returned to the core
 }
 
-func newFakeCore() *fakeCore { return &fakeCore{names: map[string][]string{}, changed: make(chan struct{})} }
+func newFakeCore() *fakeCore {
+	return &fakeCore{names: map[string][]string{}, changed: make(chan struct{})}
+}
 
 func (c *fakeCore) Handle(ctx context.Context, req bridge.Request) error {
 	c.mu.Lock()
