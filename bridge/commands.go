@@ -40,7 +40,7 @@ func commandTable() []*command {
 			carriesSecret: afterFirstWord, run: (*call).cmdNew},
 		{name: "unlock", usage: "<chat> <secret>", summary: "open one of your chats, or join one you were told about (private chat only)",
 			help:          "Unlocks the chat for this session: its secret stays in my memory only, and is wiped after 30 minutes without use, 12 hours at most, or when you lock it. If you have no chat of that name, you join it: the name and secret are checked when its first pointer opens. Only in a private chat with me: a secret typed in a group is burned.",
-			carriesSecret: func(string) bool { return true }, run: (*call).cmdUnlock},
+			carriesSecret: afterFirstWord, run: (*call).cmdUnlock},
 		{name: "lock", usage: "[chat]", summary: "forget the secret of one chat, or of all, now",
 			run: (*call).cmdLock},
 		{name: "chats", summary: "your chats: messages, and locked or not",

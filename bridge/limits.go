@@ -51,7 +51,7 @@ func (l *rateLimiter) allow(mk memberKey, now time.Time) (ok bool, wait time.Dur
 	wait = time.Duration((1 - b.tokens) / l.perMinute * float64(time.Minute))
 	warn = !b.warned
 	b.warned = true
-	return false, wait.Round(time.Second) + time.Second, warn
+	return false, wait, warn
 }
 
 // prune forgets members whose bucket is full again (they are as new).

@@ -1,0 +1,313 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clmbridge/clmbridge/clm"
+)
+
+func TestSecretsTypedInPublicAreRefusedDeletedAndBurned(t *testing.T) {
+	tests := []struct {
+		name, cmd, args string
+	}{
+		{"new with a secret", "new", "Work " + workSecret},
+		{"unlock", "unlock", "Work " + workSecret},
+		{"rekey", "rekey", "Work " + workSecret},
+		{"profile with a master phrase", "profile", workSecret},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, Options{})
+			r := e.cmd("alice", general, tt.cmd, tt.args)
+			if r.deletes != 1 {
+				t.Fatalf("DeleteRequest called %d times", r.deletes)
+			}
+			mustContain(t, r.text(), "🔥 You typed a secret in #general", "did not use it", "Treat that secret as public", "rekey")
+			if len(r.public) != 0 {
+				t.Fatalf("posted publicly although the message was deleted: %v", r.public)
+			}
+			if len(e.b.UnlockedChats(member("alice"))) != 0 || len(e.chatNames("alice")) != 0 {
+				t.Fatal("a public secret unlocked or created something")
+			}
+			e.assertNoPublicLeak(workSecret)
+			mustNotContain(t, r.text(), workSecret)
+		})
+	}
+	t.Run("cannot delete: says so publicly without repeating anything", func(t *testing.T) {
+		e := newEnv(t, Options{})
+		r := &recorder{deleteErr: ErrCannotDelete}
+		e.run(Request{Member: member("alice"), Place: general, Command: "unlock", Args: "Work " + workSecret, Reply: r})
+		if len(r.public) != 1 {
+			t.Fatalf("public %v", r.public)
+		}
+		mustContain(t, r.public[0].Text, "could not delete")
+		mustNotContain(t, r.public[0].Text, workSecret, "Work", "alice")
+		mustContain(t, r.text(), "delete it yourself")
+	})
+	t.Run("confidential public input is private enough", func(t *testing.T) {
+		e := newEnv(t, Options{})
+		r := e.run(Request{Member: member("alice"), Place: general, Command: "new", Args: "Work " + workSecret, Confidential: true})
+		mustContain(t, r.text(), "Created Work")
+	})
+	t.Run("commands without a secret are fine in public, answered privately", func(t *testing.T) {
+		e := newEnv(t, Options{})
+		r := e.cmd("alice", general, "unlock", "Work")
+		mustContain(t, r.text(), "Usage")
+		if r.deletes != 0 || len(r.public) != 0 {
+			t.Fatal("no secret, yet deleted or public")
+		}
+	})
+}
+
+func TestSessionsExpireAfterIdleAndMaxAgeAndAreWiped(t *testing.T) {
+	e := newEnv(t, Options{SessionIdle: 10 * time.Minute, SessionMaxAge: time.Hour})
+	e.newChat("alice", "Work", workSecret)
+	s, err := e.b.sessions.use(keyOf(member("alice")), "Work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := s.group.secret // the registry's own copy
+	e.b.sessions.release(s)
+
+	e.clock.Advance(9 * time.Minute)
+	e.send("alice", "Work", "still here") // touching keeps it alive
+	e.clock.Advance(9 * time.Minute)
+	if len(e.b.UnlockedChats(member("alice"))) != 1 {
+		t.Fatal("expired while in use")
+	}
+	e.clock.Advance(10 * time.Minute)
+	r := e.cmd("alice", dm, "send", "Work late")
+	mustContain(t, r.text(), "Work was locked after 10 minutes without use", "/clm unlock Work <secret>")
+	if !bytes.Equal(secret, make([]byte, len(secret))) {
+		t.Fatal("expired secret was not overwritten")
+	}
+
+	t.Run("max age", func(t *testing.T) {
+		e.unlock("alice", "Work", workSecret)
+		for i := 0; i < 6; i++ { // used every 9 minutes: never idle
+			e.clock.Advance(9 * time.Minute)
+			e.send("alice", "Work", "tick")
+		}
+		e.clock.Advance(9 * time.Minute) // 63 minutes after unlock
+		if got := e.b.UnlockedChats(member("alice")); len(got) != 0 {
+			t.Fatalf("still unlocked after max age: %v", got)
+		}
+	})
+	t.Run("sweep wipes without a request", func(t *testing.T) {
+		e.unlock("alice", "Work", workSecret)
+		s, _ := e.b.sessions.use(keyOf(member("alice")), "Work")
+		secret := s.group.secret
+		e.b.sessions.release(s)
+		e.clock.Advance(11 * time.Minute)
+		e.b.Sweep()
+		if n, _ := e.b.sessions.count(); n != 0 {
+			t.Fatalf("%d sessions after sweep", n)
+		}
+		if !bytes.Equal(secret, make([]byte, len(secret))) {
+			t.Fatal("swept secret was not overwritten")
+		}
+	})
+}
+
+func TestSessionsSharingASecretShareOneGroupUntilTheLastGoes(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	e.newChat("bob", "Work", workSecret)
+	if s, d := e.b.sessions.count(); s != 2 || d != 1 {
+		t.Fatalf("sessions %d secrets %d", s, d)
+	}
+	s, _ := e.b.sessions.use(keyOf(member("bob")), "Work")
+	secret := s.group.secret
+	e.b.sessions.release(s)
+	e.cmd("alice", dm, "lock", "")
+	if !bytes.Equal(secret, []byte(workSecret)) {
+		t.Fatal("bob's secret was wiped when alice locked")
+	}
+	// A session in use is wiped only when released.
+	s, _ = e.b.sessions.use(keyOf(member("bob")), "Work")
+	e.cmd("bob", dm, "lock", "")
+	if !bytes.Equal(secret, []byte(workSecret)) {
+		t.Fatal("wiped while in use")
+	}
+	e.b.sessions.release(s)
+	if !bytes.Equal(secret, make([]byte, len(secret))) {
+		t.Fatal("not wiped after the last release")
+	}
+}
+
+func TestRateLimitWarnsOnceThenRecovers(t *testing.T) {
+	e := newEnv(t, Options{RateBurst: 3, RatePerMinute: 6})
+	for i := 0; i < 3; i++ {
+		mustContain(t, e.cmd("alice", dm, "chats", "").text(), "no chats yet")
+	}
+	r := e.cmd("alice", dm, "chats", "")
+	mustContain(t, r.text(), "too fast", "10 seconds")
+	mustNotContain(t, r.text(), "no chats")
+	if r := e.cmd("alice", dm, "chats", ""); len(r.private) != 0 {
+		t.Fatalf("warned twice: %v", r.private)
+	}
+	// bob has his own budget.
+	mustContain(t, e.cmd("bob", dm, "chats", "").text(), "no chats yet")
+	e.clock.Advance(10 * time.Second)
+	mustContain(t, e.cmd("alice", dm, "chats", "").text(), "no chats yet")
+}
+
+// secretForms are the ways a secret could show up in printed output.
+func secretForms(secret string) []string {
+	return []string{secret, fmt.Sprint([]byte(secret)), fmt.Sprintf("%x", secret), fmt.Sprintf("%q", []byte(secret))}
+}
+
+func TestSessionTypesPrintRedacted(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	s, err := e.b.sessions.use(keyOf(member("alice")), "Work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.b.sessions.release(s)
+	values := map[string]any{"session": s, "group": s.group, "registry": e.b.sessions, "bridge": e.b,
+		"struct holding a session": struct{ S *session }{s}}
+	for name, v := range values {
+		t.Run(name, func(t *testing.T) {
+			var out strings.Builder
+			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%q"} {
+				fmt.Fprintf(&out, verb+"\n", v)
+			}
+			var logs bytes.Buffer
+			slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "v", v)
+			slog.New(slog.NewTextHandler(&logs, nil)).Info("x", "v", v)
+			mustNotContain(t, out.String()+logs.String(), secretForms(workSecret)...)
+		})
+	}
+	if got := fmt.Sprint(s); !strings.Contains(got, "redacted") {
+		t.Fatalf("session prints %q", got)
+	}
+}
+
+func TestLogsHoldNoSecretOrText(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "confidential words")
+	e.cmd("bob", dm, "receive", ptr)
+	e.post("bob", dm, wrongGuess)
+	e.cmd("bob", dm, "receive", ptr)
+	e.post("bob", dm, workSecret)
+	e.cmd("carol", general, "unlock", "Work "+workSecret)
+	e.cmd("bob", dm, "search", "Work confidential")
+	e.post("alice", general, ptr)
+	e.cmd("alice", dm, "frobnicate", workSecret)
+	if !strings.Contains(e.logs.String(), `"command":"unlock"`) {
+		t.Fatalf("expected debug logs, got:\n%s", e.logs.String())
+	}
+	mustNotContain(t, e.logs.String(), append(secretForms(workSecret), wrongGuess, "confidential words", "frobnicate")...)
+}
+
+func TestCloseWipesSessionsAndRefusesRequests(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	s, _ := e.b.sessions.use(keyOf(member("alice")), "Work")
+	secret := s.group.secret
+	e.b.sessions.release(s)
+	if err := e.b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(secret, make([]byte, len(secret))) {
+		t.Fatal("Close did not wipe the secret")
+	}
+	err := e.b.Handle(context.Background(), Request{Member: member("alice"), Place: dm, Command: "chats", Reply: &recorder{}})
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("Handle after Close: %v", err)
+	}
+	if _, err := e.b.MakePointer(context.Background(), member("alice"), "Work", "x"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("MakePointer after Close: %v", err)
+	}
+	if err := e.b.Close(); err != nil {
+		t.Fatal("second Close:", err)
+	}
+}
+
+func TestCloseWaitsForRequestsInFlight(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	entered := make(chan struct{})
+	proceed := make(chan struct{})
+	r := &blockingRecorder{entered: entered, proceed: proceed}
+	done := make(chan error, 1)
+	go func() {
+		done <- e.b.Handle(context.Background(), Request{Member: member("alice"), Place: dm, Command: "chats", Reply: r})
+	}()
+	<-entered
+	closed := make(chan struct{})
+	go func() { _ = e.b.Close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a request was in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(proceed)
+	<-closed
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(e.b.UnlockedChats(member("alice"))) != 0 {
+		t.Fatal("sessions left after Close")
+	}
+}
+
+// blockingRecorder holds its first private answer until told to go on.
+type blockingRecorder struct {
+	recorder
+	entered, proceed chan struct{}
+}
+
+func (b *blockingRecorder) Private(ctx context.Context, text string) error {
+	close(b.entered)
+	<-b.proceed
+	return b.recorder.Private(ctx, text)
+}
+
+func TestRequestsWithoutMemberOrReplyAreErrors(t *testing.T) {
+	e := newEnv(t, Options{})
+	if err := e.b.Handle(context.Background(), Request{Place: dm, Command: "help", Reply: &recorder{}}); err == nil {
+		t.Fatal("no member accepted")
+	}
+	if err := e.b.Handle(context.Background(), Request{Member: member("a"), Place: dm, Command: "help"}); err == nil {
+		t.Fatal("no Responder accepted")
+	}
+}
+
+// TestNoSecretOrPlaintextOnDisk runs a story and scans the store's files.
+func TestNoSecretOrPlaintextOnDisk(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "disk-canary-text")
+	e.cmd("bob", dm, "receive", ptr)
+	e.post("bob", dm, workSecret)
+	e.cmd("alice", dm, "profile", "master-canary-phrase")
+	_ = e.b.Close()
+	if err := e.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		data, err := os.ReadFile(e.dbPath + suffix)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []string{workSecret, "disk-canary-text", "master-canary-phrase", clm.ChatHash("Work", []byte(workSecret))} {
+			if bytes.Contains(data, []byte(w)) {
+				t.Errorf("%q found in bridge.db%s", w, suffix)
+			}
+		}
+	}
+}

@@ -1,0 +1,335 @@
+package bridge
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clmbridge/clmbridge/clm"
+	"github.com/clmbridge/clmbridge/storage"
+)
+
+// flipLastHex changes the last hex digit of the pointer's data: the
+// message's last byte changes, the tag no longer verifies.
+func flipLastHex(t *testing.T, ptr string) string {
+	t.Helper()
+	p, err := clm.ParsePointer(ptr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := []byte(p.Data)
+	last := d[len(d)-1]
+	if last == '0' {
+		d[len(d)-1] = '1'
+	} else {
+		d[len(d)-1] = '0'
+	}
+	p.Data = string(d)
+	return p.String()
+}
+
+func TestReceiveOpensWithAnUnlockedChatAndSavesIt(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "the plan")
+	e.newChat("bob", "Work", workSecret)
+
+	r := e.run(Request{Member: member("bob"), Place: dm, Command: "receive", Args: "look: ```" + ptr + "```", MessageID: "m1"})
+	mustContain(t, r.text(), "📨 Work · alice: the plan")
+	mustNotContain(t, r.text(), "Unauthenticated")
+	h := e.history("bob", "Work")
+	if len(h) != 1 || h[0].Direction != storage.Received || h[0].Text != "the plan" || !h[0].Authenticated || h[0].Source.MessageID != "m1" {
+		t.Fatalf("bob's history %+v", h)
+	}
+	t.Run("again is idempotent", func(t *testing.T) {
+		r := e.cmd("bob", dm, "receive", ptr)
+		mustContain(t, r.text(), "the plan", "already in your history")
+		if len(e.history("bob", "Work")) != 1 {
+			t.Fatal("stored twice")
+		}
+	})
+	t.Run("quoted post", func(t *testing.T) {
+		r := e.run(Request{Member: member("bob"), Place: general, Command: "receive", Quoted: "alice said " + ptr})
+		mustContain(t, r.text(), "the plan")
+		if len(r.public) != 0 {
+			t.Fatal("plaintext context answered publicly")
+		}
+	})
+	t.Run("no pointer", func(t *testing.T) {
+		mustContain(t, e.cmd("bob", dm, "receive", "nothing here").text(), "found no CLM pointer")
+		mustContain(t, e.cmd("bob", dm, "receive", "").text(), "Usage: /clm receive")
+	})
+	e.assertNoPublicLeak("the plan", workSecret)
+}
+
+func TestReceivePromptsForTheSecretAndCreatesTheChat(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Project Athena", workSecret)
+	ptr := e.send("alice", "Project Athena", "launch at dawn")
+
+	r := e.cmd("bob", dm, "receive", ptr)
+	mustContain(t, r.text(), "None of your unlocked chats opens this pointer", "send it as your next message")
+	mustNotContain(t, r.text(), "launch at dawn")
+
+	// The next private line is the secret: never echoed, deleted.
+	r = e.post("bob", dm, workSecret)
+	mustContain(t, r.text(), "📨 Project Athena · alice: launch at dawn", "unlocked now")
+	mustNotContain(t, r.text(), workSecret)
+	if r.deletes != 1 {
+		t.Fatal("the secret's message was not deleted")
+	}
+	if names := e.chatNames("bob"); len(names) != 1 || names[0] != "Project Athena" {
+		t.Fatalf("bob's chats %v", names)
+	}
+	if h := e.history("bob", "Project Athena"); len(h) != 1 || h[0].Text != "launch at dawn" {
+		t.Fatalf("bob's history %+v", h)
+	}
+	// The chat really has that secret: lock, and unlock with it.
+	e.cmd("bob", dm, "lock", "")
+	e.unlock("bob", "Project Athena", workSecret)
+	// The prompt is used up: the next line is not taken as a secret.
+	r = e.post("bob", dm, "hello")
+	mustContain(t, r.text(), "/clm help")
+	e.assertNoPublicLeak("launch at dawn", workSecret)
+}
+
+func TestReceivePromptWithWrongSecretCreatesNothing(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "for members only")
+
+	e.cmd("carol", dm, "receive", ptr)
+	r := e.post("carol", dm, wrongGuess)
+	mustContain(t, r.text(), "opens none of the pointers", "Nothing was saved or created")
+	mustNotContain(t, r.text(), "for members only", wrongGuess)
+	if names := e.chatNames("carol"); len(names) != 0 {
+		t.Fatalf("carol got chats %v", names)
+	}
+	// Wrong answers count toward the backoff like wrong unlocks.
+	for i := 0; i < 4; i++ {
+		e.cmd("carol", dm, "receive", ptr)
+		r = e.post("carol", dm, wrongGuess)
+	}
+	mustContain(t, r.text(), "Too many wrong secrets")
+	r = e.cmd("carol", dm, "receive", ptr)
+	mustContain(t, r.text(), "Too many wrong secrets")
+	r = e.post("carol", dm, workSecret)
+	mustNotContain(t, r.text(), "for members only")
+}
+
+func TestReceivePromptExpires(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "late")
+	e.cmd("bob", dm, "receive", ptr)
+	e.clock.Advance(DefaultConfirmWindow + time.Second)
+	r := e.post("bob", dm, workSecret)
+	mustNotContain(t, r.text(), "late", workSecret)
+	mustContain(t, r.text(), "/clm help")
+	if len(e.chatNames("bob")) != 0 {
+		t.Fatal("an expired prompt created a chat")
+	}
+}
+
+func TestReceiveInPublicWithNothingUnlockedGivesAPrivateHint(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "psst")
+	r := e.run(Request{Member: member("carol"), Place: general, Command: "receive", Quoted: ptr})
+	if len(r.public) != 0 {
+		t.Fatalf("public answer %v", r.public)
+	}
+	mustContain(t, r.text(), "None of your unlocked chats opens this pointer", "/clm unlock")
+	mustNotContain(t, r.text(), "psst", "next message")
+	// No prompt was set: carol's next private line is not a secret.
+	mustContain(t, e.post("carol", dm, workSecret).text(), "/clm help")
+	if len(e.chatNames("carol")) != 0 {
+		t.Fatal("carol got a chat")
+	}
+}
+
+func TestReceiveTamperedPointerIsRefusedAndNotStored(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "pay 100 coins")
+	e.newChat("bob", "Work", workSecret)
+
+	bad := flipLastHex(t, ptr)
+	r := e.cmd("bob", dm, "receive", bad)
+	mustContain(t, r.text(), "tampered", "did not show it or save it")
+	mustNotContain(t, r.text(), "pay 10")
+	if h := e.history("bob", "Work"); len(h) != 0 {
+		t.Fatalf("stored a tampered message: %+v", h)
+	}
+	t.Run("through the prompt", func(t *testing.T) {
+		e.cmd("dave", dm, "receive", bad)
+		r := e.post("dave", dm, workSecret)
+		mustContain(t, r.text(), "tampered")
+		mustNotContain(t, r.text(), "pay 10")
+		if len(e.chatNames("dave")) != 0 {
+			t.Fatal("a tampered pointer created a chat")
+		}
+	})
+}
+
+func TestReceiveLegacyPointerIsMarkedUnauthenticated(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("bob", "Work", workSecret)
+	p, err := clm.NewLegacyPointer([]byte(workSecret), clm.Message{Chat: "Work", Username: "old-client", Text: "from 2.0.2"}, 1700000000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.cmd("bob", dm, "receive", p.String())
+	mustContain(t, r.text(), "📨 Work · old-client: from 2.0.2", "Unauthenticated")
+	h := e.history("bob", "Work")
+	if len(h) != 1 || h[0].Authenticated {
+		t.Fatalf("history %+v", h)
+	}
+	mustContain(t, e.cmd("bob", dm, "history", "Work").text(), "⚠️unauthenticated")
+}
+
+func TestPublicPointerPostOffersReceiveButton(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "button text")
+	e.newChat("bob", "Work", workSecret)
+
+	r := e.post("alice", general, "here: "+ptr)
+	if len(r.public) != 1 || r.public[0].ReceiveRef == "" {
+		t.Fatalf("public %v", r.public)
+	}
+	if len(r.private) != 0 {
+		t.Fatalf("private answer to a plain post: %v", r.private)
+	}
+	ref := r.public[0].ReceiveRef
+	mustNotContain(t, r.public[0].Text, "button text", "Work")
+
+	t.Run("bob presses Receive", func(t *testing.T) {
+		r := e.run(Request{Member: member("bob"), Place: general, Command: "receive", ReceiveRef: ref})
+		mustContain(t, r.text(), "button text")
+		if len(r.public) != 0 {
+			t.Fatal("answered publicly")
+		}
+		h := e.history("bob", "Work")
+		if len(h) != 1 || h[0].Source.Channel != general.ID {
+			t.Fatalf("history %+v", h)
+		}
+	})
+	t.Run("carol presses Receive", func(t *testing.T) {
+		r := e.run(Request{Member: member("carol"), Place: general, ReceiveRef: ref})
+		mustContain(t, r.text(), "None of your unlocked chats")
+		mustNotContain(t, r.text(), "button text")
+	})
+	t.Run("unknown button", func(t *testing.T) {
+		r := e.run(Request{Member: member("bob"), Place: general, Command: "receive", ReceiveRef: "rzzz-1"})
+		mustContain(t, r.text(), "no longer remember")
+	})
+	t.Run("chatter gets no answer", func(t *testing.T) {
+		r := e.post("alice", general, "lunch anyone?")
+		if len(r.public)+len(r.private) != 0 {
+			t.Fatalf("answered chatter: %v %v", r.public, r.private)
+		}
+	})
+	t.Run("no buttons, no offer", func(t *testing.T) {
+		r := e.run(Request{Member: member("alice"), Place: general, Post: ptr, Caps: Capabilities{MaxPointerChars: 2000}})
+		if len(r.public) != 0 {
+			t.Fatalf("offered without buttons: %v", r.public)
+		}
+	})
+	e.assertNoPublicLeak("button text", workSecret)
+}
+
+func TestJoinedChatNameIsCheckedByTheFirstPointer(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "first")
+
+	t.Run("right name confirms", func(t *testing.T) {
+		r := e.cmd("bob", dm, "unlock", "Work "+workSecret)
+		mustContain(t, r.text(), "joined")
+		r = e.cmd("bob", dm, "receive", ptr)
+		mustContain(t, r.text(), "📨 Work · alice: first")
+		mustNotContain(t, r.text(), "renamed")
+	})
+	t.Run("wrong name is corrected", func(t *testing.T) {
+		e.cmd("carol", dm, "unlock", "work "+workSecret)
+		r := e.cmd("carol", dm, "receive", ptr)
+		mustContain(t, r.text(), "📨 Work · alice: first", "renamed your chat to Work")
+		if names := e.chatNames("carol"); len(names) != 1 || names[0] != "Work" {
+			t.Fatalf("carol's chats %v", names)
+		}
+		if h := e.history("carol", "Work"); len(h) != 1 {
+			t.Fatalf("history %+v", h)
+		}
+	})
+	t.Run("another chat sharing the secret is adopted beside it", func(t *testing.T) {
+		e.newChat("dave", "Home", workSecret)
+		e.send("dave", "Home", "mine")
+		r := e.cmd("dave", dm, "receive", ptr)
+		mustContain(t, r.text(), "first", "belongs to the chat Work")
+		if names := e.chatNames("dave"); len(names) != 2 {
+			t.Fatalf("dave's chats %v", names)
+		}
+	})
+}
+
+func TestReceivePromptWithAnExistingChatOfAnotherSecret(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "hello")
+
+	t.Run("empty chat is replaced", func(t *testing.T) {
+		e.newChat("bob", "Work", "typo-secret-1234")
+		e.cmd("bob", dm, "lock", "")
+		e.cmd("bob", dm, "receive", ptr)
+		r := e.post("bob", dm, workSecret)
+		mustContain(t, r.text(), "hello", "now uses the secret")
+		e.cmd("bob", dm, "lock", "")
+		e.unlock("bob", "Work", workSecret)
+	})
+	t.Run("chat with messages is kept", func(t *testing.T) {
+		e.newChat("carol", "Work", "other-secret-1234")
+		e.send("carol", "Work", "carol's own")
+		e.cmd("carol", dm, "receive", ptr)
+		r := e.post("carol", dm, workSecret)
+		mustContain(t, r.text(), "hello", "another secret and messages", "did not save")
+		if h := e.history("carol", "Work"); len(h) != 1 || h[0].Text != "carol's own" {
+			t.Fatalf("carol's history changed: %+v", h)
+		}
+	})
+}
+
+func TestWatchOpensChannelPointersForWatchersSeenThere(t *testing.T) {
+	e := newEnv(t, Options{})
+	n := &notifier{}
+	e.b.RegisterNotifier("test", n)
+	e.newChat("alice", "Work", workSecret)
+	e.newChat("bob", "Work", workSecret)
+	e.newChat("dave", "Work", workSecret)
+	e.newChat("erin", "Work", workSecret)
+	e.cmd("bob", dm, "watch", "on")
+	e.cmd("carol", dm, "watch", "on")
+	e.cmd("erin", dm, "watch", "on")
+	// bob, carol and dave are seen in #general; erin is not.
+	for _, who := range []string{"bob", "carol", "dave"} {
+		e.post(who, general, "hi all")
+	}
+	ptr := e.send("alice", "Work", "watched words")
+	e.post("alice", general, ptr)
+
+	mustContain(t, n.to("id-bob"), "📨 Work · alice: watched words", "#general")
+	if h := e.history("bob", "Work"); len(h) != 1 {
+		t.Fatalf("bob's history %+v", h)
+	}
+	for _, who := range []string{"carol", "dave", "erin", "alice"} {
+		if got := n.to("id-" + who); got != "" {
+			t.Errorf("%s was notified: %q", who, got)
+		}
+	}
+	// Posting it again does not deliver twice.
+	e.post("alice", general, ptr)
+	if got := strings.Count(n.to("id-bob"), "watched words"); got != 1 {
+		t.Fatalf("bob notified %d times", got)
+	}
+	e.assertNoPublicLeak("watched words", workSecret)
+}
