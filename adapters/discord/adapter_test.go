@@ -232,7 +232,10 @@ func TestMessageContentIntentOffersReceiveUnderPointers(t *testing.T) {
 	t.Parallel()
 	core := newFakeCore()
 	core.handle = func(ctx context.Context, req bridge.Request) error {
-		return req.Reply.Public(ctx, bridge.PublicPost{ReceiveRef: "seen-1"})
+		if !strings.Contains(req.Post, `"e"`) {
+			return nil // chatter: the core stays silent
+		}
+		return req.Reply.Public(ctx, bridge.PublicPost{Text: "🔓 A CLM pointer", ReceiveRef: "seen-1"})
 	}
 	r := start(t, Config{GuildID: "77", MessageContent: true}, core)
 	if r.fake.Intents()&discordtest.IntentMessageContent == 0 {
@@ -243,16 +246,19 @@ func TestMessageContentIntentOffersReceiveUnderPointers(t *testing.T) {
 	}
 	r.fake.PostMessage(t, bob, general, "lunch?")
 	post, _ := r.fake.PostMessage(t, bob, general, "```json\n{\"e\": 1700000000, \"n\": \"abcdefghijklmnop\", \"d\": \"00ff\"}\n```")
-	reqs := core.waitRequests(t, 1)
-	if reqs[0].Post != post.Content || reqs[0].Place.Kind != bridge.Public || !reqs[0].Caps.CanDelete {
-		t.Errorf("core got %+v", reqs[0])
+	reqs := core.waitRequests(t, 2)
+	if reqs[0].Post != "lunch?" {
+		t.Errorf("chatter reached the core as %+v", reqs[0])
+	}
+	if reqs[1].Post != post.Content || reqs[1].Place.Kind != bridge.Public || !reqs[1].Caps.CanDelete {
+		t.Errorf("core got %+v", reqs[1])
 	}
 	m := r.fake.WaitChannelMessage(t, general.ChannelID, func(discordtest.Message) bool { return true })
 	if m.ReplyTo != post.ID || len(m.ButtonIDs()) != 1 || m.ButtonIDs()[0] != "clm:recv:seen-1" {
 		t.Errorf("offer %+v", m)
 	}
-	if got := len(core.requests()); got != 1 {
-		t.Errorf("%d requests; chatter without pointers must not reach the core", got)
+	if n := len(r.fake.ChannelMessages(general.ChannelID)); n != 1 {
+		t.Errorf("%d bot posts; chatter must get no answer", n)
 	}
 }
 

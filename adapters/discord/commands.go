@@ -34,6 +34,7 @@ const (
 	optInt                   // an integer
 	optChoice                // one of the listed choices
 	optBool                  // a yes/no switch; it never reaches Args (see subSpec.modalIf)
+	optFlag                  // a yes/no switch that adds the word flag to Args when true
 )
 
 // optSpec is one option of a subcommand.
@@ -42,6 +43,10 @@ type optSpec struct {
 	kind       optKind
 	required   bool
 	choices    []string
+	// flag is the word an optFlag adds; leading puts it before the other
+	// arguments ("send --split Work …") rather than after ("clear Work confirm").
+	flag    string
+	leading bool
 }
 
 // fieldSpec is one text input of a modal; the value becomes part of Args
@@ -99,7 +104,8 @@ var subcommands = []subSpec{
 	{name: "chats", desc: "Your chats: names, message counts, locked or not"},
 	{name: "send", desc: "Post a message as a CLM pointer in this channel",
 		opts: []optSpec{chatOpt(true, "The chat to send in"),
-			{name: "text", desc: "The message (empty: type it in a form)", kind: optText}},
+			{name: "text", desc: "The message (empty: type it in a form)", kind: optText},
+			{name: "split", desc: "Too long for one pointer? Send it in numbered parts", kind: optFlag, flag: "--split", leading: true}},
 		modalTitle: "Send a CLM message", modalUnless: "text",
 		modal: []fieldSpec{chatField(),
 			{id: "text", label: "Message", kind: optText, paragraph: true, required: true, maxLen: 4000}}},
@@ -113,8 +119,8 @@ var subcommands = []subSpec{
 	{name: "delete", desc: "Move a message to the trash", opts: []optSpec{chatOpt(true, "The chat"), {name: "id", desc: "Message number", kind: optInt, required: true}}},
 	{name: "restore", desc: "Bring a message back from the trash", opts: []optSpec{chatOpt(true, "The chat"), {name: "id", desc: "Message number", kind: optInt, required: true}}},
 	{name: "purge", desc: "Delete a trashed message for good", opts: []optSpec{chatOpt(true, "The chat"), {name: "id", desc: "Message number", kind: optInt, required: true}}},
-	{name: "clear", desc: "Delete every message of a chat (asks first)", opts: []optSpec{chatOpt(true, "The chat")}},
-	{name: "forget", desc: "Delete a chat and its messages (asks first)", opts: []optSpec{chatOpt(true, "The chat")}},
+	{name: "clear", desc: "Delete every message of a chat (asks first)", opts: []optSpec{chatOpt(true, "The chat"), confirmOpt}},
+	{name: "forget", desc: "Delete a chat and its messages (asks first)", opts: []optSpec{chatOpt(true, "The chat"), confirmOpt}},
 	{name: "rekey", desc: "Change a chat's secret (typed in a private form)",
 		opts:       []optSpec{chatOpt(true, "The chat")},
 		modalTitle: "Change a chat's secret",
@@ -128,8 +134,12 @@ var subcommands = []subSpec{
 		modalTitle: "Your 2.0.2 public key", modalIf: "public_key",
 		modal: []fieldSpec{{id: "secret", label: "Master phrase (not stored)", kind: optText, secret: true, required: true, maxLen: 512}}},
 	{name: "watch", desc: "Open pointers in channels for you automatically",
-		opts: []optSpec{{name: "state", desc: "on or off", kind: optChoice, required: true, choices: []string{"on", "off"}}}},
+		opts: []optSpec{{name: "state", desc: "on or off (empty: show the setting)", kind: optChoice, choices: []string{"on", "off"}}}},
+	{name: "cancel", desc: "Drop the question I asked you (a secret, or a confirmation)"},
 }
+
+// confirmOpt is the "yes, really" switch of clear and forget.
+var confirmOpt = optSpec{name: "confirm", desc: "Go ahead without asking again", kind: optFlag, flag: "confirm"}
 
 // subByName finds a subcommand.
 func subByName(name string) (subSpec, bool) {
@@ -156,7 +166,7 @@ func applicationCommands() []*discordgo.ApplicationCommand {
 				opt.Type = discordgo.ApplicationCommandOptionString
 			case optInt:
 				opt.Type = discordgo.ApplicationCommandOptionInteger
-			case optBool:
+			case optBool, optFlag:
 				opt.Type = discordgo.ApplicationCommandOptionBoolean
 			case optChoice:
 				opt.Type = discordgo.ApplicationCommandOptionString
@@ -236,9 +246,9 @@ func joinArgs(parts []string) string { return strings.Join(parts, " ") }
 // the core's Args ("Work hello there", `"Project Athena" 2`).
 func argsFromOptions(s subSpec, opts []*discordgo.ApplicationCommandInteractionDataOption) string {
 	vals := optionValues(opts)
-	var parts []string
+	lead, parts, trail := flagWords(s, vals)
 	for _, o := range s.opts {
-		if o.kind == optBool {
+		if o.kind == optBool || o.kind == optFlag {
 			continue
 		}
 		if v, ok := vals[o.name]; ok {
@@ -247,7 +257,27 @@ func argsFromOptions(s subSpec, opts []*discordgo.ApplicationCommandInteractionD
 			}
 		}
 	}
-	return joinArgs(parts)
+	return joinArgs(append(append(lead, parts...), trail...))
+}
+
+// flagWords returns the words of the flags switched on, those that go
+// before the arguments and those that go after.
+func flagWords(s subSpec, vals map[string]*discordgo.ApplicationCommandInteractionDataOption) (lead, none, trail []string) {
+	for _, o := range s.opts {
+		if o.kind != optFlag {
+			continue
+		}
+		if v, ok := vals[o.name]; ok {
+			if b, _ := v.Value.(bool); b {
+				if o.leading {
+					lead = append(lead, o.flag)
+				} else {
+					trail = append(trail, o.flag)
+				}
+			}
+		}
+	}
+	return lead, nil, trail
 }
 
 // wantsModal reports whether the subcommand, with these options, is
@@ -295,7 +325,43 @@ func buildModal(s subSpec, opts []*discordgo.ApplicationCommandInteractionDataOp
 		}
 		rows = append(rows, discordgo.ActionsRow{Components: []discordgo.MessageComponent{in}})
 	}
-	return &discordgo.InteractionResponseData{CustomID: modalPrefix + s.name, Title: s.modalTitle, Components: rows}
+	id := modalPrefix + s.name
+	lead, _, trail := flagWords(s, vals)
+	for _, f := range append(lead, trail...) {
+		id += ":" + f
+	}
+	return &discordgo.InteractionResponseData{CustomID: id, Title: s.modalTitle, Components: rows}
+}
+
+// parseModalID reads a modal's custom id back: the subcommand and the flags
+// switched on when it was opened (only flags the subcommand declares).
+func parseModalID(id string) (s subSpec, lead, trail []string, ok bool) {
+	rest, ok := strings.CutPrefix(id, modalPrefix)
+	if !ok {
+		return subSpec{}, nil, nil, false
+	}
+	words := strings.Split(rest, ":")
+	s, ok = subByName(words[0])
+	if !ok || s.modal == nil {
+		return subSpec{}, nil, nil, false
+	}
+	for _, w := range words[1:] {
+		found := false
+		for _, o := range s.opts {
+			if o.kind == optFlag && o.flag == w {
+				found = true
+				if o.leading {
+					lead = append(lead, w)
+				} else {
+					trail = append(trail, w)
+				}
+			}
+		}
+		if !found {
+			return subSpec{}, nil, nil, false
+		}
+	}
+	return s, lead, trail, true
 }
 
 // modalValues collects the text inputs of a submitted modal by custom id.
@@ -323,8 +389,8 @@ func modalValues(comps []discordgo.MessageComponent) map[string]string {
 // argsFromModal renders a submitted modal's fields, in the spec's order,
 // as the core's Args. Secrets are trimmed of surrounding white space (a
 // phone keyboard's trailing space is not part of a secret).
-func argsFromModal(s subSpec, values map[string]string) (string, error) {
-	var parts []string
+func argsFromModal(s subSpec, lead, trail []string, values map[string]string) (string, error) {
+	parts := append([]string(nil), lead...)
 	for _, f := range s.modal {
 		v := values[f.id]
 		if f.kind == optChat || f.secret {
@@ -341,7 +407,7 @@ func argsFromModal(s subSpec, values map[string]string) (string, error) {
 		}
 		parts = append(parts, v)
 	}
-	return joinArgs(parts), nil
+	return joinArgs(append(parts, trail...)), nil
 }
 
 // receiveButton is the row holding a "🔓 Receive" button for ref.

@@ -38,6 +38,8 @@ func TestTranslateInteractions(t *testing.T) {
 	pointerPost := discordtest.Message{ID: "42", ChannelID: general.ChannelID, GuildID: general.GuildID, AuthorID: bob.ID,
 		Content: "look: ```{\"e\": 1, \"n\": \"x\", \"d\": \"00\"}```"}
 	botPost := discordtest.Message{ID: "43", ChannelID: general.ChannelID, GuildID: general.GuildID, AuthorID: "100", Bot: true}
+	offer := discordtest.Message{ID: "44", ChannelID: general.ChannelID, GuildID: general.GuildID, AuthorID: "100", Bot: true,
+		Content: "🔓 A CLM pointer", ReplyTo: pointerPost.ID, Referenced: &pointerPost}
 	unlockModal := discordtest.Modal{CustomID: "clm:modal:unlock", Fields: []discordtest.ModalField{{CustomID: "chat", Value: "Project Athena"}, {CustomID: "secret"}}}
 	newModal := discordtest.Modal{CustomID: "clm:modal:new", Fields: []discordtest.ModalField{{CustomID: "chat", Value: "Work"}, {CustomID: "secret"}}}
 	sendModal := discordtest.Modal{CustomID: "clm:modal:send", Fields: []discordtest.ModalField{{CustomID: "chat", Value: "Work"}, {CustomID: "text"}}}
@@ -52,20 +54,20 @@ func TestTranslateInteractions(t *testing.T) {
 		note      string // a substring of the ephemeral note expected
 	}{
 		{name: "send with text option", in: discordtest.Slash(alice, general, "send", discordtest.Opt("chat", "Work"), discordtest.Opt("text", "hello\nthere")),
-			want: &bridge.Request{Command: "send", Args: "Work hello\nthere"}},
+			want: &bridge.Request{Command: "send", Args: "Work hello\nthere", Confidential: true}},
 		{name: "chat name with a space is quoted", in: discordtest.Slash(alice, general, "history", discordtest.Opt("chat", "Project Athena"), discordtest.Opt("page", 2)),
-			want: &bridge.Request{Command: "history", Args: `"Project Athena" 2`}},
+			want: &bridge.Request{Command: "history", Args: `"Project Athena" 2`, Confidential: true}},
 		{name: "chat name with a quote is escaped", in: discordtest.Slash(alice, general, "export", discordtest.Opt("chat", `say "hi"`)),
-			want: &bridge.Request{Command: "export", Args: `"say \"hi\""`}},
+			want: &bridge.Request{Command: "export", Args: `"say \"hi\""`, Confidential: true}},
 		{name: "options are ordered as the command defines", in: discordtest.Slash(alice, general, "delete", discordtest.Opt("id", 7), discordtest.Opt("chat", "Work")),
-			want: &bridge.Request{Command: "delete", Args: "Work 7"}},
-		{name: "lock without a chat", in: discordtest.Slash(alice, general, "lock"), want: &bridge.Request{Command: "lock"}},
+			want: &bridge.Request{Command: "delete", Args: "Work 7", Confidential: true}},
+		{name: "lock without a chat", in: discordtest.Slash(alice, general, "lock"), want: &bridge.Request{Command: "lock", Confidential: true}},
 		{name: "send without text opens a modal", in: discordtest.Slash(alice, general, "send", discordtest.Opt("chat", "Work")), modal: "clm:modal:send", modalChat: "Work"},
 		{name: "unlock opens a modal", in: discordtest.Slash(alice, general, "unlock", discordtest.Opt("chat", "Work")), modal: "clm:modal:unlock", modalChat: "Work"},
 		{name: "new opens a modal", in: discordtest.Slash(alice, general, "new", discordtest.Opt("chat", "Work")), modal: "clm:modal:new", modalChat: "Work"},
 		{name: "rekey opens a modal", in: discordtest.Slash(alice, general, "rekey", discordtest.Opt("chat", "Work")), modal: "clm:modal:rekey", modalChat: "Work"},
 		{name: "profile with public key opens a modal", in: discordtest.Slash(alice, general, "profile", discordtest.Opt("public_key", true)), modal: "clm:modal:profile"},
-		{name: "profile alone goes to the core", in: discordtest.Slash(alice, general, "profile"), want: &bridge.Request{Command: "profile"}},
+		{name: "profile alone goes to the core", in: discordtest.Slash(alice, general, "profile"), want: &bridge.Request{Command: "profile", Confidential: true}},
 		{name: "unlock modal submit is confidential", in: discordtest.SubmitModal(alice, general, unlockModal, map[string]string{"secret": "  s3cret words "}),
 			want: &bridge.Request{Command: "unlock", Args: `"Project Athena" s3cret words`, Confidential: true}},
 		{name: "new without a secret lets the core generate one", in: discordtest.SubmitModal(alice, general, newModal, nil),
@@ -80,6 +82,23 @@ func TestTranslateInteractions(t *testing.T) {
 		{name: "context menu quotes the target", in: discordtest.ContextMenu(bob, general, "Receive CLM pointer", pointerPost),
 			want: &bridge.Request{Command: "receive", Quoted: pointerPost.Content, MessageID: "42"}},
 		{name: "unknown subcommand", in: discordtest.Slash(alice, general, "dance"), note: "/clm help"},
+		{name: "send --split goes first", in: discordtest.Slash(alice, general, "send", discordtest.Opt("chat", "Work"), discordtest.Opt("text", "long"), discordtest.Opt("split", true)),
+			want: &bridge.Request{Command: "send", Args: "--split Work long", Confidential: true}},
+		{name: "clear confirm goes last", in: discordtest.Slash(alice, general, "clear", discordtest.Opt("chat", "Work"), discordtest.Opt("confirm", true)),
+			want: &bridge.Request{Command: "clear", Args: "Work confirm", Confidential: true}},
+		{name: "a flag switched off adds nothing", in: discordtest.Slash(alice, general, "forget", discordtest.Opt("chat", "Work"), discordtest.Opt("confirm", false)),
+			want: &bridge.Request{Command: "forget", Args: "Work", Confidential: true}},
+		{name: "watch without a state shows it", in: discordtest.Slash(alice, general, "watch"), want: &bridge.Request{Command: "watch", Confidential: true}},
+		{name: "send --split without text keeps the flag in the modal", in: discordtest.Slash(alice, general, "send", discordtest.Opt("chat", "Work"), discordtest.Opt("split", true)),
+			modal: "clm:modal:send:--split", modalChat: "Work"},
+		{name: "the modal's flag comes back", in: discordtest.SubmitModal(alice, general, discordtest.Modal{CustomID: "clm:modal:send:--split", Fields: sendModal.Fields}, map[string]string{"text": "long"}),
+			want: &bridge.Request{Command: "send", Args: "--split Work long", Confidential: true}},
+		{name: "a forged flag is refused", in: discordtest.SubmitModal(alice, general, discordtest.Modal{CustomID: "clm:modal:send:--evil", Fields: sendModal.Fields}, map[string]string{"text": "x"}),
+			note: "no longer in use"},
+		{name: "a button under a post holding a pointer quotes it", in: discordtest.Button(bob, general, pointerPost, "clm:recv:r-1"),
+			want: &bridge.Request{Command: "receive", ReceiveRef: "r-1", Quoted: pointerPost.Content, MessageID: "42"}},
+		{name: "a button replying to a post holding a pointer quotes that post", in: discordtest.Button(bob, general, offer, "clm:recv:r-2"),
+			want: &bridge.Request{Command: "receive", ReceiveRef: "r-2", Quoted: pointerPost.Content, MessageID: "44"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -313,7 +332,7 @@ func TestTranslateMessage(t *testing.T) {
 		{"DM command", "", "unlock Work s3cret", true, "unlock", "", bridge.Private},
 		{"DM answer", "", "s3cret", true, "", "s3cret", bridge.Private},
 		{"guild post with a pointer", "77", "here " + pointer, true, "", "here " + pointer, bridge.Public},
-		{"guild chatter", "77", "lunch?", false, "", "", bridge.Public},
+		{"guild chatter goes to the core (watch notes who is there)", "77", "lunch?", true, "", "lunch?", bridge.Public},
 		{"guild without message content", "77", "", false, "", "", bridge.Public},
 		{"command typed as text in a guild", "77", "/clm unlock Work s3cret", true, "unlock", "", bridge.Public},
 	}

@@ -106,6 +106,10 @@ func translate(i *discordgo.Interaction) translation {
 		req := base
 		req.Command = s.name
 		req.Args = argsFromOptions(s, subOpt.Options)
+		// The adapter answers every command with an ephemeral deferral, so
+		// the invocation and its options are seen by nobody but the member
+		// and the bot. (No option is meant for a secret all the same.)
+		req.Confidential = true
 		return translation{req: &req}
 
 	case discordgo.InteractionMessageComponent:
@@ -116,19 +120,27 @@ func translate(i *discordgo.Interaction) translation {
 		req := base
 		req.Command = "receive"
 		req.ReceiveRef = ref
-		if i.Message != nil {
-			req.MessageID = i.Message.ID
+		if m := i.Message; m != nil {
+			req.MessageID = m.ID
+			// The pointers are public and in the message (a /clm send post)
+			// or in the post it answers: quoting them lets the button work
+			// even after the core forgot ref (a restart).
+			switch {
+			case len(clm.Extract(m.Content)) > 0:
+				req.Quoted = m.Content
+			case m.ReferencedMessage != nil && len(clm.Extract(m.ReferencedMessage.Content)) > 0:
+				req.Quoted = m.ReferencedMessage.Content
+			}
 		}
 		return translation{req: &req}
 
 	case discordgo.InteractionModalSubmit:
 		data := i.ModalSubmitData()
-		name, ok := strings.CutPrefix(data.CustomID, modalPrefix)
-		s, known := subByName(name)
-		if !ok || !known || s.modal == nil {
+		s, lead, trail, ok := parseModalID(data.CustomID)
+		if !ok {
 			return translation{note: "That form is no longer in use."}
 		}
-		args, err := argsFromModal(s, modalValues(data.Components))
+		args, err := argsFromModal(s, lead, trail, modalValues(data.Components))
 		if err != nil {
 			return translation{note: "Nothing was done: " + err.Error() + "."}
 		}
@@ -266,9 +278,8 @@ func matchChoices(names []string, typed string) []*discordgo.ApplicationCommandO
 }
 
 // onMessage handles MESSAGE_CREATE: any text in a DM with the bot, and
-// (with the Message Content intent) channel posts that hold pointers or
-// that start with /clm (a command typed as text, so the core can refuse a
-// secret typed in public and ask to delete it).
+// (with the Message Content intent, without which guild posts arrive
+// empty) channel posts.
 func (a *Adapter) onMessage(_ *discordgo.Session, ev *discordgo.MessageCreate) {
 	m := ev.Message
 	if m == nil || m.Author == nil || m.Author.Bot || m.Author.ID == a.botID.Load().(string) {
@@ -311,18 +322,20 @@ func translateMessage(m *discordgo.Message) (bridge.Request, bool) {
 		return req, true
 	}
 	// In a guild the content is empty without the Message Content intent.
+	// With it, every post goes to the core: it offers Receive under
+	// pointers, and notes who is in the channel for watch deliveries.
 	text := strings.TrimSpace(m.Content)
 	switch {
 	case text == "":
 		return req, false
 	case strings.HasPrefix(text, "/clm ") || text == "/clm":
+		// A command typed as text, in public: the core refuses a secret in
+		// it and asks to delete the message.
 		req.Command, req.Args, _ = parseDMText(text)
 		return req, true
-	case len(clm.Extract(m.Content)) > 0:
-		req.Post = m.Content
-		return req, true
 	}
-	return req, false
+	req.Post = m.Content
+	return req, true
 }
 
 // errIsCannotDM reports whether err is Discord refusing a DM (50007).

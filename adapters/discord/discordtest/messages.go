@@ -24,8 +24,10 @@ type Message struct {
 	// Interaction is the id of the interaction this message answers, if any.
 	Interaction string
 	Files       map[string][]byte
-	// ReplyTo is the id of the message this one replies to, if any.
-	ReplyTo string
+	// ReplyTo is the id of the message this one replies to, if any, and
+	// Referenced that message as it was then.
+	ReplyTo    string
+	Referenced *Message
 	Deleted bool
 }
 
@@ -78,6 +80,14 @@ func (m Message) wire() map[string]any {
 	if m.Ephemeral {
 		w["flags"] = 64
 	}
+	if m.ReplyTo != "" {
+		w["message_reference"] = map[string]any{"message_id": m.ReplyTo, "channel_id": m.ChannelID}
+		if m.Referenced != nil {
+			ref := *m.Referenced
+			ref.Referenced = nil
+			w["referenced_message"] = ref.wire()
+		}
+	}
 	return w
 }
 
@@ -102,6 +112,13 @@ func (s *Server) storeBotMessageLocked(channelID string, body map[string]any, fi
 	}
 	if ref, ok := body["message_reference"].(map[string]any); ok {
 		m.ReplyTo, _ = ref["message_id"].(string)
+		for i := len(s.messages) - 1; i >= 0; i-- {
+			if s.messages[i].ID == m.ReplyTo {
+				r := s.messages[i]
+				m.Referenced = &r
+				break
+			}
+		}
 	}
 	s.messages = append(s.messages, m)
 	return m
