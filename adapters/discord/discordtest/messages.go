@@ -28,7 +28,7 @@ type Message struct {
 	// Referenced that message as it was then.
 	ReplyTo    string
 	Referenced *Message
-	Deleted bool
+	Deleted    bool
 }
 
 // ButtonIDs returns the custom ids of the message's buttons, in order.
