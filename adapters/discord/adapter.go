@@ -193,7 +193,7 @@ func (a *Adapter) Status() Status {
 	if a.cfg.MessageContent {
 		d += "; Message Content intent on: pointers posted in channels get a Receive button"
 	} else {
-		d += "; Message Content intent off: sees only /clm commands, buttons, the \"" + contextMenuName + "\" context menu and DMs"
+		d += "; Message Content intent off: sees only /clm commands, buttons, the \"" + ContextMenuName + "\" context menu and DMs"
 	}
 	st.Detail = d
 	return st

@@ -20,7 +20,7 @@ func TestRegistersCommandsInTheGuildOrGlobally(t *testing.T) {
 			t.Parallel()
 			r := start(t, Config{GuildID: tc.guild}, newFakeCore())
 			cmds := r.fake.Commands(tc.scope)
-			if len(cmds) != 2 || cmds[0]["name"] != "clm" || cmds[1]["name"] != contextMenuName {
+			if len(cmds) != 2 || cmds[0]["name"] != "clm" || cmds[1]["name"] != ContextMenuName {
 				t.Fatalf("registered %v", cmds)
 			}
 			if tc.guild != "" && len(r.fake.Commands("global")) != 0 {
@@ -152,7 +152,7 @@ func TestReceiveButtonAndContextMenuAnswerEphemerally(t *testing.T) {
 	// A pointer bob pasted; without the Message Content intent the bot does
 	// not see it, but the context menu carries the text.
 	pasted, _ := r.fake.PostMessage(t, bob, general, `{"e": 1700000000, "n": "abcdefghijklmnop", "d": "00ff"}`)
-	menu := r.fake.Interact(t, discordtest.ContextMenu(carol, general, contextMenuName, pasted))
+	menu := r.fake.Interact(t, discordtest.ContextMenu(carol, general, ContextMenuName, pasted))
 	botPost := discordtest.Message{ID: "999", ChannelID: general.ChannelID, GuildID: general.GuildID, AuthorID: discordtest.DefaultBotID, Bot: true}
 	press := r.fake.Interact(t, discordtest.Button(bob, general, botPost, "clm:recv:ref-9"))
 	reqs := core.waitRequests(t, 2)

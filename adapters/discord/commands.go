@@ -10,12 +10,17 @@ import (
 	"github.com/bwmarrin/discordgo"
 )
 
-// Names Discord shows.
+// Names of what the adapter registers (internal/doctor checks them).
 const (
-	slashName       = "clm"
-	contextMenuName = "Receive CLM pointer"
-	receiveLabel    = "🔓 Receive"
+	// CommandName is the slash command: /clm <subcommand>.
+	CommandName = "clm"
+	// ContextMenuName is the message context-menu command that opens the
+	// pointers in a message.
+	ContextMenuName = "Receive CLM pointer"
 )
+
+// receiveLabel is the label of the Receive button.
+const receiveLabel = "🔓 Receive"
 
 // Custom ids of the adapter's components and modals. A Receive button
 // carries the core's ReceiveRef (at most 32 bytes) after the prefix, well
@@ -179,8 +184,8 @@ func applicationCommands() []*discordgo.ApplicationCommand {
 		subs = append(subs, sub)
 	}
 	return []*discordgo.ApplicationCommand{
-		{Name: slashName, Type: discordgo.ChatApplicationCommand, Description: "Chrono-Library Messenger: encrypted messages as public pointers", Options: subs},
-		{Name: contextMenuName, Type: discordgo.MessageApplicationCommand},
+		{Name: CommandName, Type: discordgo.ChatApplicationCommand, Description: "Chrono-Library Messenger: encrypted messages as public pointers", Options: subs},
+		{Name: ContextMenuName, Type: discordgo.MessageApplicationCommand},
 	}
 }
 

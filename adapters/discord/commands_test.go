@@ -174,7 +174,7 @@ func TestNoCommandOptionCanCarryASecret(t *testing.T) {
 
 func TestApplicationCommandsFitDiscordLimits(t *testing.T) {
 	cmds := applicationCommands()
-	if len(cmds) != 2 || cmds[0].Name != "clm" || cmds[1].Name != contextMenuName || cmds[1].Type != discordgo.MessageApplicationCommand {
+	if len(cmds) != 2 || cmds[0].Name != "clm" || cmds[1].Name != ContextMenuName || cmds[1].Type != discordgo.MessageApplicationCommand {
 		t.Fatalf("commands %+v", cmds)
 	}
 	if n := len(cmds[0].Options); n > 25 {

@@ -79,7 +79,7 @@ func translate(i *discordgo.Interaction) translation {
 	case discordgo.InteractionApplicationCommand:
 		data := i.ApplicationCommandData()
 		if data.CommandType == discordgo.MessageApplicationCommand {
-			if data.Name != contextMenuName {
+			if data.Name != ContextMenuName {
 				return translation{note: "I do not know that command any more."}
 			}
 			req := base
@@ -92,7 +92,7 @@ func translate(i *discordgo.Interaction) translation {
 			}
 			return translation{req: &req}
 		}
-		if data.Name != slashName || len(data.Options) == 0 {
+		if data.Name != CommandName || len(data.Options) == 0 {
 			return translation{note: "I do not know that command any more."}
 		}
 		subOpt := data.Options[0]
