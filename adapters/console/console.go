@@ -71,7 +71,7 @@ type Adapter struct {
 	caps bridge.Capabilities
 	log  *slog.Logger
 
-	mu       sync.Mutex // guards out, diag and the maps
+	mu       sync.Mutex        // guards out, diag and the maps
 	lastPost map[string]string // channel → last post that held pointers
 	refs     map[string]bool   // Receive buttons printed
 	refOrder []string

@@ -37,7 +37,7 @@ func (f *fakeCore) MakePointer(context.Context, bridge.Member, string, string) (
 }
 func (f *fakeCore) ChatNames(context.Context, bridge.Member) ([]string, error) { return nil, nil }
 func (f *fakeCore) UnlockedChats(bridge.Member) []string                       { return nil }
-func (f *fakeCore) RegisterNotifier(_ string, n bridge.Notifier)                { f.notifier = n }
+func (f *fakeCore) RegisterNotifier(_ string, n bridge.Notifier)               { f.notifier = n }
 
 func runConsole(t *testing.T, core bridge.Core, input string) (out, diag string) {
 	t.Helper()
