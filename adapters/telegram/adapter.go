@@ -1,0 +1,481 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	tele "gopkg.in/telebot.v3"
+
+	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/internal/metrics"
+)
+
+// callTimeout bounds every Bot API call but getUpdates.
+const callTimeout = 30 * time.Second
+
+// allowedUpdates are the update types the bridge asks Telegram for.
+func allowedUpdates() []string {
+	return []string{"message", "callback_query", "inline_query", "chosen_inline_result"}
+}
+
+// Option adjusts an Adapter.
+type Option func(*options)
+
+type options struct {
+	client  *http.Client
+	metrics *metrics.Metrics
+	clock   clock
+}
+
+// WithHTTPClient makes the adapter use c (its Transport; the adapter sets
+// its own timeouts) instead of a default client.
+func WithHTTPClient(c *http.Client) Option {
+	return func(o *options) { o.client = c }
+}
+
+// WithMetrics makes the adapter count API errors and report its outbox
+// depth in m.
+func WithMetrics(m *metrics.Metrics) Option {
+	return func(o *options) { o.metrics = m }
+}
+
+// withClock replaces the clock (tests).
+func withClock(c clock) Option {
+	return func(o *options) { o.clock = c }
+}
+
+// Status is what the adapter knows about its connection to Telegram.
+type Status struct {
+	// Connected is true once getMe succeeded and while polling (or the
+	// webhook registration) works.
+	Connected bool
+	// Username is the bot's @username (without "@"), once known.
+	Username string
+	// PrivacyMode is true when the bot cannot read all group messages
+	// (can_read_all_group_messages is false): in groups it sees only
+	// commands, replies to it and messages sent through it.
+	PrivacyMode bool
+	// Webhook is true in webhook mode, false for long polling.
+	Webhook bool
+	// LastError is the last connection problem (token redacted), "" when
+	// none.
+	LastError string
+}
+
+// Adapter connects one Telegram bot to the bridge core.
+type Adapter struct {
+	cfg  resolved
+	core bridge.Core
+	log  *slog.Logger
+	red  *redactor
+	opts options
+
+	life   context.Context // ends when Run returns
+	stop   context.CancelFunc
+	bot    *tele.Bot
+	out    *outbox
+	disp   *dispatcher
+	hook   *webhookPoller // nil in polling mode
+	runMu  sync.Mutex
+	ran    bool
+	mu     sync.Mutex
+	status Status
+}
+
+var _ bridge.Notifier = (*Adapter)(nil)
+
+// New makes an adapter for cfg that hands requests to core and logs to
+// logger. It checks the configuration but does not contact Telegram; Run
+// does. It registers the adapter as core's notifier for "telegram".
+func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Adapter, error) {
+	rc, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if core == nil {
+		return nil, errors.New("telegram: no bridge core given")
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	o := options{clock: realClock{}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	a := &Adapter{cfg: rc, core: core, log: logger, red: newRedactor(rc.Token), opts: o}
+	a.life, a.stop = context.WithCancel(context.Background())
+	a.status.Webhook = rc.WebhookURL != ""
+
+	base := http.DefaultTransport
+	if o.client != nil && o.client.Transport != nil {
+		base = o.client.Transport
+	}
+	client := &http.Client{Transport: &transport{
+		base: base, life: a.life, met: o.metrics,
+		callTimeout: callTimeout, pollTimeout: rc.PollTimeout + 15*time.Second,
+	}}
+
+	var poller tele.Poller
+	if rc.WebhookURL != "" {
+		a.hook = &webhookPoller{a: a}
+		poller = a.hook
+	} else {
+		poller = &longPoller{a: a}
+	}
+	a.bot, err = tele.NewBot(tele.Settings{
+		URL: rc.APIURL, Token: rc.Token, Poller: poller, Client: client,
+		Synchronous: true, // handlers only queue work; order is kept per chat
+		Offline:     true, // Run reads getMe, with retries
+		OnError: func(err error, _ tele.Context) {
+			a.log.Warn("telegram: update handling failed", "error", a.red.err(err))
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("telegram: cannot set up the bot: %s", a.red.err(err))
+	}
+	a.out = newOutbox(a.life, o.clock, logger, a.red,
+		pacing{perChat: rc.PerChatInterval, groupPerMinute: rc.GroupPerMinute, globalPerSec: rc.GlobalPerSecond},
+		retrying{maxAttempts: rc.MaxAttempts, base: rc.RetryBase, max: rc.RetryMax})
+	a.disp = newDispatcher(a.life, logger)
+	o.metrics.SetOutboxDepthFunc(platform, a.out.Backlog)
+
+	a.bot.Handle("/clm", a.onMessage)
+	a.bot.Handle("/start", a.onMessage)
+	a.bot.Handle("/help", a.onMessage)
+	a.bot.Handle(tele.OnText, a.onMessage)
+	a.bot.Handle("\f"+receiveUnique, a.onReceive)
+	a.bot.Handle(tele.OnCallback, a.onOtherCallback)
+	a.bot.Handle(tele.OnQuery, a.onQuery)
+	a.bot.Handle(tele.OnInlineResult, func(tele.Context) error { return nil })
+
+	core.RegisterNotifier(platform, a)
+	return a, nil
+}
+
+// Name returns "telegram".
+func (a *Adapter) Name() string { return platform }
+
+// Status returns what the adapter knows about its connection.
+func (a *Adapter) Status() Status {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.status
+}
+
+func (a *Adapter) setConnected(ok bool, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.status.Connected = ok
+	a.status.LastError = a.red.err(err)
+}
+
+func (a *Adapter) username() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.status.Username
+}
+
+// Run connects to Telegram and serves updates until ctx ends. It returns
+// nil after a clean stop, or an error when it cannot start (a webhook
+// address it cannot listen on). Telegram being unreachable is not an error:
+// Run keeps retrying with a backoff, and Status says so.
+func (a *Adapter) Run(ctx context.Context) error {
+	a.runMu.Lock()
+	if a.ran {
+		a.runMu.Unlock()
+		return errors.New("telegram: Run called twice")
+	}
+	a.ran = true
+	a.runMu.Unlock()
+	defer a.stop()
+	defer context.AfterFunc(ctx, a.stop)()
+
+	if a.hook != nil {
+		if err := a.hook.listen(); err != nil {
+			return err
+		}
+	}
+	if err := a.hello(a.life); err != nil {
+		a.shutdown(false)
+		return nil // ctx ended before Telegram answered
+	}
+	a.setup(a.life)
+
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		a.bot.Start()
+	}()
+	<-started
+	<-a.life.Done()
+	a.shutdown(true)
+	return nil
+}
+
+// shutdown stops polling (if it started), the handlers and the outbox.
+func (a *Adapter) shutdown(started bool) {
+	a.stop()
+	if started {
+		a.bot.Stop()
+	}
+	if a.hook != nil {
+		a.hook.close()
+	}
+	a.disp.close()
+	a.out.wait()
+	a.setConnected(false, nil)
+}
+
+// hello reads getMe, retrying with a backoff until it works or ctx ends.
+func (a *Adapter) hello(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		me, err := a.getMe()
+		if err == nil {
+			a.bot.Me = me
+			a.mu.Lock()
+			a.status.Username = me.Username
+			a.status.PrivacyMode = !me.CanReadMessages
+			a.status.Connected = true
+			a.status.LastError = ""
+			a.mu.Unlock()
+			a.log.Info("telegram: connected", "bot", me.Username, "privacy_mode", !me.CanReadMessages,
+				"webhook", a.hook != nil)
+			if !me.CanReadMessages {
+				a.log.Info("telegram: privacy mode is on, so in groups the bot sees only commands, replies to its messages and messages sent through it (inline mode); pointers pasted by people get no Receive button. To change it: @BotFather, /setprivacy, Disable")
+			}
+			return nil
+		}
+		ae := classify("getMe", err, a.red)
+		a.setConnected(false, ae)
+		if ae.Kind == kindCanceled || ctx.Err() != nil {
+			return ctx.Err()
+		}
+		wait := backoff(attempt, time.Second, time.Minute)
+		if ae.Kind == kindFlood && ae.RetryAfter > 0 {
+			wait = ae.RetryAfter
+		}
+		lvl := slog.LevelWarn
+		if ae.Code == 401 || ae.Code == 404 {
+			lvl = slog.LevelError
+		}
+		a.log.Log(ctx, lvl, "telegram: cannot reach the bot (getMe), retrying", "attempt", attempt,
+			"retry_in", wait, "error", ae.Error(), "hint", hintFor(ae))
+		if err := a.opts.clock.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// hintFor says what an operator can do about a getMe failure.
+func hintFor(e *apiError) string {
+	switch {
+	case e.Code == 401 || e.Code == 404:
+		return "the token is wrong or revoked: get the current one from @BotFather (/token)"
+	case e.Kind == kindTransient:
+		return "check the network and CLM_TELEGRAM_API_URL"
+	}
+	return ""
+}
+
+func (a *Adapter) getMe() (*tele.User, error) {
+	data, err := a.bot.Raw("getMe", nil)
+	if err != nil {
+		return nil, err
+	}
+	var resp struct {
+		Result *tele.User `json:"result"`
+	}
+	if err := json.Unmarshal(data, &resp); err != nil || resp.Result == nil || resp.Result.Username == "" {
+		return nil, &apiError{Method: "getMe", Kind: kindTransient, msg: "unexpected answer"}
+	}
+	return resp.Result, nil
+}
+
+// setup registers the command menu and, for long polling, removes any
+// webhook (getUpdates fails while one is set). Failures are logged: the
+// bridge works without a menu.
+func (a *Adapter) setup(ctx context.Context) {
+	cmds := []tele.Command{
+		{Text: "clm", Description: "CLM commands: /clm help lists them all"},
+		{Text: "start", Description: "What this bot does"},
+		{Text: "help", Description: "How to use CLM here"},
+	}
+	if err := a.out.do(ctx, delivery{lane: "meta", method: "setMyCommands",
+		call: func() error { return a.bot.SetCommands(cmds) }}); err != nil {
+		a.log.Warn("telegram: cannot register the command menu", "error", a.red.err(err))
+	}
+	if a.hook == nil {
+		if err := a.out.do(ctx, delivery{lane: "meta", method: "deleteWebhook",
+			call: func() error { return a.bot.RemoveWebhook() }}); err != nil {
+			a.log.Warn("telegram: cannot remove a webhook; polling may fail until it is removed", "error", a.red.err(err))
+		}
+	}
+}
+
+// NotifyPrivately sends text to m's private chat with the bot.
+func (a *Adapter) NotifyPrivately(ctx context.Context, m bridge.Member, text string) error {
+	if m.Platform != platform {
+		return fmt.Errorf("telegram: cannot notify a %s member", m.Platform)
+	}
+	id, err := strconv.ParseInt(m.ID, 10, 64)
+	if err != nil || id <= 0 {
+		return errors.New("telegram: not a Telegram user id")
+	}
+	if err := a.sendText(ctx, id, text, sendOpts{}); err != nil {
+		if isForbidden(err) {
+			return bridge.ErrCannotReachPrivately
+		}
+		return err
+	}
+	return nil
+}
+
+// ---- incoming updates ----------------------------------------------------
+
+// onMessage handles a text message (telebot calls it synchronously; the
+// work is queued per chat).
+func (a *Adapter) onMessage(c tele.Context) error {
+	m := c.Message()
+	if m == nil || m.Sender == nil || m.Chat == nil || (m.Sender.IsBot && m.Via == nil) {
+		return nil
+	}
+	if _, ok := placeOf(m.Chat); !ok {
+		return nil
+	}
+	msg := *m
+	a.disp.submit(chatLane(m.Chat.ID), func(ctx context.Context) { a.handleMessage(ctx, &msg) })
+	return nil
+}
+
+// handleMessage turns one message into a request for the core (or answers
+// /start and /help itself).
+func (a *Adapter) handleMessage(ctx context.Context, m *tele.Message) {
+	place, _ := placeOf(m.Chat)
+	req := bridge.Request{
+		Member:    memberOf(m.Sender),
+		Place:     place,
+		MessageID: strconv.Itoa(m.ID),
+		Quoted:    textOf(m.ReplyTo),
+		Caps:      caps(),
+		Reply: &responder{a: a, user: m.Sender, chat: m.Chat.ID,
+			private: place.Kind == bridge.Private, msgID: m.ID},
+	}
+	text := textOf(m)
+	cmd, isCmd, forUs := parseCommand(text, a.username())
+	switch {
+	case isCmd && !forUs:
+		return // "/clm@other_bot"
+	case isCmd && (cmd.Name == "start" || cmd.Name == "help"):
+		if err := a.sendText(ctx, m.Chat.ID, a.intro(), sendOpts{replyTo: replyInGroup(place, m.ID)}); err != nil {
+			a.log.Warn("telegram: cannot answer /"+cmd.Name, "error", a.red.err(err))
+		}
+		return
+	case isCmd && cmd.Name == "clm":
+		req.Command, req.Args = splitCLM(cmd.Rest)
+	default:
+		if text == "" {
+			return
+		}
+		req.Post = text
+	}
+	a.handle(ctx, req)
+}
+
+func replyInGroup(p bridge.Place, id int) int {
+	if p.Kind == bridge.Public {
+		return id
+	}
+	return 0
+}
+
+// intro explains the bot in two sentences and points to the commands.
+func (a *Adapter) intro() string {
+	return "CLM Bridge hides messages in CLM pointers: public JSON that only members who know a chat's secret can open, shown to each of them privately. " +
+		"Unlock a chat here in private with /clm unlock <chat> <secret>, post with @" + a.username() +
+		" <chat>: <message> in any chat, and see every command with /clm help."
+}
+
+// handle passes req to the core and logs what the core reports.
+func (a *Adapter) handle(ctx context.Context, req bridge.Request) {
+	if err := a.core.Handle(ctx, req); err != nil && ctx.Err() == nil {
+		a.log.Warn("telegram: handling a request failed", "command", req.Command, "error", a.red.err(err))
+	}
+}
+
+// onReceive handles a press on a Receive button.
+func (a *Adapter) onReceive(c tele.Context) error {
+	cb := c.Callback()
+	if cb == nil || cb.Sender == nil {
+		return nil
+	}
+	if cb.Message == nil || cb.Message.Chat == nil {
+		id := cb.ID
+		a.disp.submit("cb:"+id, func(ctx context.Context) {
+			_ = a.answerCallback(ctx, id, "Open the group to use this button.", false, "")
+		})
+		return nil
+	}
+	place, ok := placeOf(cb.Message.Chat)
+	if !ok {
+		return nil
+	}
+	cbc := *cb
+	a.disp.submit(chatLane(cb.Message.Chat.ID), func(ctx context.Context) {
+		r := &callbackResponder{
+			responder: responder{a: a, user: cbc.Sender, chat: cbc.Message.Chat.ID,
+				private: place.Kind == bridge.Private, msgID: cbc.Message.ID},
+			cbID: cbc.ID,
+		}
+		a.handle(ctx, bridge.Request{
+			Member:     memberOf(cbc.Sender),
+			Place:      place,
+			Command:    "receive",
+			ReceiveRef: cbc.Data,
+			Quoted:     textOf(cbc.Message.ReplyTo),
+			Caps:       caps(),
+			Reply:      r,
+		})
+		r.finish(ctx)
+	})
+	return nil
+}
+
+// onOtherCallback answers presses on buttons the bridge does not know (an
+// old message), so the member's client stops waiting.
+func (a *Adapter) onOtherCallback(c tele.Context) error {
+	cb := c.Callback()
+	if cb == nil {
+		return nil
+	}
+	id := cb.ID
+	a.disp.submit("cb:"+id, func(ctx context.Context) {
+		_ = a.answerCallback(ctx, id, "This button no longer works.", false, "")
+	})
+	return nil
+}
+
+// WebhookAddr returns the address the webhook server listens on, once Run
+// has started in webhook mode ("" otherwise).
+func (a *Adapter) WebhookAddr() string {
+	if a.hook == nil {
+		return ""
+	}
+	return a.hook.addr()
+}
+
+// listenTCP opens addr, saying what to change when it cannot.
+func listenTCP(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: cannot listen for the webhook on %s (CLM_TELEGRAM_WEBHOOK_LISTEN): %w", addr, err)
+	}
+	return ln, nil
+}

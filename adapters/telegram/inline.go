@@ -1,0 +1,124 @@
+package telegram
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	tele "gopkg.in/telebot.v3"
+)
+
+// maxInlineResults caps the chats offered for one inline query.
+const maxInlineResults = 10
+
+// inlineArticle is an InlineQueryResultArticle. telebot's QueryResponse
+// drops cache_time 0 (omitempty), and Telegram then caches results for
+// 300 s, so the answer is built here.
+type inlineArticle struct {
+	Type        string     `json:"type"`
+	ID          string     `json:"id"`
+	Title       string     `json:"title"`
+	Description string     `json:"description,omitempty"`
+	Content     inlineText `json:"input_message_content"`
+}
+
+type inlineText struct {
+	Text string `json:"message_text"`
+}
+
+type inlineButton struct {
+	Text  string `json:"text"`
+	Start string `json:"start_parameter"`
+}
+
+type inlineAnswer struct {
+	QueryID    string          `json:"inline_query_id"`
+	Results    []inlineArticle `json:"results"`
+	CacheTime  int             `json:"cache_time"` // always sent: 0
+	IsPersonal bool            `json:"is_personal"`
+	Button     *inlineButton   `json:"button,omitempty"`
+}
+
+// onQuery handles an inline query ("@bot Work: hello").
+func (a *Adapter) onQuery(c tele.Context) error {
+	q := c.Query()
+	if q == nil || q.Sender == nil {
+		return nil
+	}
+	qc := *q
+	a.disp.submit("iq:"+strconv.FormatInt(q.Sender.ID, 10), func(ctx context.Context) {
+		a.answerInline(ctx, &qc)
+	})
+	return nil
+}
+
+// answerInline offers "Send as CLM pointer to <chat>" for the member's
+// unlocked chats only. The results are personal and never cached, so no
+// one else is ever offered this member's pointer; the result's message is
+// the pointer alone.
+func (a *Adapter) answerInline(ctx context.Context, q *tele.Query) {
+	m := memberOf(q.Sender)
+	unlocked := a.core.UnlockedChats(m)
+	ans := inlineAnswer{QueryID: q.ID, Results: []inlineArticle{}, IsPersonal: true}
+	chat, text, named := parseInlineQuery(q.Text)
+
+	var targets []string
+	switch {
+	case len(unlocked) == 0:
+		ans.Button = &inlineButton{Text: "Unlock a chat with the bot first", Start: "clm"}
+	case named:
+		if canon := findChat(unlocked, chat); canon != "" {
+			targets = []string{canon}
+		} else {
+			ans.Button = &inlineButton{Text: truncateUnits("Unlock "+chat+" with the bot first", maxResultTitle), Start: "clm"}
+		}
+	case text != "":
+		targets = unlocked
+	}
+	if text == "" {
+		targets = nil
+	}
+	for _, name := range targets {
+		if len(ans.Results) == maxInlineResults {
+			break
+		}
+		ptr, err := a.core.MakePointer(ctx, m, name, text)
+		if err != nil {
+			if ans.Button == nil {
+				ans.Button = &inlineButton{Text: truncateUnits(err.Error(), maxResultTitle), Start: "clm"}
+			}
+			continue
+		}
+		ans.Results = append(ans.Results, inlineArticle{
+			Type:        "article",
+			ID:          "clm" + strconv.Itoa(len(ans.Results)),
+			Title:       truncateUnits("Send as CLM pointer to "+name, maxResultTitle),
+			Description: "Only the pointer is posted; members who have " + name + " unlocked can open it.",
+			Content:     inlineText{Text: ptr},
+		})
+	}
+	err := a.out.do(ctx, delivery{lane: "iq:" + q.ID, method: "answerInlineQuery",
+		call: func() error {
+			_, err := a.bot.Raw("answerInlineQuery", ans)
+			return err
+		}})
+	if err != nil {
+		a.log.Warn("telegram: cannot answer an inline query", "error", a.red.err(err))
+	}
+}
+
+// findChat returns the name in names that matches name (ignoring case), or
+// "".
+func findChat(names []string, name string) string {
+	for _, n := range names {
+		if n == name {
+			return n
+		}
+	}
+	for _, n := range names {
+		if strings.EqualFold(n, name) {
+			return n
+		}
+	}
+	return ""
+}

@@ -1,0 +1,251 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Limits of the outbox, so a burst cannot grow memory without bound.
+const (
+	maxLaneBacklog  = 256  // calls waiting in one lane
+	maxTotalBacklog = 4096 // calls waiting in all lanes
+)
+
+// errOutboxFull is returned when too many calls are already waiting.
+var errOutboxFull = errors.New("telegram: too many messages are waiting to be sent; try again in a minute")
+
+// errOutboxClosed is returned for calls made while the adapter stops.
+var errOutboxClosed = errors.New("telegram: the adapter is stopping")
+
+// pacing says how fast the outbox may send.
+type pacing struct {
+	perChat        time.Duration // minimum gap between two messages to one chat
+	groupPerMinute int           // messages a minute to one group
+	globalPerSec   int           // messages a second in all
+}
+
+// retrying says how the outbox retries a failed call.
+type retrying struct {
+	maxAttempts int
+	base, max   time.Duration
+}
+
+// delivery is one Bot API call the outbox makes.
+type delivery struct {
+	// lane orders calls: calls in one lane are made one at a time, in the
+	// order they were queued (one lane per chat).
+	lane string
+	// paced calls send a message and count against the chat's, the
+	// group's (when group is true) and the global rate.
+	paced bool
+	group bool
+	// method names the call in logs and errors.
+	method string
+	// call makes the call; it is called again for every retry.
+	call func() error
+}
+
+type job struct {
+	delivery
+	ctx  context.Context
+	done chan error // buffered: the worker never blocks on a caller that left
+}
+
+type lane struct {
+	jobs []*job
+}
+
+// outbox sits in front of telebot, which has no retry and no rate limiter:
+// it paces messages per chat, per group and globally, retries 429s after
+// Telegram's retry_after and 5xx or network errors with a backoff, keeps
+// the order of the calls of each chat, and gives up (logged) after a bounded
+// number of attempts.
+type outbox struct {
+	clock clock
+	log   *slog.Logger
+	red   *redactor
+	pace  pacing
+	retry retrying
+	life  context.Context // done when the adapter stops
+
+	mu      sync.Mutex
+	lanes   map[string]*lane
+	chats   map[string]*gcra // per-chat pacers, kept while they matter
+	groups  map[string]*gcra
+	global  *gcra
+	backlog int
+	wg      sync.WaitGroup
+}
+
+func newOutbox(life context.Context, c clock, log *slog.Logger, red *redactor, p pacing, r retrying) *outbox {
+	o := &outbox{
+		clock: c, log: log, red: red, pace: p, retry: r, life: life,
+		lanes:  map[string]*lane{},
+		chats:  map[string]*gcra{},
+		groups: map[string]*gcra{},
+	}
+	if p.globalPerSec > 0 {
+		o.global = newGCRA(time.Second/time.Duration(p.globalPerSec), p.globalPerSec)
+	}
+	return o
+}
+
+// Backlog returns how many calls are waiting (for the outbox-depth gauge).
+func (o *outbox) Backlog() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.backlog
+}
+
+// do queues d and waits for its outcome: nil once Telegram accepted the
+// call, else the last error (an *apiError, redacted). When ctx ends first,
+// do returns ctx.Err() and the call is dropped unless already in flight.
+func (o *outbox) do(ctx context.Context, d delivery) error {
+	j := &job{delivery: d, ctx: ctx, done: make(chan error, 1)}
+	o.mu.Lock()
+	if o.life.Err() != nil {
+		o.mu.Unlock()
+		return errOutboxClosed
+	}
+	l := o.lanes[d.lane]
+	if (l != nil && len(l.jobs) >= maxLaneBacklog) || o.backlog >= maxTotalBacklog {
+		o.mu.Unlock()
+		o.log.Warn("telegram: outbox full, dropping a call", "method", d.method, "backlog", o.backlog)
+		return errOutboxFull
+	}
+	o.backlog++
+	if l == nil {
+		l = &lane{}
+		o.lanes[d.lane] = l
+		o.wg.Add(1)
+		go o.work(d.lane, l)
+	}
+	l.jobs = append(l.jobs, j)
+	o.mu.Unlock()
+
+	select {
+	case err := <-j.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// work runs the calls of one lane in order, and ends when the lane is empty.
+func (o *outbox) work(key string, l *lane) {
+	defer o.wg.Done()
+	for {
+		o.mu.Lock()
+		if len(l.jobs) == 0 {
+			delete(o.lanes, key)
+			o.forgetIdleLocked(key)
+			o.mu.Unlock()
+			return
+		}
+		j := l.jobs[0]
+		l.jobs[0] = nil
+		l.jobs = l.jobs[1:]
+		o.mu.Unlock()
+
+		j.done <- o.deliver(j)
+
+		o.mu.Lock()
+		o.backlog--
+		o.mu.Unlock()
+	}
+}
+
+// forgetIdleLocked drops the pacers of lane key once they no longer delay
+// anything (a fresh pacer would behave the same).
+func (o *outbox) forgetIdleLocked(key string) {
+	now := o.clock.Now()
+	if g, ok := o.chats[key]; ok && g.idle(now) {
+		delete(o.chats, key)
+	}
+	if g, ok := o.groups[key]; ok && g.idle(now) {
+		delete(o.groups, key)
+	}
+}
+
+// reserve books a send slot for a paced call in lane key and returns how
+// long to wait for it.
+func (o *outbox) reserve(key string, group bool) time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now := o.clock.Now()
+	wait := o.global.reserve(now)
+	if o.pace.perChat > 0 {
+		g := o.chats[key]
+		if g == nil {
+			g = newGCRA(o.pace.perChat, 1)
+			o.chats[key] = g
+		}
+		wait = max(wait, g.reserve(now))
+	}
+	if group && o.pace.groupPerMinute > 0 {
+		g := o.groups[key]
+		if g == nil {
+			g = newGCRA(time.Minute/time.Duration(o.pace.groupPerMinute), o.pace.groupPerMinute)
+			o.groups[key] = g
+		}
+		wait = max(wait, g.reserve(now))
+	}
+	return wait
+}
+
+// deliver makes the call of j, pacing and retrying it.
+func (o *outbox) deliver(j *job) error {
+	ctx, cancel := context.WithCancel(j.ctx)
+	defer cancel()
+	defer context.AfterFunc(o.life, cancel)()
+
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if j.paced {
+			if err := o.clock.Sleep(ctx, o.reserve(j.lane, j.group)); err != nil {
+				return err
+			}
+		}
+		err := j.call()
+		if err == nil {
+			if attempt > 1 {
+				o.log.Debug("telegram: delivered after retrying", "method", j.method, "attempts", attempt)
+			}
+			return nil
+		}
+		ae := classify(j.method, err, o.red)
+		var wait time.Duration
+		switch ae.Kind {
+		case kindFlood:
+			wait = ae.RetryAfter
+			if wait <= 0 {
+				wait = backoff(attempt, o.retry.base, o.retry.max)
+			}
+		case kindTransient:
+			wait = backoff(attempt, o.retry.base, o.retry.max)
+		default:
+			return ae
+		}
+		if attempt >= o.retry.maxAttempts {
+			o.log.Warn("telegram: giving up a call after retries", "method", j.method,
+				"attempts", attempt, "error", ae.Error())
+			return ae
+		}
+		o.log.Debug("telegram: call failed, will retry", "method", j.method, "attempt", attempt,
+			"wait", wait, "error", ae.Error())
+		if err := o.clock.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// wait blocks until every lane has finished (after the adapter's life
+// ended, the remaining calls fail fast).
+func (o *outbox) wait() {
+	o.wg.Wait()
+}

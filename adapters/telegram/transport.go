@@ -1,0 +1,70 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"path"
+	"time"
+
+	"github.com/clmbridge/clmbridge/internal/metrics"
+)
+
+// transport wraps the HTTP transport telebot uses. It
+//   - bounds every call (telebot sets no deadline of its own) and ends all
+//     calls when the adapter stops;
+//   - turns a 5xx answer into a *statusError: telebot ignores the HTTP
+//     status and would take an HTML 502 page for success on some methods;
+//   - counts failed calls in the metrics.
+type transport struct {
+	base        http.RoundTripper
+	life        context.Context
+	callTimeout time.Duration // any method but getUpdates
+	pollTimeout time.Duration // getUpdates (its long-poll timeout plus a margin)
+	met         *metrics.Metrics
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	method := path.Base(req.URL.Path)
+	timeout := t.callTimeout
+	if method == "getUpdates" {
+		timeout = t.pollTimeout
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), timeout)
+	stop := context.AfterFunc(t.life, cancel)
+	release := func() { stop(); cancel() }
+
+	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		release()
+		if !errors.Is(err, context.Canceled) {
+			t.met.APIError("telegram", method, 0)
+		}
+		return nil, err
+	}
+	if resp.StatusCode >= 400 {
+		t.met.APIError("telegram", method, resp.StatusCode)
+	}
+	if resp.StatusCode >= 500 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		_ = resp.Body.Close()
+		release()
+		return nil, &statusError{Method: method, Status: resp.StatusCode}
+	}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
+	return resp, nil
+}
+
+// releasingBody frees the call's context when the body is closed.
+type releasingBody struct {
+	io.ReadCloser
+	release func()
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.release()
+	return err
+}
