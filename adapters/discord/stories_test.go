@@ -1,0 +1,290 @@
+package discord_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clmbridge/clmbridge/adapters/discord"
+	"github.com/clmbridge/clmbridge/adapters/discord/discordtest"
+	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/clm"
+	"github.com/clmbridge/clmbridge/storage"
+)
+
+// These stories run the real bridge core and store behind the adapter,
+// against the fake Discord: what a member does goes in as gateway events,
+// and what they see comes out as recorded REST calls.
+
+var (
+	alice   = discordtest.User{ID: "301", Name: "alice"}
+	bob     = discordtest.User{ID: "302", Name: "bob"}
+	carol   = discordtest.User{ID: "303", Name: "carol"}
+	general = discordtest.Channel("77", "500")
+)
+
+const workSecret = "correct horse battery staple"
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// story is the bridge on the fake Discord.
+type story struct {
+	t    *testing.T
+	fake *discordtest.Server
+	logs *lockedBuffer
+	// never lists texts that must never appear in public or in the logs.
+	never []string
+}
+
+func newStory(t *testing.T, cfg discord.Config) *story {
+	t.Helper()
+	fake := discordtest.New(t)
+	s := &story{t: t, fake: fake, logs: &lockedBuffer{}, never: []string{workSecret, fake.Token()}}
+	logger := slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx := context.Background()
+	st, err := storage.Open(ctx, t.TempDir()+"/clm.db", storage.Options{Argon2: storage.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	core := bridge.New(st, bridge.Options{RatePerMinute: -1, SweepEvery: -1}, logger)
+	cfg.Token = fake.Token()
+	a, err := discord.New(cfg, core, logger, discord.WithAPIBase(fake.URL()), discord.WithRESTBounds(5*time.Second, 8, 2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		_ = core.Close()
+		_ = st.Close()
+		s.checkNothingLeaked()
+	})
+	fake.WaitReady(t)
+	fake.WaitCall(t, "command registration", func(c discordtest.Call) bool { return c.Method == "PUT" && c.Status == 200 })
+	return s
+}
+
+// checkNothingLeaked scans every public message and the logs for texts
+// that must stay private.
+func (s *story) checkNothingLeaked() {
+	s.t.Helper()
+	logs := s.logs.String()
+	for _, secret := range s.never {
+		for _, m := range s.fake.PublicMessages() {
+			if strings.Contains(m.Content, secret) {
+				s.t.Errorf("public message %s holds %q: %q", m.ID, secret, m.Content)
+			}
+		}
+		if strings.Contains(logs, secret) {
+			s.t.Errorf("the logs hold %q", secret)
+		}
+	}
+}
+
+// do makes u run /clm sub with options and returns the text they see.
+func (s *story) do(u discordtest.User, p discordtest.Place, sub string, opts ...discordtest.CommandOption) string {
+	s.t.Helper()
+	in := s.fake.Interact(s.t, discordtest.Slash(u, p, sub, opts...))
+	return s.answer(in.ID)
+}
+
+// answer waits for the member's private answer to an interaction and
+// checks that it was ephemeral.
+func (s *story) answer(id string) string {
+	s.t.Helper()
+	rep := s.fake.WaitText(s.t, id)
+	if !rep.Ephemeral {
+		s.t.Errorf("the answer to interaction %s is not ephemeral: %q", id, rep.Content)
+	}
+	return rep.Content
+}
+
+// form makes u run /clm sub, fill in the modal it opens with values, and
+// returns the text they see.
+func (s *story) form(u discordtest.User, p discordtest.Place, sub string, values map[string]string, opts ...discordtest.CommandOption) string {
+	s.t.Helper()
+	in := s.fake.Interact(s.t, discordtest.Slash(u, p, sub, opts...))
+	modal := s.fake.WaitModal(s.t, in.ID)
+	sub2 := s.fake.Interact(s.t, discordtest.SubmitModal(u, p, modal, values))
+	return s.answer(sub2.ID)
+}
+
+func mustContain(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s: %q does not contain %q", what, got, w)
+		}
+	}
+}
+
+// setUpWork has alice create Work and bob join it, both by modal.
+func (s *story) setUpWork() {
+	s.t.Helper()
+	mustContain(s.t, "alice creates Work", s.form(alice, general, "new", map[string]string{"secret": workSecret}, discordtest.Opt("chat", "Work")), "Work")
+	mustContain(s.t, "bob unlocks Work", s.form(bob, general, "unlock", map[string]string{"secret": workSecret}, discordtest.Opt("chat", "Work")), "Work")
+}
+
+// pointerPosts returns the bot's posts in general that carry a pointer.
+func (s *story) pointerPosts() []discordtest.Message {
+	var out []discordtest.Message
+	for _, m := range s.fake.ChannelMessages(general.ChannelID) {
+		if len(clm.Extract(m.Content)) > 0 {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestStorySendReceiveAndHint(t *testing.T) {
+	t.Parallel()
+	s := newStory(t, discord.Config{GuildID: "77"})
+	const plaintext = "meet at noon by the fountain"
+	s.never = append(s.never, plaintext)
+	s.setUpWork()
+
+	confirm := s.do(alice, general, "send", discordtest.Opt("chat", "Work"), discordtest.Opt("text", plaintext))
+	mustContain(t, "alice's confirmation", confirm, "Posted")
+	posts := s.pointerPosts()
+	if len(posts) != 1 {
+		t.Fatalf("%d pointer posts, want 1", len(posts))
+	}
+	post := posts[0]
+	if !strings.HasPrefix(post.Content, "<@"+alice.ID+"> posted a CLM pointer\n") || len(post.ButtonIDs()) != 1 {
+		t.Fatalf("post %q with buttons %v", post.Content, post.ButtonIDs())
+	}
+
+	press := s.fake.Interact(t, discordtest.Button(bob, general, post, post.ButtonIDs()[0]))
+	mustContain(t, "bob's Receive", s.answer(press.ID), plaintext, "alice")
+	mustContain(t, "bob's history", s.do(bob, general, "history", discordtest.Opt("chat", "Work")), plaintext)
+
+	hint := s.fake.Interact(t, discordtest.Button(carol, general, post, post.ButtonIDs()[0]))
+	got := s.answer(hint.ID)
+	mustContain(t, "carol's hint", got, "unlock")
+	if strings.Contains(got, plaintext) {
+		t.Error("carol, who has no secret, saw the text")
+	}
+	if n := len(s.pointerPosts()); n != 1 {
+		t.Errorf("%d pointer posts after the receives, want 1", n)
+	}
+}
+
+func TestStoryContextMenuOnAPastedPointerWithoutMessageContent(t *testing.T) {
+	t.Parallel()
+	s := newStory(t, discord.Config{GuildID: "77"})
+	const plaintext = "lunch at one, usual place"
+	s.never = append(s.never, plaintext)
+	s.setUpWork()
+
+	// alice makes a pointer in her DM with the bot and pastes it in general.
+	dm := discordtest.DM(alice)
+	s.fake.PostMessage(t, alice, dm, "send Work "+plaintext)
+	reply := s.fake.WaitChannelMessage(t, dm.ChannelID, func(m discordtest.Message) bool { return len(clm.Extract(m.Content)) > 0 })
+	pointer := clm.Extract(reply.Content)[0].String()
+	pasted, _ := s.fake.PostMessage(t, alice, general, "for the team: ```"+pointer+"```")
+
+	menu := s.fake.Interact(t, discordtest.ContextMenu(bob, general, discord.ContextMenuName, pasted))
+	mustContain(t, "bob's context-menu receive", s.answer(menu.ID), plaintext)
+	if n := len(s.fake.ChannelMessages(general.ChannelID)); n != 0 {
+		t.Errorf("the bot posted %d messages in general; without the intent it sees no posts", n)
+	}
+}
+
+func TestStoryGatewayDropAndResume(t *testing.T) {
+	t.Parallel()
+	s := newStory(t, discord.Config{GuildID: "77"})
+	const plaintext = "the drop did not eat this"
+	s.never = append(s.never, plaintext)
+	s.setUpWork()
+
+	s.fake.Drop()
+	// alice sends while the bot is away; the resumed session replays it.
+	send := s.fake.Interact(t, discordtest.Slash(alice, general, "send", discordtest.Opt("chat", "Work"), discordtest.Opt("text", plaintext)))
+	s.fake.WaitHandshakes(t, 2)
+	mustContain(t, "alice's confirmation", s.answer(send.ID), "Posted")
+	if s.fake.Resumes() != 1 || s.fake.Identifies() != 1 {
+		t.Errorf("identifies %d, resumes %d: want one session, resumed", s.fake.Identifies(), s.fake.Resumes())
+	}
+	// The gateway delivers alice's command once more; then alice asks for
+	// her chats, which the adapter handles after the replay (her requests
+	// are served in order).
+	s.fake.Redeliver(t, send.Seq)
+	s.do(alice, general, "chats")
+
+	posts := s.pointerPosts()
+	if len(posts) != 1 {
+		t.Fatalf("%d pointer posts, want exactly 1", len(posts))
+	}
+	press := s.fake.Interact(t, discordtest.Button(bob, general, posts[0], posts[0].ButtonIDs()[0]))
+	mustContain(t, "bob's Receive", s.answer(press.ID), plaintext)
+	callbacks := 0
+	for _, c := range s.fake.Calls() {
+		if strings.HasPrefix(c.Path, "/api/v9/interactions/"+send.ID+"/") {
+			callbacks++
+		}
+	}
+	if callbacks != 1 {
+		t.Errorf("alice's send was acknowledged %d times", callbacks)
+	}
+}
+
+func TestStoryRateLimitBurstPostsEachPointerOnce(t *testing.T) {
+	t.Parallel()
+	s := newStory(t, discord.Config{GuildID: "77"})
+	s.setUpWork()
+	s.fake.RateLimit("POST", "/channels/"+general.ChannelID+"/messages", 5, 0.05)
+	texts := []string{"first of three", "second of three", "third of three"}
+	s.never = append(s.never, texts...)
+	for _, text := range texts {
+		mustContain(t, "alice's confirmation", s.do(alice, general, "send", discordtest.Opt("chat", "Work"), discordtest.Opt("text", text)), "Posted")
+	}
+	posts := s.pointerPosts()
+	if len(posts) != len(texts) {
+		t.Fatalf("%d pointer posts, want %d", len(posts), len(texts))
+	}
+	seen := map[string]bool{}
+	for _, p := range posts {
+		if seen[p.Content] {
+			t.Errorf("a pointer was posted twice")
+		}
+		seen[p.Content] = true
+	}
+	limited := 0
+	for _, c := range s.fake.Calls() {
+		if c.Status == 429 {
+			limited++
+		}
+	}
+	if limited != 5 {
+		t.Errorf("%d answers were 429, want the 5 injected", limited)
+	}
+	// Each pointer opens for bob, in order.
+	for k, p := range posts {
+		press := s.fake.Interact(t, discordtest.Button(bob, general, p, p.ButtonIDs()[0]))
+		mustContain(t, "bob's Receive", s.answer(press.ID), texts[k])
+	}
+}
