@@ -81,6 +81,26 @@ type Options struct {
 	// SweepEvery is how often expired sessions are wiped in the background
 	// (default 1m; negative: never, sessions still expire when touched).
 	SweepEvery time.Duration
+	// OnEvent, if set, is called after each handled request (for metrics).
+	// It must be quick and must not call back into the bridge.
+	OnEvent func(Event)
+}
+
+// Event describes one handled request, for metrics. It holds no member
+// input: Command is a known command name, "post", "secret-answer" or
+// "unknown", and Outcome is one of the core's outcome words ("ok",
+// "usage", "refused", "locked", "limited", "wrong-secret", "backoff",
+// "tampered", "not-opened", "too-long", "not-found", "exists", "expired",
+// "unknown", "error").
+type Event struct {
+	Platform string
+	Place    PlaceKind
+	Command  string
+	Outcome  string
+	Took     time.Duration
+	// PointersSeen counts the pointers the request held; PointersOpened
+	// those an unlocked chat or a given secret opened (tampered included).
+	PointersSeen, PointersOpened int
 }
 
 func (o Options) withDefaults() Options {
@@ -416,12 +436,19 @@ func (b *Bridge) Handle(ctx context.Context, req Request) error {
 	defer b.releaseState(c.st)
 
 	name := c.dispatch()
+	took := b.opts.Now().Sub(start)
 	b.log.LogAttrs(ctx, slog.LevelDebug, "request handled",
 		slog.String("platform", req.Member.Platform),
 		slog.String("place", req.Place.Kind.String()),
 		slog.String("command", name),
 		slog.String("outcome", c.outcome),
-		slog.Duration("took", b.opts.Now().Sub(start)))
+		slog.Int("pointers", c.seen),
+		slog.Int("opened", c.opened),
+		slog.Duration("took", took))
+	if b.opts.OnEvent != nil {
+		b.opts.OnEvent(Event{Platform: req.Member.Platform, Place: req.Place.Kind, Command: name, Outcome: c.outcome,
+			Took: took, PointersSeen: c.seen, PointersOpened: c.opened})
+	}
 	return c.err
 }
 
@@ -461,6 +488,8 @@ type call struct {
 	st      *memberState
 	err     error  // first Responder error, for the adapter's log
 	outcome string // for the log: ok, refused, limited, error…
+	seen    int    // pointers in the request
+	opened  int    // pointers opened
 }
 
 // dispatch runs the request and returns the command name for the log.

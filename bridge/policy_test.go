@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -309,5 +310,36 @@ func TestNoSecretOrPlaintextOnDisk(t *testing.T) {
 				t.Errorf("%q found in bridge.db%s", w, suffix)
 			}
 		}
+	}
+}
+
+func TestEventsForMetricsNameCommandsAndOutcomesOnly(t *testing.T) {
+	var mu sync.Mutex
+	var events []Event
+	e := newEnv(t, Options{OnEvent: func(ev Event) {
+		mu.Lock()
+		events = append(events, ev)
+		mu.Unlock()
+	}})
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "hi")
+	e.cmd("bob", dm, "receive", ptr)
+	e.cmd("bob", general, "unlock", "Work "+workSecret)
+	e.cmd("bob", dm, "frobnicate", workSecret)
+	want := []struct{ cmd, outcome string }{
+		{"new", "ok"}, {"send", "ok"}, {"receive", "not-opened"}, {"unlock", "refused"}, {"unknown", "unknown"},
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(events) != len(want) {
+		t.Fatalf("events %+v", events)
+	}
+	for i, w := range want {
+		if events[i].Command != w.cmd || events[i].Outcome != w.outcome {
+			t.Errorf("event %d = %+v, want %s/%s", i, events[i], w.cmd, w.outcome)
+		}
+	}
+	if events[2].PointersSeen != 1 || events[2].PointersOpened != 0 {
+		t.Errorf("receive event %+v", events[2])
 	}
 }

@@ -59,13 +59,16 @@ func (c *call) receive(pointers []clm.Pointer, src storage.Source) {
 		return
 	}
 	var unopened []clm.Pointer
+	c.seen += len(pointers)
 	for _, p := range pointers {
 		hits := c.b.sessions.trialOpenMember(c.mk, p)
 		lines, opened := c.deliver(p, hits, src)
 		for _, h := range hits {
 			c.b.sessions.release(h.s)
 		}
-		if !opened {
+		if opened {
+			c.opened++
+		} else {
 			unopened = append(unopened, p)
 		}
 		out = append(out, lines...)
@@ -303,17 +306,20 @@ func (c *call) answerSecret(p *pending, text string) {
 	}
 	var out []string
 	openedAny := false
+	c.seen += len(p.pointers)
 	for _, ptr := range p.pointers {
 		o, err := ptr.Open(secret)
 		switch {
 		case errors.Is(err, clm.ErrTampered):
 			openedAny = true
+			c.opened++
 			out = append(out, "⚠️ That secret opens a pointer, but the pointer was changed after it was made (tampered). I did not show it, save it or create its chat.")
 			continue
 		case err != nil:
 			continue
 		}
 		openedAny = true
+		c.opened++
 		r := c.saveAdopting(o.Chat, secret, ptr, o, p.source)
 		if r.why != "" {
 			out = append(append(out, formatOpened(o)...), r.why)
@@ -349,6 +355,7 @@ func (c *call) publicPost() {
 	if len(pointers) > MaxPointersPerRequest {
 		pointers = pointers[:MaxPointersPerRequest]
 	}
+	c.seen += len(pointers)
 	src := c.source()
 	if c.req.Caps.Buttons {
 		ref := c.b.refs.put(pointers, src)
@@ -358,19 +365,20 @@ func (c *call) publicPost() {
 		}
 		c.public(PublicPost{Text: text, ReceiveRef: ref})
 	}
-	c.b.watchDeliver(c.ctx, c.req, pointers, src)
+	c.opened += c.b.watchDeliver(c.ctx, c.req, pointers, src)
 }
 
 // watchDeliver opens pointers seen in a channel for the members who turned
 // watch on and were seen in that channel, saves them and tells each member
-// privately through their platform's Notifier.
-func (b *Bridge) watchDeliver(ctx context.Context, req Request, pointers []clm.Pointer, src storage.Source) {
+// privately through their platform's Notifier. It returns how many of the
+// pointers opened for someone.
+func (b *Bridge) watchDeliver(ctx context.Context, req Request, pointers []clm.Pointer, src storage.Source) (opened int) {
 	ck := channelKey{platform: req.Member.Platform, id: req.Place.ID}
 	b.mu.Lock()
 	n := b.notifiers[req.Member.Platform]
 	b.mu.Unlock()
 	if n == nil {
-		return
+		return 0
 	}
 	want := func(s *session) bool {
 		if s.mk.platform != ck.platform {
@@ -388,6 +396,9 @@ func (b *Bridge) watchDeliver(ctx context.Context, req Request, pointers []clm.P
 	where := placeName(req.Place)
 	for _, p := range pointers {
 		hits := b.sessions.trialOpen(p, want)
+		if len(hits) > 0 {
+			opened++
+		}
 		done := make(map[memberKey]bool)
 		for _, h := range hits {
 			if done[h.s.mk] {
@@ -425,4 +436,5 @@ func (b *Bridge) watchDeliver(ctx context.Context, req Request, pointers []clm.P
 			b.sessions.release(h.s)
 		}
 	}
+	return opened
 }
