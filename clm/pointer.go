@@ -1,18 +1,15 @@
 package clm
 
 import (
-	"bytes"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/clmbridge/clmbridge/clm/internal/hmacdrbg"
 )
 
 const (
@@ -25,6 +22,9 @@ const (
 	MaxDataLen = 1 << 20
 )
 
+// tagKey is the HMAC key of the tag extension's K_tag.
+const tagKey = "clm-tag-v1"
+
 // NewPointer makes a tagged pointer (the default: receivers can detect
 // tampering) for m, sealed with secret at epoch (Unix seconds).
 func NewPointer(secret []byte, m Message, epoch int64) (Pointer, error) {
@@ -32,7 +32,9 @@ func NewPointer(secret []byte, m Message, epoch int64) (Pointer, error) {
 	if err != nil {
 		return Pointer{}, err
 	}
-	p.Tag = tag(secret, p.Epoch, p.Nonce, p.Data)
+	var eb [20]byte
+	t := tag(secret, strconv.AppendInt(eb[:0], epoch, 10), p.Nonce, p.Data)
+	p.Tag = string(t[:])
 	return p, nil
 }
 
@@ -42,17 +44,33 @@ func NewLegacyPointer(secret []byte, m Message, epoch int64) (Pointer, error) {
 	if err := m.validate(); err != nil {
 		return Pointer{}, err
 	}
-	signed := signedText(m)
-	e := strconv.FormatInt(epoch, 10)
-	// Sending step 2: the nonce is the URL-safe, unpadded base64 of
+	var eb [20]byte
+	e := strconv.AppendInt(eb[:0], epoch, 10)
+
+	// Sending step 1: signed = "#" chat "|¶|" username "|¶|" message.
+	signed := make([]byte, 0, 1+len(m.Chat)+len(m.Username)+len(m.Text)+2*len(Separator))
+	signed = append(signed, '#')
+	signed = append(signed, m.Chat...)
+	signed = append(signed, Separator...)
+	signed = append(signed, m.Username...)
+	signed = append(signed, Separator...)
+	signed = append(signed, m.Text...)
+
+	// Sending step 2: nonce = the URL-safe, unpadded base64 of
 	// SHA256(signed "_" epoch), first 16 characters (exactly 12 bytes).
-	sum := sha256.Sum256([]byte(signed + "_" + e))
-	nonce := base64.RawURLEncoding.EncodeToString(sum[:12])
-	ks := keystream(secret, e, nonce, len(signed))
-	for i := range ks {
-		ks[i] ^= signed[i]
-	}
-	return Pointer{Epoch: epoch, Nonce: nonce, Data: hex.EncodeToString(ks)}, nil
+	h := hmacdrbg.NewDigest()
+	h.Write(signed)
+	h.WriteString("_")
+	h.Write(e)
+	sum := h.Sum()
+	var nb [nonceLen]byte
+	base64.RawURLEncoding.Encode(nb[:], sum[:nonceLen*6/8])
+	nonce := string(nb[:])
+
+	// Sending steps 3 to 5: d = hex(signed XOR keystream).
+	s := newStream(secret, e, nonce)
+	s.XORKeyStream(signed, signed)
+	return Pointer{Epoch: epoch, Nonce: nonce, Data: hex.EncodeToString(signed)}, nil
 }
 
 func (m Message) validate() error {
@@ -74,63 +92,100 @@ func endsCleanly(s string) bool {
 	return strings.Index(s+Separator, Separator) == len(s)
 }
 
+// signedText is Sending step 1, for tests.
 func signedText(m Message) string {
 	return "#" + m.Chat + Separator + m.Username + Separator + m.Text
 }
 
-// keystream returns n bytes of the 2.0.2 HMAC-DRBG variant keystream.
-func keystream(secret []byte, epoch, nonce string, n int) []byte {
-	h := sha256.New()
+// newStream starts the keystream of (secret, epoch, nonce).
+func newStream(secret, epoch []byte, nonce string) hmacdrbg.Stream {
+	// Sending step 3: seed = SHA256(secret "_" epoch "_" nonce).
+	h := hmacdrbg.NewDigest()
 	h.Write(secret)
-	h.Write([]byte("_" + epoch + "_" + nonce))
-	seed := h.Sum(nil)
-
-	k := make([]byte, 32)
-	v := bytes.Repeat([]byte{1}, 32)
-	mac := func(key []byte, parts ...[]byte) []byte {
-		m := hmac.New(sha256.New, key)
-		for _, p := range parts {
-			m.Write(p)
-		}
-		return m.Sum(nil)
-	}
-	k = mac(k, v, []byte{0}, seed)
-	v = mac(k, v)
-	k = mac(k, v, []byte{1}, seed)
-	v = mac(k, v)
-	out := make([]byte, 0, n+32)
-	for len(out) < n {
-		v = mac(k, v)
-		out = append(out, v...)
-	}
-	return out[:n]
+	h.WriteString("_")
+	h.Write(epoch)
+	h.WriteString("_")
+	h.WriteString(nonce)
+	seed := h.Sum()
+	// Sending step 4: the 2.0.2 HMAC-DRBG variant.
+	return hmacdrbg.NewStream(&seed)
 }
 
-func tag(secret []byte, epoch int64, nonce, data string) string {
-	kt := hmac.New(sha256.New, []byte("clm-tag-v1"))
-	kt.Write(secret)
-	m := hmac.New(sha256.New, kt.Sum(nil))
-	m.Write([]byte(strconv.FormatInt(epoch, 10) + "_" + nonce + "_" + data))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:tagBytes])
+// keystream returns n bytes of the 2.0.2 keystream, for tests.
+func keystream(secret []byte, epoch, nonce string, n int) []byte {
+	out := make([]byte, n)
+	s := newStream(secret, []byte(epoch), nonce)
+	s.XORKeyStream(out, out)
+	return out
+}
+
+// tag is the tag extension: base64url_nopad(first 16 bytes of
+// HMAC(K_tag, epoch "_" nonce "_" data)), K_tag = HMAC("clm-tag-v1", secret).
+func tag(secret, epoch []byte, nonce, data string) [tagLen]byte {
+	kt := hmacdrbg.NewKey([]byte(tagKey))
+	in := kt.Inner()
+	in.Write(secret)
+	ktag := kt.Finish(&in)
+
+	k := hmacdrbg.NewKey(ktag[:])
+	in = k.Inner()
+	in.Write(epoch)
+	in.WriteString("_")
+	in.WriteString(nonce)
+	in.WriteString("_")
+	in.WriteString(data)
+	sum := k.Finish(&in)
+	var t [tagLen]byte
+	base64.RawURLEncoding.Encode(t[:], sum[:tagBytes])
+	return t
 }
 
 // Open decrypts p with secret. It returns [ErrWrongSecret] when the secret
 // does not open p and [ErrTampered] when p opens but its tag does not verify.
+//
+// Open is the bridge's hot path (every pointer seen is tried against every
+// unlocked secret), so a wrong secret is rejected after the first byte with
+// no allocation. For the same reason Open checks the hex of Data only as it
+// decrypts it: a pointer from [ParsePointer] or [Extract] is fully checked,
+// but a hand-built one with bad hex past its first byte may be reported as
+// [ErrWrongSecret] rather than [ErrMalformed].
 func (p Pointer) Open(secret []byte) (Opened, error) {
-	if len(p.Data) > MaxDataLen {
+	// Receiving step 1, the parts a hand-built Pointer may break.
+	if len(p.Data)%2 != 0 || len(p.Data) > MaxDataLen {
 		return Opened{}, ErrMalformed
 	}
+	if len(p.Data) == 0 {
+		return Opened{}, ErrWrongSecret // nothing to start with '#'
+	}
+	first, ok := hexByte(p.Data[0], p.Data[1])
+	if !ok {
+		return Opened{}, ErrMalformed
+	}
+
+	// Receiving step 2: rebuild the keystream and XOR, first byte only.
+	var eb [20]byte
+	e := strconv.AppendInt(eb[:0], p.Epoch, 10)
+	s := newStream(secret, e, p.Nonce)
+	b := [1]byte{first}
+	s.XORKeyStream(b[:], b[:])
+	// Receiving step 3, first condition: the text starts with '#'. A wrong
+	// secret fails here 255 times in 256, having cost 17 compressions.
+	if b[0] != '#' {
+		return Opened{}, ErrWrongSecret
+	}
+
+	// Decrypt the rest (step 2) and check the format (step 3).
 	ct, err := hex.DecodeString(p.Data)
 	if err != nil {
 		return Opened{}, ErrMalformed
 	}
-	ks := keystream(secret, strconv.FormatInt(p.Epoch, 10), p.Nonce, len(ct))
-	for i := range ct {
-		ct[i] ^= ks[i]
-	}
-	if !utf8.Valid(ct) || len(ct) == 0 || ct[0] != '#' {
+	ct[0] = b[0]
+	s.XORKeyStream(ct[1:], ct[1:])
+	if !utf8.Valid(ct) {
 		return Opened{}, ErrWrongSecret
 	}
+	// Step 4: split at the first two separators only; the message keeps any
+	// further ones.
 	chat, rest, ok := strings.Cut(string(ct[1:]), Separator)
 	if !ok {
 		return Opened{}, ErrWrongSecret
@@ -139,10 +194,13 @@ func (p Pointer) Open(secret []byte) (Opened, error) {
 	if !ok {
 		return Opened{}, ErrWrongSecret
 	}
+
+	// Tag extension: verify after the format check; a legacy pointer (no
+	// tag) opens unauthenticated.
 	o := Opened{Message: Message{Chat: chat, Username: user, Text: text}}
 	if p.Tag != "" {
-		want := tag(secret, p.Epoch, p.Nonce, p.Data)
-		if subtle.ConstantTimeCompare([]byte(want), []byte(p.Tag)) != 1 {
+		want := tag(secret, e, p.Nonce, p.Data)
+		if subtle.ConstantTimeCompare(want[:], []byte(p.Tag)) != 1 {
 			return Opened{}, ErrTampered
 		}
 		o.Authenticated = true
@@ -150,178 +208,21 @@ func (p Pointer) Open(secret []byte) (Opened, error) {
 	return o, nil
 }
 
-// String prints p exactly as the 2.0.2 client does (Python's json.dumps
-// spacing): {"e": 1, "n": "…", "d": "…"}, with ", "t": "…"" when tagged.
-func (p Pointer) String() string {
-	var b strings.Builder
-	b.WriteString(`{"e": `)
-	b.WriteString(strconv.FormatInt(p.Epoch, 10))
-	b.WriteString(`, "n": `)
-	writePyString(&b, p.Nonce)
-	b.WriteString(`, "d": `)
-	writePyString(&b, p.Data)
-	if p.Tag != "" {
-		b.WriteString(`, "t": `)
-		writePyString(&b, p.Tag)
-	}
-	b.WriteByte('}')
-	return b.String()
+// hexByte decodes two hex digits (either case).
+func hexByte(hi, lo byte) (byte, bool) {
+	a, ok1 := fromHex(hi)
+	b, ok2 := fromHex(lo)
+	return a<<4 | b, ok1 && ok2
 }
 
-// writePyString writes s as Python's json.dumps would (ensure_ascii=True).
-func writePyString(b *strings.Builder, s string) {
-	const hexdigits = "0123456789abcdef"
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\b':
-			b.WriteString(`\b`)
-		case r == '\f':
-			b.WriteString(`\f`)
-		case r < 0x20 || r > 0x7e:
-			if r > 0xffff {
-				r -= 0x10000
-				for _, u := range [2]rune{0xd800 + r>>10, 0xdc00 + r&0x3ff} {
-					b.WriteString(`\u`)
-					b.WriteByte(hexdigits[u>>12&0xf])
-					b.WriteByte(hexdigits[u>>8&0xf])
-					b.WriteByte(hexdigits[u>>4&0xf])
-					b.WriteByte(hexdigits[u&0xf])
-				}
-				continue
-			}
-			b.WriteString(`\u`)
-			b.WriteByte(hexdigits[r>>12&0xf])
-			b.WriteByte(hexdigits[r>>8&0xf])
-			b.WriteByte(hexdigits[r>>4&0xf])
-			b.WriteByte(hexdigits[r&0xf])
-		default:
-			b.WriteRune(r)
-		}
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
 	}
-	b.WriteByte('"')
-}
-
-// ParsePointer parses one pointer from its JSON text. "e" may be an integer
-// or a string of decimal digits; unknown keys are ignored. Any other shape
-// is [ErrMalformed].
-func ParsePointer(text string) (Pointer, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(text), &raw); err != nil {
-		return Pointer{}, ErrMalformed
-	}
-	return fromFields(raw)
-}
-
-func fromFields(raw map[string]json.RawMessage) (Pointer, error) {
-	re, okE := raw["e"]
-	rn, okN := raw["n"]
-	rd, okD := raw["d"]
-	if !okE || !okN || !okD {
-		return Pointer{}, ErrMalformed
-	}
-	var p Pointer
-	var err error
-	if p.Epoch, err = parseEpoch(re); err != nil {
-		return Pointer{}, err
-	}
-	if json.Unmarshal(rn, &p.Nonce) != nil || json.Unmarshal(rd, &p.Data) != nil {
-		return Pointer{}, ErrMalformed
-	}
-	if rt, ok := raw["t"]; ok {
-		if json.Unmarshal(rt, &p.Tag) != nil {
-			return Pointer{}, ErrMalformed
-		}
-	}
-	if len(p.Data)%2 != 0 || len(p.Data) > MaxDataLen {
-		return Pointer{}, ErrMalformed
-	}
-	for i := 0; i < len(p.Data); i++ {
-		c := p.Data[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return Pointer{}, ErrMalformed
-		}
-	}
-	return p, nil
-}
-
-func parseEpoch(raw json.RawMessage) (int64, error) {
-	s := string(bytes.TrimSpace(raw))
-	if strings.HasPrefix(s, `"`) {
-		if err := json.Unmarshal(raw, &s); err != nil || s == "" {
-			return 0, ErrMalformed
-		}
-		for i := 0; i < len(s); i++ {
-			if s[i] < '0' || s[i] > '9' {
-				return 0, ErrMalformed
-			}
-		}
-	}
-	e, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return 0, ErrMalformed
-	}
-	return e, nil
-}
-
-// PublicKey returns the 2.0.2 profile public key for username and master
-// secret: base64(HMAC-SHA256("clm-auth-key", username ":" master)).
-func PublicKey(username string, master []byte) string {
-	m := hmac.New(sha256.New, []byte("clm-auth-key"))
-	m.Write([]byte(username + ":"))
-	m.Write(master)
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
-
-// ChatHash returns the unsalted 2.0.2 chat-secret check value,
-// hex(SHA256(chat ":" secret)). It is fast to brute-force: use it only for
-// import/export compatibility, never as a stored verifier.
-func ChatHash(chat string, secret []byte) string {
-	h := sha256.New()
-	h.Write([]byte(chat + ":"))
-	h.Write(secret)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// MaxMessageBytes returns how many UTF-8 bytes of message text fit in a
-// pointer of at most limitChars characters for the given chat and username
-// (a 10-digit epoch assumed), with or without the tag. It returns 0 when not
-// even an empty message fits.
-func MaxMessageBytes(limitChars int, chat, username string, tagged bool) int {
-	overhead := len(`{"e": 1234567890, "n": "`) + nonceLen + len(`", "d": "`) + len(`"}`)
-	if tagged {
-		overhead += len(`, "t": "`) + tagLen + len(`"`)
-	}
-	prefix := len("#" + chat + Separator + username + Separator)
-	n := (limitChars-overhead)/2 - prefix
-	return max(n, 0)
-}
-
-// GenerateSecret returns a fresh random chat secret of 150 bits, written as
-// six dash-separated groups of five lowercase letters and digits (no 0, 1, l
-// or o, which are easy to confuse), easy to read aloud and type.
-func GenerateSecret() (string, error) {
-	const alphabet = "abcdefghijkmnpqrstuvwxyz23456789" // 32 symbols, 5 bits each
-	var buf [30]byte
-	if _, err := rand.Read(buf[:]); err != nil {
-		return "", fmt.Errorf("clm: reading randomness: %w", err)
-	}
-	var b strings.Builder
-	for i, c := range buf {
-		if i > 0 && i%5 == 0 {
-			b.WriteByte('-')
-		}
-		b.WriteByte(alphabet[c&31])
-	}
-	return b.String(), nil
+	return 0, false
 }

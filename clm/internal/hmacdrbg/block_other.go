@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package hmacdrbg
+
+// block runs the SHA-256 compression function over each whole block of p.
+func block(h *[8]uint32, p []byte) { blockStdlib(h, p) }

@@ -1,0 +1,83 @@
+package hmacdrbg
+
+import (
+	"crypto/subtle"
+	"encoding/binary"
+)
+
+// Stream is the CLM 2.0.2 keystream (CLM-PROTOCOL.md, Sending step 4): the
+// instantiate step of HMAC-DRBG (SP 800-90A, 10.1.2.2 and 10.1.2.3, with the
+// seed as the only input) followed by repeated V = HMAC(K, V). Unlike
+// SP 800-90A there is no update step after generating; 2.0.2 does not have
+// one and pointers would not open if this added it.
+type Stream struct {
+	k   Key
+	v   [8]uint32       // V, as SHA-256 hash words
+	out [Size]byte      // V as bytes: the current keystream block
+	off int             // bytes of out already used
+	blk [blockSize]byte // scratch block, its padding set once (pad32)
+}
+
+// zeroKey returns the Key of the all-zero 32-byte key the DRBG starts with:
+// the chaining values after 0x36 * 64 and 0x5c * 64. They are constants, so
+// the first MAC of every stream saves the two key-block compressions;
+// TestZeroKey recomputes them.
+func zeroKey() Key {
+	return Key{
+		inner: [8]uint32{0xf454dead, 0x9725214f, 0x90daf2a0, 0xdf1228ea, 0x64e5750f, 0xa3924181, 0x824a932b, 0xf8e04e32},
+		outer: [8]uint32{0xd385480f, 0x7abb6477, 0x37c9c538, 0x5dd82467, 0x8e043a72, 0x753434b0, 0xdeb82818, 0x361d45a6},
+	}
+}
+
+// NewStream starts the keystream for seed, which is
+// SHA256(secret "_" epoch "_" nonce) (Sending step 3).
+func NewStream(seed *[Size]byte) Stream {
+	// K = 0x00 * 32, V = 0x01 * 32
+	s := Stream{k: zeroKey(), off: Size, blk: pad32()}
+	for i := range s.v {
+		s.v[i] = 0x01010101
+	}
+	// K = HMAC(K, V || 0x00 || seed); V = HMAC(K, V)
+	s.reseed(0x00, seed)
+	// K = HMAC(K, V || 0x01 || seed); V = HMAC(K, V)
+	s.reseed(0x01, seed)
+	return s
+}
+
+// reseed is one half of the HMAC-DRBG update function (SP 800-90A,
+// 10.1.2.2): K = HMAC(K, V || b || seed); V = HMAC(K, V).
+func (s *Stream) reseed(b byte, seed *[Size]byte) {
+	// The inner message is 65 bytes after the key block: 129 bytes, which
+	// pads to exactly two blocks (FIPS 180-4, 5.1.1).
+	var m [2 * blockSize]byte
+	for i, w := range s.v {
+		binary.BigEndian.PutUint32(m[4*i:], w)
+	}
+	m[Size] = b
+	copy(m[Size+1:], seed[:])
+	m[2*Size+1] = 0x80
+	binary.BigEndian.PutUint64(m[len(m)-8:], (blockSize+2*Size+1)*8)
+	h := s.k.inner
+	block(&h, m[:])
+	inner := words(&h)
+	k := after(s.k.outer, &inner)
+	s.k = newKey32(&k)
+	s.v = s.k.mac32Into(&s.blk, s.v)
+}
+
+// XORKeyStream XORs src with the next len(src) bytes of keystream into dst,
+// like cipher.Stream: successive calls continue the stream. dst and src may
+// be the same slice; dst must be at least as long as src.
+func (s *Stream) XORKeyStream(dst, src []byte) {
+	for len(src) > 0 {
+		if s.off == Size {
+			// Generate: V = HMAC(K, V), output V (no update step).
+			s.v = s.k.mac32Into(&s.blk, s.v)
+			s.out = words(&s.v)
+			s.off = 0
+		}
+		n := subtle.XORBytes(dst, src, s.out[s.off:])
+		s.off += n
+		dst, src = dst[n:], src[n:]
+	}
+}
