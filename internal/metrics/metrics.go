@@ -74,8 +74,8 @@ func knownCommand(c string) bool {
 		"forget", "rekey", "export", "name", "profile", "watch", "doctor",
 		"status", "start", "confirm", "cancel",
 		// Requests that are not typed commands.
-		"post",   // a message that is not a command (may hold pointers)
-		"prompt", // a private answer to a "which secret?" prompt
+		"post",                    // a message that is not a command (may hold pointers)
+		"prompt", "secret-answer", // a private answer to a "which secret?" prompt
 		"button", // a Receive button press
 		"inline": // a Telegram inline query
 		return true
@@ -172,8 +172,8 @@ func New() *Metrics {
 	}, []string{"platform"})
 	m.pointersOpened = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "pointers_opened_total",
-		Help: "CLM pointers opened for a member, by platform and kind (authenticated or legacy).",
-	}, []string{"platform", "kind"})
+		Help: "CLM pointers opened for a member (with an unlocked chat or a given secret), by platform.",
+	}, []string{"platform"})
 	m.wrongSecret = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "wrong_secret_total",
 		Help: "Secrets that did not open a pointer or a chat, by platform.",
@@ -253,17 +253,12 @@ func (m *Metrics) PointersSeen(platform string, n int) {
 	m.pointersSeen.WithLabelValues(PlatformLabel(platform)).Add(float64(n))
 }
 
-// PointerOpened counts a pointer opened for a member; authenticated is false
-// for a legacy (untagged) pointer.
-func (m *Metrics) PointerOpened(platform string, authenticated bool) {
-	if m == nil {
+// PointersOpened counts n pointers opened for a member on platform.
+func (m *Metrics) PointersOpened(platform string, n int) {
+	if m == nil || n <= 0 {
 		return
 	}
-	kind := "legacy"
-	if authenticated {
-		kind = "authenticated"
-	}
-	m.pointersOpened.WithLabelValues(PlatformLabel(platform), kind).Inc()
+	m.pointersOpened.WithLabelValues(PlatformLabel(platform)).Add(float64(n))
 }
 
 // WrongSecret counts a secret that did not open a pointer or a chat.

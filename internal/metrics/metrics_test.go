@@ -9,6 +9,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/clmbridge/clmbridge/bridge"
 )
 
 // value returns the value of the metric family name whose labels are
@@ -69,10 +71,8 @@ func TestMethodsCountWithBoundedLabels(t *testing.T) {
 			"clm_bridge_command_duration_seconds", map[string]string{"command": "history"}, 2},
 		{"pointers seen", func(m *Metrics) { m.PointersSeen("telegram", 3); m.PointersSeen("telegram", 0) },
 			"clm_bridge_pointers_seen_total", map[string]string{"platform": "telegram"}, 3},
-		{"pointer opened authenticated", func(m *Metrics) { m.PointerOpened("discord", true) },
-			"clm_bridge_pointers_opened_total", map[string]string{"platform": "discord", "kind": "authenticated"}, 1},
-		{"pointer opened legacy", func(m *Metrics) { m.PointerOpened("console", false) },
-			"clm_bridge_pointers_opened_total", map[string]string{"platform": "console", "kind": "legacy"}, 1},
+		{"pointers opened", func(m *Metrics) { m.PointersOpened("discord", 2); m.PointersOpened("discord", -1) },
+			"clm_bridge_pointers_opened_total", map[string]string{"platform": "discord"}, 2},
 		{"wrong secret", func(m *Metrics) { m.WrongSecret("console"); m.WrongSecret("console") },
 			"clm_bridge_wrong_secret_total", map[string]string{"platform": "console"}, 2},
 		{"tampered", func(m *Metrics) { m.Tampered("matrix") },
@@ -132,7 +132,7 @@ func TestNilMetricsDoNothing(t *testing.T) {
 	var m *Metrics
 	m.Command("send", OK, time.Second)
 	m.PointersSeen("telegram", 1)
-	m.PointerOpened("telegram", true)
+	m.PointersOpened("telegram", 1)
 	m.WrongSecret("telegram")
 	m.Tampered("telegram")
 	m.UnlockFailed("telegram", UnlockWrongSecret)
@@ -169,7 +169,7 @@ func TestExpositionHoldsNoCallerInput(t *testing.T) {
 		m.Command(s, Outcome(s), time.Millisecond)
 		m.Command("unlock "+s, OK, 0)
 		m.PointersSeen(s, 1)
-		m.PointerOpened(s, true)
+		m.PointersOpened(s, 1)
 		m.WrongSecret(s)
 		m.Tampered(s)
 		m.UnlockFailed(s, s)
@@ -208,13 +208,12 @@ var allowedLabels = map[string][]string{
 	"command": {"help", "new", "unlock", "lock", "chats", "send", "receive",
 		"history", "search", "trash", "delete", "restore", "purge", "clear",
 		"forget", "rekey", "export", "name", "profile", "watch", "doctor",
-		"status", "start", "confirm", "cancel", "post", "prompt", "button",
+		"status", "start", "confirm", "cancel", "post", "prompt", "secret-answer", "button",
 		"inline", "unknown"},
 	"outcome": {"ok", "usage", "not-found", "exists", "too-long", "refused", "locked",
 		"expired", "limited", "backoff", "wrong-secret", "tampered", "not-opened", "error",
 		"unknown", "other"},
 	"platform": {"telegram", "discord", "console", "other"},
-	"kind":     {"authenticated", "legacy"},
 	"reason":   {"wrong-secret", "backoff", "not-found", "error", "other"},
 	"method":   {"send", "edit", "delete", "answer", "poll", "register", "meta", "other"},
 	"le":       nil, // histogram buckets: numbers
@@ -225,7 +224,7 @@ func TestEveryLabelValueIsAllowListed(t *testing.T) {
 	for _, s := range append(secretish, "send", "telegram", "sendMessage", "backoff") {
 		m.Command(s, Outcome(s), time.Millisecond)
 		m.PointersSeen(s, 1)
-		m.PointerOpened(s, false)
+		m.PointersOpened(s, 1)
 		m.WrongSecret(s)
 		m.Tampered(s)
 		m.UnlockFailed(s, s)
@@ -301,4 +300,46 @@ func FuzzLabelsStayInAllowLists(f *testing.F) {
 			t.Errorf("unlockReasonLabel(%q) = %q", s, r)
 		}
 	})
+}
+
+func TestOnBridgeEvent(t *testing.T) {
+	tests := []struct {
+		name   string
+		ev     bridge.Event
+		metric string
+		labels map[string]string
+		want   float64
+	}{
+		{"command and outcome", bridge.Event{Platform: "telegram", Command: "send", Outcome: "ok", Took: time.Millisecond},
+			"clm_bridge_commands_total", map[string]string{"command": "send", "outcome": "ok"}, 1},
+		{"latency", bridge.Event{Platform: "telegram", Command: "history", Outcome: "ok", Took: time.Second},
+			"clm_bridge_command_duration_seconds", map[string]string{"command": "history"}, 1},
+		{"pointers seen", bridge.Event{Platform: "discord", Command: "post", Outcome: "not-opened", PointersSeen: 3},
+			"clm_bridge_pointers_seen_total", map[string]string{"platform": "discord"}, 3},
+		{"pointers opened", bridge.Event{Platform: "discord", Command: "receive", Outcome: "ok", PointersSeen: 3, PointersOpened: 2},
+			"clm_bridge_pointers_opened_total", map[string]string{"platform": "discord"}, 2},
+		{"wrong secret answering a prompt", bridge.Event{Platform: "console", Command: "secret-answer", Outcome: "wrong-secret"},
+			"clm_bridge_wrong_secret_total", map[string]string{"platform": "console"}, 1},
+		{"tampered", bridge.Event{Platform: "console", Command: "receive", Outcome: "tampered"},
+			"clm_bridge_tampered_pointers_total", map[string]string{"platform": "console"}, 1},
+		{"unlock with a wrong secret", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: "wrong-secret"},
+			"clm_bridge_unlock_failures_total", map[string]string{"platform": "telegram", "reason": "wrong-secret"}, 1},
+		{"unlock in backoff", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: "backoff"},
+			"clm_bridge_unlock_failures_total", map[string]string{"platform": "telegram", "reason": "backoff"}, 1},
+		{"a successful unlock is no failure", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: "ok"},
+			"clm_bridge_unlock_failures_total", map[string]string{"platform": "telegram", "reason": "wrong-secret"}, -1},
+		{"wrong secret on a prompt is no unlock failure", bridge.Event{Platform: "console", Command: "secret-answer", Outcome: "wrong-secret"},
+			"clm_bridge_unlock_failures_total", map[string]string{"platform": "console", "reason": "wrong-secret"}, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New()
+			m.OnBridgeEvent(tt.ev)
+			if got := value(t, m, tt.metric, tt.labels); got != tt.want {
+				t.Errorf("%s%v = %v, want %v", tt.metric, tt.labels, got, tt.want)
+			}
+		})
+	}
+	var nilM *Metrics
+	nilM.OnBridgeEvent(bridge.Event{Command: "send"}) // must not panic
 }

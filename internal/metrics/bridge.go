@@ -1,0 +1,37 @@
+package metrics
+
+import (
+	"github.com/clmbridge/clmbridge/bridge"
+)
+
+// OnBridgeEvent records one request the bridge core handled: the command
+// and its outcome with its latency, the pointers seen and opened, a wrong
+// secret, a tampered pointer and a failed unlock. Pass it as
+// bridge.Options.OnEvent. It is quick, takes no lock of the bridge's, and
+// does nothing on a nil *Metrics.
+func (m *Metrics) OnBridgeEvent(ev bridge.Event) {
+	if m == nil {
+		return
+	}
+	m.Command(ev.Command, ev.Outcome, ev.Took)
+	m.PointersSeen(ev.Platform, ev.PointersSeen)
+	m.PointersOpened(ev.Platform, ev.PointersOpened)
+	switch ev.Outcome {
+	case WrongSecret:
+		m.WrongSecret(ev.Platform)
+	case Tampered:
+		m.Tampered(ev.Platform)
+	}
+	if CommandLabel(ev.Command) == "unlock" {
+		switch ev.Outcome {
+		case WrongSecret:
+			m.UnlockFailed(ev.Platform, UnlockWrongSecret)
+		case Backoff:
+			m.UnlockFailed(ev.Platform, UnlockBackoff)
+		case NotFound:
+			m.UnlockFailed(ev.Platform, UnlockNotFound)
+		case Failed:
+			m.UnlockFailed(ev.Platform, UnlockError)
+		}
+	}
+}
