@@ -53,6 +53,7 @@ type Adapter struct {
 	botID      atomic.Value // string
 	appID      atomic.Value // string
 	registered atomic.Value // string: "" or why registration failed
+	lastErr    atomic.Value // string: the last connection problem, redacted
 }
 
 // Option changes how New builds the adapter (mostly for tests).
@@ -154,6 +155,7 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	a.botID.Store("")
 	a.appID.Store(cfg.AppID)
 	a.registered.Store("not yet")
+	a.lastErr.Store("")
 	sess.AddHandler(a.onReady)
 	sess.AddHandler(a.onConnect)
 	sess.AddHandler(a.onDisconnect)
@@ -174,11 +176,14 @@ type Status struct {
 	// Detail says, in words for an operator, what the bot can see and
 	// whether its commands are registered.
 	Detail string
+	// LastError is the last problem connecting to Discord (token
+	// redacted), "" when none since the last connection.
+	LastError string
 }
 
 // Status reports the adapter's connection and what it can see.
 func (a *Adapter) Status() Status {
-	st := Status{Connected: a.connected.Load()}
+	st := Status{Connected: a.connected.Load(), LastError: a.lastErr.Load().(string)}
 	d := "disconnected"
 	if st.Connected {
 		d = "connected"
@@ -257,6 +262,7 @@ func (a *Adapter) open(ctx context.Context) error {
 		if err == nil {
 			return nil
 		}
+		a.lastErr.Store(a.red.String(err.Error()))
 		if authFailure(err) {
 			return fmt.Errorf("discord: Discord refused the bot token: check CLM_DISCORD_TOKEN (%w)", a.red.Err(err))
 		}
@@ -316,6 +322,7 @@ func (a *Adapter) onReady(_ *discordgo.Session, r *discordgo.Ready) {
 
 func (a *Adapter) onConnect(*discordgo.Session, *discordgo.Connect) {
 	a.connected.Store(true)
+	a.lastErr.Store("")
 	a.log.Info("connected to the Discord gateway")
 }
 

@@ -508,6 +508,9 @@ func TestRefusedTokenEndsRunWithoutShowingIt(t *testing.T) {
 	if strings.Contains(err.Error(), wrong) || strings.Contains(logs.String(), wrong) {
 		t.Error("the token is in the error or the logs")
 	}
+	if st := a.Status(); st.Connected || st.LastError == "" || strings.Contains(st.LastError, wrong) {
+		t.Errorf("status %+v; want disconnected with a redacted reason", st)
+	}
 }
 
 func TestTokensNeverLogged(t *testing.T) {

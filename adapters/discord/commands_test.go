@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/kelseyhightower/envconfig"
 
 	"github.com/clmbridge/clmbridge/adapters/discord/discordtest"
 	"github.com/clmbridge/clmbridge/bridge"
@@ -416,5 +417,21 @@ func TestConfigLoadToken(t *testing.T) {
 				t.Errorf("got %q, %v; want %q", got, err, tc.want)
 			}
 		})
+	}
+}
+
+func TestConfigFromTheEnvironment(t *testing.T) {
+	t.Setenv("CLM_DISCORD_TOKEN", "tok")
+	t.Setenv("CLM_DISCORD_TOKEN_FILE", "/run/secrets/discord")
+	t.Setenv("CLM_DISCORD_APP_ID", "200")
+	t.Setenv("CLM_DISCORD_GUILD_ID", "77")
+	t.Setenv("CLM_DISCORD_MESSAGE_CONTENT", "true")
+	var c Config
+	if err := envconfig.Process("CLM_DISCORD", &c); err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Token: "tok", TokenFile: "/run/secrets/discord", AppID: "200", GuildID: "77", MessageContent: true}
+	if c != want {
+		t.Errorf("got %s, want %s", c, want)
 	}
 }

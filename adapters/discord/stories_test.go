@@ -288,3 +288,20 @@ func TestStoryRateLimitBurstPostsEachPointerOnce(t *testing.T) {
 		mustContain(t, "bob's Receive", s.answer(press.ID), texts[k])
 	}
 }
+
+func TestStoryChatNamesWithSpacesAndQuotes(t *testing.T) {
+	t.Parallel()
+	s := newStory(t, discord.Config{GuildID: "77"})
+	for _, name := range []string{"Project Athena", `say "hi" team`} {
+		t.Run(name, func(t *testing.T) {
+			mustContain(t, "create", s.form(alice, general, "new", map[string]string{"secret": workSecret}, discordtest.Opt("chat", name)), "Created "+name)
+			mustContain(t, "send", s.form(alice, general, "send", map[string]string{"text": "hello " + name}, discordtest.Opt("chat", name)), "of "+name)
+			mustContain(t, "history", s.do(alice, general, "history", discordtest.Opt("chat", name)), "hello "+name)
+		})
+	}
+	in := s.fake.Interact(t, discordtest.Autocomplete(alice, general, "history", discordtest.Focused("chat", "")))
+	rep := s.fake.WaitReply(t, in.ID, func(r discordtest.Reply) bool { return r.Kind == "choices" })
+	if strings.Join(rep.Choices, "|") != `Project Athena|say "hi" team` {
+		t.Errorf("autocomplete offered %q", rep.Choices)
+	}
+}
