@@ -364,10 +364,15 @@ func TestEndlessRateLimitDoesNotHang(t *testing.T) {
 			}
 			r := start(t, Config{GuildID: "77"}, core, WithRESTBounds(5*time.Second, 4, time.Second))
 			r.fake.RateLimit("POST", "/channels/", -1, tc.retryAfter)
-			r.fake.Interact(t, discordtest.Slash(alice, general, "send", discordtest.Opt("chat", "Work"), discordtest.Opt("text", "x")))
+			in := r.fake.Interact(t, discordtest.Slash(alice, general, "send", discordtest.Opt("chat", "Work"), discordtest.Opt("text", "x")))
 			core.waitRequests(t, 1)
 			if err := core.responderErrors()[0]; !errors.Is(err, ErrRateLimited) {
 				t.Errorf("Public returned %v, want ErrRateLimited", err)
+			}
+			// The member is told, privately, with the pointer to paste.
+			rep := r.fake.WaitText(t, in.ID)
+			if !rep.Ephemeral || !strings.Contains(rep.Content, "rate limiting") || !strings.Contains(rep.Content, "pointer") {
+				t.Errorf("the member was told %+v", rep)
 			}
 			if n := len(r.fake.ChannelMessages(general.ChannelID)); n != 0 {
 				t.Errorf("%d posts", n)

@@ -3,6 +3,7 @@ package discord
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -84,6 +85,10 @@ type interactionReply struct {
 
 	mu       sync.Mutex
 	answered bool // the deferred reply has been replaced by an answer
+	// unposted holds the public posts Discord refused, and why, so the
+	// member learns it (the core only logs a failed public post).
+	unposted []string
+	why      string
 }
 
 var _ bridge.Responder = (*interactionReply)(nil)
@@ -149,7 +154,21 @@ func (r *interactionReply) PrivateFile(ctx context.Context, f bridge.File) error
 // Public posts in the interaction's channel.
 func (r *interactionReply) Public(ctx context.Context, p bridge.PublicPost) error {
 	ms := publicMessage(p, r.command, r.member.ID, "", r.i.ChannelID, r.i.GuildID)
-	return r.a.post(ctx, r.i.ChannelID, ms)
+	err := r.a.post(ctx, r.i.ChannelID, ms)
+	if err != nil {
+		r.mu.Lock()
+		r.unposted = append(r.unposted, p.Text)
+		switch {
+		case errIsNoRights(err):
+			r.why = "I may not post in this channel (a server admin can give me Send Messages here)"
+		case errors.Is(err, ErrRateLimited):
+			r.why = "Discord is rate limiting me; try again in a minute"
+		default:
+			r.why = "Discord did not accept the post"
+		}
+		r.mu.Unlock()
+	}
+	return err
 }
 
 // DeleteRequest has nothing to delete: an interaction leaves no message of
@@ -161,8 +180,22 @@ func (r *interactionReply) DeleteRequest(context.Context) error { return nil }
 // privately (for example, it only posted publicly).
 func (r *interactionReply) finish(ctx context.Context) {
 	r.mu.Lock()
-	answered := r.answered
+	answered, unposted, why := r.answered, r.unposted, r.why
 	r.mu.Unlock()
+	if len(unposted) > 0 {
+		// What failed to go public is public by nature (a pointer, a
+		// notice): show it to the member, who may paste it.
+		text := "⚠️ Nobody else saw that: " + why + "."
+		for _, u := range unposted {
+			if u != "" {
+				text += "\n" + u
+			}
+		}
+		if err := r.Private(ctx, text); err != nil {
+			r.a.log.Warn("cannot tell the member a post failed", "err", err)
+		}
+		return
+	}
 	if !answered {
 		if err := r.send(ctx, "Done.", nil); err != nil {
 			r.a.log.Warn("cannot close an interaction's reply", "err", err)
