@@ -99,7 +99,8 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	o := options{callTimeout: defaultCallTimeout, maxAttempts: defaultMaxAttempts, maxRetryWait: defaultMaxRetryWait, drain: defaultDrainTimeout}
+	o := options{callTimeout: defaultCallTimeout, maxAttempts: defaultMaxAttempts, maxRetryWait: defaultMaxRetryWait, drain: defaultDrainTimeout,
+		apiBase: cfg.APIURL}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -122,8 +123,8 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	}
 	if o.apiBase != "" {
 		u, err := url.Parse(o.apiBase)
-		if err != nil || u.Scheme == "" || u.Host == "" {
-			return nil, fmt.Errorf("discord: the API base %q is not an absolute URL", o.apiBase)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("discord: CLM_DISCORD_API_URL %q is not an http(s) URL such as https://discord.com", o.apiBase)
 		}
 		rt = rewriteTransport{base: u, next: rt}
 	}

@@ -426,12 +426,36 @@ func TestConfigFromTheEnvironment(t *testing.T) {
 	t.Setenv("CLM_DISCORD_APP_ID", "200")
 	t.Setenv("CLM_DISCORD_GUILD_ID", "77")
 	t.Setenv("CLM_DISCORD_MESSAGE_CONTENT", "true")
+	t.Setenv("CLM_DISCORD_API_URL", "http://127.0.0.1:9")
 	var c Config
 	if err := envconfig.Process("CLM_DISCORD", &c); err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Token: "tok", TokenFile: "/run/secrets/discord", AppID: "200", GuildID: "77", MessageContent: true}
+	want := Config{Token: "tok", TokenFile: "/run/secrets/discord", AppID: "200", GuildID: "77", MessageContent: true, APIURL: "http://127.0.0.1:9"}
 	if c != want {
 		t.Errorf("got %s, want %s", c, want)
+	}
+}
+
+func TestNewRefusesBadSettings(t *testing.T) {
+	core := newFakeCore()
+	tests := []struct {
+		name string
+		cfg  Config
+		core bridge.Core
+		want string
+	}{
+		{"no token", Config{}, core, "CLM_DISCORD_TOKEN"},
+		{"no core", Config{Token: "t"}, nil, "core"},
+		{"API URL without a scheme", Config{Token: "t", APIURL: "discord.com"}, core, "CLM_DISCORD_API_URL"},
+		{"API URL of another scheme", Config{Token: "t", APIURL: "ftp://x"}, core, "CLM_DISCORD_API_URL"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(tc.cfg, tc.core, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("New = %v, want an error mentioning %s", err, tc.want)
+			}
+		})
 	}
 }

@@ -37,6 +37,10 @@ type Config struct {
 	// posted by people get a Receive button; without it the bot sees only
 	// commands, buttons, context menus and DMs.
 	MessageContent bool `envconfig:"MESSAGE_CONTENT"`
+	// APIURL, when set, replaces https://discord.com as the REST host
+	// (paths stay /api/v9/...), and the gateway is whatever that host
+	// announces. Production leaves it empty; tests point it at a fake.
+	APIURL string `envconfig:"API_URL"`
 }
 
 // Enabled reports whether a token (or a token file) is configured.
@@ -80,8 +84,8 @@ func (c Config) String() string {
 	if c.Token != "" {
 		tok = "[redacted]"
 	}
-	return fmt.Sprintf("discord.Config{Token:%q TokenFile:%q AppID:%q GuildID:%q MessageContent:%t}",
-		tok, c.TokenFile, c.AppID, c.GuildID, c.MessageContent)
+	return fmt.Sprintf("discord.Config{Token:%q TokenFile:%q AppID:%q GuildID:%q MessageContent:%t APIURL:%q}",
+		tok, c.TokenFile, c.AppID, c.GuildID, c.MessageContent, c.APIURL)
 }
 
 // GoString is String, so that %#v does not print the token either.
@@ -95,5 +99,6 @@ func (c Config) LogValue() slog.Value {
 		slog.String("app_id", c.AppID),
 		slog.String("guild_id", c.GuildID),
 		slog.Bool("message_content", c.MessageContent),
+		slog.String("api_url", c.APIURL),
 	)
 }
