@@ -1,0 +1,29 @@
+package app
+
+import (
+	"errors"
+	"log/slog"
+
+	"github.com/clmbridge/clmbridge/adapters/console"
+	"github.com/clmbridge/clmbridge/bridge"
+)
+
+// buildAdapters returns the adapters cfg enables: every platform whose
+// token (or token file) is set, or the console on the standard streams when
+// none is. Each platform adds its one case here.
+func buildAdapters(cfg Config, core *bridge.Bridge, streams Streams, logger *slog.Logger) ([]Adapter, error) {
+	var out []Adapter
+	if cfg.Telegram.Token != "" || cfg.Telegram.TokenFile != "" {
+		// Telegram's case: telegram.New(cfg.Telegram, core, logger.With("adapter", "telegram")).
+		return nil, errors.New("CLM_TELEGRAM_TOKEN is set, but the Telegram adapter is not wired into this build yet")
+	}
+	if cfg.Discord.Token != "" || cfg.Discord.TokenFile != "" {
+		// Discord's case: discord.New(cfg.Discord, core, logger.With("adapter", "discord")).
+		return nil, errors.New("CLM_DISCORD_TOKEN is set, but the Discord adapter is not wired into this build yet")
+	}
+	if len(out) == 0 {
+		out = append(out, console.New(core, streams.Stdin, streams.Stdout, streams.Stderr,
+			console.Options{Logger: logger.With("adapter", "console")}))
+	}
+	return out, nil
+}

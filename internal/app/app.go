@@ -1,0 +1,134 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/storage"
+)
+
+// DBFileName is the store's file name inside the data directory.
+const DBFileName = "bridge.db"
+
+// Adapter is one platform connection: it serves requests into the core
+// until ctx is done (then returns nil) or it cannot go on (an error). The
+// console adapter also returns nil at the end of its input.
+type Adapter interface {
+	Name() string
+	Run(ctx context.Context) error
+}
+
+// Options change how Run builds things, beyond what the environment
+// configures. The zero value is production's.
+type Options struct {
+	// Storage options for the store; tests pass cheap Argon2id parameters
+	// (storage.Argon2Params{MemoryKiB: 8, Time: 1, Threads: 1}).
+	Storage storage.Options
+	// Now is the bridge's clock (default time.Now).
+	Now func() time.Time
+	// OnStart, if set, is called with the core once it is built and before
+	// the adapters run (tests use it to look inside; metrics can hook in).
+	OnStart func(*bridge.Bridge)
+}
+
+// Streams are the process's standard streams: the console adapter reads
+// Stdin and answers on Stdout; logs and diagnostics go to Stderr.
+type Streams struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// Run runs the bridge configured by cfg until ctx is done or the adapters
+// end (the console ends at end of input), then shuts down in order: the
+// adapters stop taking requests, requests in flight finish, sessions are
+// wiped, the store is closed.
+func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr io.Writer) error {
+	return RunWith(ctx, cfg, Options{}, stdin, stdout, stderr)
+}
+
+// RunWith is Run with Options.
+func RunWith(ctx context.Context, cfg Config, opts Options, stdin io.Reader, stdout, stderr io.Writer) (err error) {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	logger := NewLogger(cfg, stderr)
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("creating the data directory %s (CLM_DATA_DIR): %w", cfg.DataDir, err)
+	}
+	dbPath := filepath.Join(cfg.DataDir, DBFileName)
+	store, err := storage.Open(ctx, dbPath, opts.Storage)
+	if err != nil {
+		return fmt.Errorf("opening the store %s: %w", dbPath, err)
+	}
+	defer func() {
+		if cerr := store.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("closing the store: %w", cerr)
+		}
+	}()
+
+	ratePerMinute := cfg.RatePerMinute
+	if ratePerMinute == 0 {
+		ratePerMinute = -1 // 0 in the environment means no limit
+	}
+	core := bridge.New(store, bridge.Options{
+		SessionIdle:   cfg.SessionIdle,
+		SessionMaxAge: cfg.SessionMaxAge,
+		RateBurst:     cfg.RateBurst,
+		RatePerMinute: ratePerMinute,
+		Now:           opts.Now,
+	}, logger)
+	// Close waits for requests in flight and wipes every session; it runs
+	// after the adapters have stopped (below) and before the store closes.
+	defer core.Close()
+
+	adapters, err := buildAdapters(cfg, core, Streams{Stdin: stdin, Stdout: stdout, Stderr: stderr}, logger)
+	if err != nil {
+		return err
+	}
+	if opts.OnStart != nil {
+		opts.OnStart(core)
+	}
+	names := make([]string, len(adapters))
+	for i, a := range adapters {
+		names[i] = a.Name()
+	}
+	logger.Info("bridge running", slog.String("data_dir", cfg.DataDir), slog.Any("adapters", names))
+	err = runAdapters(ctx, adapters, logger)
+	logger.Info("bridge stopping: wiping sessions and closing the store")
+	return err
+}
+
+// runAdapters runs every adapter until ctx is done or one of them returns;
+// then it stops the others and waits for all. It returns the first error.
+func runAdapters(ctx context.Context, adapters []Adapter, logger *slog.Logger) error {
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		name string
+		err  error
+	}
+	results := make(chan result, len(adapters))
+	for _, a := range adapters {
+		go func() {
+			err := a.Run(runCtx)
+			results <- result{a.Name(), err}
+		}()
+	}
+	var errs []error
+	for range adapters {
+		r := <-results
+		cancel() // one ended: stop the rest
+		if r.err != nil && !errors.Is(r.err, context.Canceled) {
+			logger.Error("adapter failed", slog.String("adapter", r.name), slog.String("error", r.err.Error()))
+			errs = append(errs, fmt.Errorf("%s: %w", r.name, r.err))
+		}
+	}
+	return errors.Join(errs...)
+}

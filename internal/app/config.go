@@ -1,0 +1,182 @@
+// Package app wires CLM Bridge together: configuration from the
+// environment, the store, the bridge core and the platform adapters, and an
+// orderly shutdown. cmd/bridge is a thin main over it, and adapter
+// end-to-end tests run it in-process.
+//
+// It holds no logic of its own about CLM or any platform.
+package app
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/clmbridge/clmbridge/adapters/discord"
+	"github.com/clmbridge/clmbridge/adapters/telegram"
+)
+
+// EnvPrefix prefixes every environment variable of the bridge.
+const EnvPrefix = "CLM"
+
+// Config is the bridge's configuration, read from CLM_* environment
+// variables (every one is documented in config.example.env).
+//
+// Our own fields use split_words rather than an envconfig tag: with a tag,
+// envconfig also reads the unprefixed name (DATA_DIR) when the CLM_ one is
+// unset, which would pick up unrelated variables.
+type Config struct {
+	// DataDir holds the store (bridge.db and its WAL files).
+	DataDir string `split_words:"true" default:"./data"`
+	// SessionIdle locks an unlocked chat after this long without use.
+	SessionIdle time.Duration `split_words:"true" default:"30m"`
+	// SessionMaxAge locks an unlocked chat this long after it was unlocked.
+	SessionMaxAge time.Duration `split_words:"true" default:"12h"`
+	// RateBurst and RatePerMinute are each member's request budget; a
+	// RatePerMinute of 0 turns the limit off.
+	RateBurst     int `split_words:"true" default:"20"`
+	RatePerMinute int `split_words:"true" default:"30"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `split_words:"true" default:"info"`
+	// LogFormat is text or json.
+	LogFormat string `split_words:"true" default:"text"`
+
+	// Telegram reads CLM_TELEGRAM_*; an empty token disables it.
+	Telegram telegram.Config `envconfig:"TELEGRAM"`
+	// Discord reads CLM_DISCORD_*; an empty token disables it.
+	Discord discord.Config `envconfig:"DISCORD"`
+}
+
+// LoadConfig reads the configuration from the environment and checks it.
+// Errors say which variable to fix and never contain a token.
+func LoadConfig() (Config, error) {
+	var cfg Config
+	if err := envconfig.Process(EnvPrefix, &cfg); err != nil {
+		// envconfig's parse errors name the variable and the bad value;
+		// only typed (non-secret) fields can fail to parse.
+		return Config{}, fmt.Errorf("reading the environment: %w", err)
+	}
+	if err := checkUnprefixed(EnvPrefix, reflect.ValueOf(cfg)); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// checkUnprefixed refuses a configuration where envconfig filled a field
+// tagged `envconfig:"X"` from the bare variable X because PREFIX_…_X was
+// unset: an unrelated TOKEN in the environment would otherwise become a
+// bot token.
+func checkUnprefixed(prefix string, v reflect.Value) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() || f.Tag.Get("ignored") == "true" {
+			continue
+		}
+		key := strings.ToUpper(f.Name)
+		if tag := f.Tag.Get("envconfig"); tag != "" {
+			key = strings.ToUpper(tag)
+		} else if f.Tag.Get("split_words") == "true" {
+			key = strings.ToUpper(splitWords(f.Name))
+		}
+		full := prefix + "_" + key
+		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Duration(0)) {
+			if err := checkUnprefixed(full, v.Field(i)); err != nil {
+				return err
+			}
+			continue
+		}
+		if tag := f.Tag.Get("envconfig"); tag != "" {
+			_, prefixed := os.LookupEnv(full)
+			_, bare := os.LookupEnv(strings.ToUpper(tag))
+			if bare && !prefixed {
+				return fmt.Errorf("%s is set but %s is not: the bridge reads only CLM_ variables; rename it to %s, or unset %s", strings.ToUpper(tag), full, full, strings.ToUpper(tag))
+			}
+		}
+	}
+	return nil
+}
+
+// splitWords turns DataDir into DATA_DIR the way envconfig's split_words
+// does for the names used here.
+func splitWords(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			prev := rune(name[i-1])
+			if prev >= 'a' && prev <= 'z' {
+				b.WriteByte('_')
+			}
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
+}
+
+// Validate checks values envconfig cannot. Adapters check their own
+// settings when they are built.
+func (c Config) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.DataDir) == "" {
+		errs = append(errs, errors.New("CLM_DATA_DIR is empty: set it to the directory for the store, such as ./data"))
+	}
+	if c.SessionIdle <= 0 {
+		errs = append(errs, errors.New("CLM_SESSION_IDLE must be a positive duration, such as 30m"))
+	}
+	if c.SessionMaxAge <= 0 {
+		errs = append(errs, errors.New("CLM_SESSION_MAX_AGE must be a positive duration, such as 12h"))
+	}
+	if c.SessionIdle > 0 && c.SessionMaxAge > 0 && c.SessionIdle > c.SessionMaxAge {
+		errs = append(errs, errors.New("CLM_SESSION_IDLE must not be longer than CLM_SESSION_MAX_AGE"))
+	}
+	if c.RateBurst < 1 {
+		errs = append(errs, errors.New("CLM_RATE_BURST must be at least 1"))
+	}
+	if c.RatePerMinute < 0 {
+		errs = append(errs, errors.New("CLM_RATE_PER_MINUTE must be 0 (no limit) or more"))
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	switch strings.ToLower(c.LogFormat) {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("CLM_LOG_FORMAT must be text or json, not %q", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info", "":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("CLM_LOG_LEVEL must be debug, info, warn or error, not %q", s)
+}
+
+// NewLogger returns the logger cfg asks for, writing to w.
+func NewLogger(cfg Config, w interface{ Write([]byte) (int, error) }) *slog.Logger {
+	level, err := parseLevel(cfg.LogLevel)
+	if err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(cfg.LogFormat, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
