@@ -73,9 +73,9 @@ type outbox struct {
 
 	mu      sync.Mutex
 	lanes   map[string]*lane
-	chats   map[string]*gcra // per-chat pacers, kept while they matter
-	groups  map[string]*gcra
-	global  *gcra
+	chats   map[string]*window // per-chat pacers, kept while they matter
+	groups  map[string]*window
+	global  *window
 	backlog int
 	wg      sync.WaitGroup
 }
@@ -84,11 +84,11 @@ func newOutbox(life context.Context, c clock, log *slog.Logger, red *redactor, p
 	o := &outbox{
 		clock: c, log: log, red: red, pace: p, retry: r, life: life,
 		lanes:  map[string]*lane{},
-		chats:  map[string]*gcra{},
-		groups: map[string]*gcra{},
+		chats:  map[string]*window{},
+		groups: map[string]*window{},
 	}
 	if p.globalPerSec > 0 {
-		o.global = newGCRA(time.Second/time.Duration(p.globalPerSec), p.globalPerSec)
+		o.global = newWindow(p.globalPerSec, time.Second)
 	}
 	return o
 }
@@ -104,17 +104,31 @@ func (o *outbox) Backlog() int {
 // call, else the last error (an *apiError, redacted). When ctx ends first,
 // do returns ctx.Err() and the call is dropped unless already in flight.
 func (o *outbox) do(ctx context.Context, d delivery) error {
+	done, err := o.enqueue(ctx, d)
+	if err != nil {
+		return err
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// enqueue queues d behind the calls already in its lane and returns the
+// channel its outcome will be sent on.
+func (o *outbox) enqueue(ctx context.Context, d delivery) (<-chan error, error) {
 	j := &job{delivery: d, ctx: ctx, done: make(chan error, 1)}
 	o.mu.Lock()
+	defer o.mu.Unlock()
 	if o.life.Err() != nil {
-		o.mu.Unlock()
-		return errOutboxClosed
+		return nil, errOutboxClosed
 	}
 	l := o.lanes[d.lane]
 	if (l != nil && len(l.jobs) >= maxLaneBacklog) || o.backlog >= maxTotalBacklog {
-		o.mu.Unlock()
 		o.log.Warn("telegram: outbox full, dropping a call", "method", d.method, "backlog", o.backlog)
-		return errOutboxFull
+		return nil, errOutboxFull
 	}
 	o.backlog++
 	if l == nil {
@@ -124,14 +138,7 @@ func (o *outbox) do(ctx context.Context, d delivery) error {
 		go o.work(d.lane, l)
 	}
 	l.jobs = append(l.jobs, j)
-	o.mu.Unlock()
-
-	select {
-	case err := <-j.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return j.done, nil
 }
 
 // work runs the calls of one lane in order, and ends when the lane is empty.
@@ -170,30 +177,39 @@ func (o *outbox) forgetIdleLocked(key string) {
 	}
 }
 
-// reserve books a send slot for a paced call in lane key and returns how
-// long to wait for it.
+// reserve books a send slot for a paced call in lane key, the earliest
+// that every limit allows, and returns how long to wait for it.
 func (o *outbox) reserve(key string, group bool) time.Duration {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	now := o.clock.Now()
-	wait := o.global.reserve(now)
+	limits := []*window{o.global}
 	if o.pace.perChat > 0 {
-		g := o.chats[key]
-		if g == nil {
-			g = newGCRA(o.pace.perChat, 1)
-			o.chats[key] = g
+		w := o.chats[key]
+		if w == nil {
+			w = newWindow(1, o.pace.perChat)
+			o.chats[key] = w
 		}
-		wait = max(wait, g.reserve(now))
+		limits = append(limits, w)
 	}
 	if group && o.pace.groupPerMinute > 0 {
-		g := o.groups[key]
-		if g == nil {
-			g = newGCRA(time.Minute/time.Duration(o.pace.groupPerMinute), o.pace.groupPerMinute)
-			o.groups[key] = g
+		w := o.groups[key]
+		if w == nil {
+			w = newWindow(o.pace.groupPerMinute, time.Minute)
+			o.groups[key] = w
 		}
-		wait = max(wait, g.reserve(now))
+		limits = append(limits, w)
 	}
-	return wait
+	at := now
+	for _, w := range limits {
+		if t := w.next(now); t.After(at) {
+			at = t
+		}
+	}
+	for _, w := range limits {
+		w.commit(at)
+	}
+	return at.Sub(now)
 }
 
 // deliver makes the call of j, pacing and retrying it.

@@ -31,40 +31,46 @@ func (realClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// gcra is a rate limiter (the generic cell rate algorithm): up to burst
-// events at once, then one every interval. It is not safe for concurrent
-// use; the outbox guards it.
-type gcra struct {
-	interval  time.Duration
-	tolerance time.Duration // (burst-1) × interval
-	tat       time.Time     // theoretical arrival time of the next event
+// window is a sliding-window rate limiter: at most n events in any span
+// of length per. It is what Telegram's limits mean ("20 messages a minute
+// in a group"). It is not safe for concurrent use; the outbox guards it.
+type window struct {
+	n     int
+	per   time.Duration
+	times []time.Time // the last (at most n) event times, oldest first
 }
 
-func newGCRA(interval time.Duration, burst int) *gcra {
-	if burst < 1 {
-		burst = 1
-	}
-	return &gcra{interval: interval, tolerance: time.Duration(burst-1) * interval}
+func newWindow(n int, per time.Duration) *window {
+	return &window{n: max(n, 1), per: per}
 }
 
-// reserve books the next event slot and returns how long to wait from now
-// until it may happen.
-func (g *gcra) reserve(now time.Time) time.Duration {
-	if g == nil || g.interval <= 0 {
-		return 0
+// next returns the earliest time at or after now when an event may happen.
+func (w *window) next(now time.Time) time.Time {
+	if w == nil || len(w.times) < w.n {
+		return now
 	}
-	if g.tat.Before(now) {
-		g.tat = now
+	if t := w.times[0].Add(w.per); t.After(now) {
+		return t
 	}
-	wait := g.tat.Sub(now) - g.tolerance
-	g.tat = g.tat.Add(g.interval)
-	return max(wait, 0)
+	return now
 }
 
-// idle reports whether the limiter is back to its initial state at now, so
-// it can be forgotten.
-func (g *gcra) idle(now time.Time) bool {
-	return !g.tat.After(now)
+// commit records an event at t (not before the last one).
+func (w *window) commit(t time.Time) {
+	if w == nil {
+		return
+	}
+	if len(w.times) == w.n {
+		copy(w.times, w.times[1:])
+		w.times = w.times[:w.n-1]
+	}
+	w.times = append(w.times, t)
+}
+
+// idle reports whether no recorded event limits anything from now on, so
+// the limiter can be forgotten.
+func (w *window) idle(now time.Time) bool {
+	return len(w.times) == 0 || !w.times[len(w.times)-1].Add(w.per).After(now)
 }
 
 // backoff returns the wait before retry number n (1-based): base doubling

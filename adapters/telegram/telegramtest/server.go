@@ -155,6 +155,7 @@ type Server struct {
 	failer     func(method string, params map[string]string) *Failure
 	inline     map[string][]inlineResult // inline query id → answered results
 	queries    map[string]string         // callback query id → state ("open", "answered")
+	holding    int                       // getUpdates calls waiting for updates now
 	webhookURL string
 	webhookSec string
 	commands   string
@@ -414,6 +415,13 @@ func (s *Server) Commands() string {
 	return s.commands
 }
 
+// Holding reports how many getUpdates calls are open, waiting for updates.
+func (s *Server) Holding() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.holding
+}
+
 // Pending reports how many updates the bot has not yet confirmed.
 func (s *Server) Pending() int {
 	s.mu.Lock()
@@ -530,6 +538,8 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, call Call) {
 			break
 		}
 		ch := s.changed
+		s.holding++
+		s.notify()
 		s.mu.Unlock()
 		done := false
 		select {
@@ -542,6 +552,7 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, call Call) {
 			done = true
 		}
 		s.mu.Lock()
+		s.holding--
 		if done {
 			s.confirmLocked(offset)
 			break
@@ -884,23 +895,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// PostToWebhook delivers u to the webhook the bot registered with
-// setWebhook, with the registered secret token header, and returns the HTTP
-// status. The UpdateID is assigned if zero.
-func (s *Server) PostToWebhook(ctx context.Context, u Update) (int, error) {
-	s.mu.Lock()
-	url, secret := s.webhookURL, s.webhookSec
-	if u.UpdateID == 0 {
-		s.nextUpdate++
-		u.UpdateID = s.nextUpdate
-	}
-	s.mu.Unlock()
-	if url == "" {
-		return 0, fmt.Errorf("telegramtest: no webhook is set")
-	}
-	return PostUpdate(ctx, url, secret, u)
 }
 
 // PostUpdate posts u to a webhook url with the given secret token header
