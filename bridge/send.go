@@ -224,7 +224,7 @@ func (b *Bridge) MakePointer(ctx context.Context, m Member, chat, text string) (
 	defer b.sessions.release(s)
 	p, err := clm.NewPointer(s.secret(), clm.Message{Chat: chat, Username: st.nick, Text: text}, b.opts.Now().Unix())
 	if err != nil {
-		return "", errors.New("I can't make a pointer of that message")
+		return "", errors.New("that message cannot be made into a pointer (is it valid text?)")
 	}
 	ptr := p.String()
 	if _, _, err := b.store.SaveMessage(ctx, s.key, storage.NewMessage{
