@@ -55,7 +55,7 @@ func (s *Store) CreateChat(ctx context.Context, memberID int64, name string, sec
 	defer clear(key[:])
 	var id int64
 	now := unixNano(s.now())
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx dbtx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM members WHERE id = ?`, memberID).Scan(&n); err != nil {
 			return dbErr("looking up member", err)
@@ -119,7 +119,7 @@ func (s *Store) UnlockChat(ctx context.Context, memberID int64, name string, sec
 	if subtle.ConstantTimeCompare(got[:], verifier) != 1 {
 		return nil, fmt.Errorf("%w: check the secret and try again", ErrWrongSecret)
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx dbtx) error {
 		// Only if the chat was not rekeyed or deleted meanwhile.
 		res, err := tx.ExecContext(ctx, `UPDATE chats SET last_used = ? WHERE id = ? AND kdf_salt = ?`,
 			unixNano(s.now()), id, salt)
@@ -135,7 +135,7 @@ func (s *Store) UnlockChat(ctx context.Context, memberID int64, name string, sec
 // member with the key generation it was unlocked at: a ChatKey of a
 // deleted, or since rekeyed, chat is refused rather than sealing data no
 // current key can open.
-func checkKey(ctx context.Context, tx *sql.Tx, key *ChatKey) error {
+func checkKey(ctx context.Context, tx dbtx, key *ChatKey) error {
 	if key == nil || key.km == nil {
 		return fmt.Errorf("%w: no chat key: unlock the chat first", ErrInvalid)
 	}
@@ -194,7 +194,7 @@ func (s *Store) Rekey(ctx context.Context, key *ChatKey, newSecret []byte) (*Cha
 		id     int64
 		sealed []byte
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx dbtx) error {
 		if err := checkKey(ctx, tx, key); err != nil {
 			return err
 		}
@@ -289,7 +289,7 @@ func (s *Store) ListChats(ctx context.Context, memberID int64) ([]ChatSummary, e
 	}
 	defer s.leave()
 	var out []ChatSummary
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err := s.read(ctx, func(tx dbtx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM members WHERE id = ?`, memberID).Scan(&n); err != nil {
 			return dbErr("looking up member", err)
@@ -334,7 +334,7 @@ func (s *Store) DeleteChat(ctx context.Context, memberID int64, name string) err
 	if err := checkChatName(name); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx dbtx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM chats WHERE member_id = ? AND name = ?`, memberID, name)
 		return affectedOne(res, err, "deleting chat", "this member has no chat of that name")
 	})

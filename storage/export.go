@@ -54,7 +54,7 @@ func (s *Store) Export(ctx context.Context, key *ChatKey, w io.Writer) error {
 		return fmt.Errorf("%w: no chat key: unlock the chat first", ErrInvalid)
 	}
 	doc := exportDoc{Chat: key.name, ExportedAt: s.now().UTC(), Messages: []exportMessage{}}
-	err := s.eachMessage(ctx, key, func(o *opener) bool {
+	err := s.eachMessage(ctx, key, true, func(o *opener) bool {
 		m := o.message()
 		em := exportMessage{
 			ID: m.ID, Direction: m.Direction, Epoch: m.Epoch, Nonce: m.Nonce,
@@ -66,7 +66,7 @@ func (s *Store) Export(ctx context.Context, key *ChatKey, w io.Writer) error {
 		}
 		doc.Messages = append(doc.Messages, em)
 		return true
-	}, `SELECT `+messageCols+` FROM messages WHERE chat_id = ? AND deleted_at IS NULL ORDER BY id`, key.chatID)
+	}, nil, `SELECT `+messageCols+` FROM messages WHERE chat_id = ? AND deleted_at IS NULL ORDER BY id`, key.chatID)
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func (s *Store) EnsureMember(ctx context.Context, ref MemberRef, nickname string
 	if err == nil || !errors.Is(err, ErrNotFound) {
 		return m, err
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx dbtx) error {
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO members (platform, user_id, nickname, created) VALUES (?, ?, ?, ?)
 			 ON CONFLICT (platform, user_id) DO NOTHING`,
@@ -84,7 +84,7 @@ func (s *Store) SetNickname(ctx context.Context, memberID int64, nickname string
 	if err := checkNickname(nickname); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx dbtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE members SET nickname = ? WHERE id = ?`, nickname, memberID)
 		return affectedOne(res, err, "changing nickname", "no such member")
 	})
@@ -96,7 +96,7 @@ func (s *Store) DeleteMember(ctx context.Context, memberID int64) error {
 		return err
 	}
 	defer s.leave()
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx dbtx) error {
 		// Foreign keys cascade to chats, and from chats to messages.
 		res, err := tx.ExecContext(ctx, `DELETE FROM members WHERE id = ?`, memberID)
 		return affectedOne(res, err, "deleting member", "no such member")

@@ -83,7 +83,31 @@ func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (id
 	if err != nil {
 		return 0, false, err
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	now := unixNano(s.now())
+	// Fast path: one autocommit statement that inserts only if the key is
+	// current and the pointer is new. Exec steps it to completion, so the
+	// commit has happened (or failed) when it returns.
+	res, err := s.w.ExecContext(ctx,
+		`INSERT INTO messages (chat_id, pointer_hash, direction, epoch, authenticated,
+		  src_platform, src_channel, src_message_id, sealed, saved)
+		 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		 WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND member_id = ? AND kdf_salt = ?)
+		 ON CONFLICT (chat_id, pointer_hash) DO NOTHING`,
+		key.chatID, ph[:], string(m.Direction), m.Epoch, m.Authenticated,
+		m.Source.Platform, m.Source.Channel, m.Source.MessageID, sealed, now,
+		key.chatID, key.memberID, key.salt)
+	if err != nil {
+		return 0, false, dbErr("saving message", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		if id, err = res.LastInsertId(); err == nil {
+			return id, true, nil
+		}
+	}
+	// Nothing inserted: the key is stale or the pointer is saved already.
+	// Find out which in a transaction, inserting if it was neither (the
+	// chat changed in between).
+	err = s.write(ctx, func(tx dbtx) error {
 		if err := checkKey(ctx, tx, key); err != nil {
 			return err
 		}
@@ -93,7 +117,7 @@ func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (id
 			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			 ON CONFLICT (chat_id, pointer_hash) DO NOTHING RETURNING id`,
 			key.chatID, ph[:], string(m.Direction), m.Epoch, m.Authenticated,
-			m.Source.Platform, m.Source.Channel, m.Source.MessageID, sealed, unixNano(s.now())).Scan(&id)
+			m.Source.Platform, m.Source.Channel, m.Source.MessageID, sealed, now).Scan(&id)
 		if err == nil {
 			created = true
 			return nil
@@ -118,9 +142,13 @@ type Page struct {
 	Page int
 }
 
-// messageCols are the columns opener scans, in order.
-const messageCols = `id, pointer_hash, direction, epoch, authenticated,
-	src_platform, src_channel, src_message_id, sealed, saved, deleted_at`
+// messageCols are the columns a full opener scans, in order; sealCols
+// are the columns a lean one scans: just enough to open the seal.
+const (
+	messageCols = `id, pointer_hash, direction, epoch, authenticated, sealed,
+	src_platform, src_channel, src_message_id, saved, deleted_at`
+	sealCols = `id, pointer_hash, direction, epoch, authenticated, sealed`
+)
 
 // opener scans message rows of one chat and opens them, reusing its
 // buffers: scanning and opening a row allocates only what the driver does.
@@ -140,9 +168,14 @@ type opener struct {
 	payload          payload
 }
 
-func newOpener(a cipher.AEAD, key *ChatKey) *opener {
+// newOpener returns an opener for rows selecting messageCols (full) or
+// sealCols.
+func newOpener(a cipher.AEAD, key *ChatKey, full bool) *opener {
 	o := &opener{a: a, memberID: key.memberID, chatID: key.chatID}
-	o.dest = []any{&o.id, &o.ph, &o.dir, &o.epoch, &o.auth, &o.srcP, &o.srcC, &o.srcM, &o.sealed, &o.saved, &o.deleted}
+	o.dest = []any{&o.id, &o.ph, &o.dir, &o.epoch, &o.auth, &o.sealed}
+	if full {
+		o.dest = append(o.dest, &o.srcP, &o.srcC, &o.srcM, &o.saved, &o.deleted)
+	}
 	return o
 }
 
@@ -175,7 +208,8 @@ func (o *opener) scanOpen(rows *sql.Rows) error {
 	return nil
 }
 
-// message builds the Message of the row last opened.
+// message builds the Message of the row last opened (with a lean opener,
+// Source, Saved and DeletedAt are left for the caller to fill).
 func (o *opener) message() Message {
 	m := Message{
 		ID: o.id,
@@ -201,35 +235,46 @@ func (o *opener) message() Message {
 // wipe clears the opener's plaintext buffer.
 func (o *opener) wipe() { clear(o.plain[:cap(o.plain)]) }
 
-// eachMessage runs query (selecting messageCols) in a read transaction
-// after checking key, and calls fn with every row opened; fn returns false
-// to stop early.
-func (s *Store) eachMessage(ctx context.Context, key *ChatKey, fn func(o *opener) bool, query string, args ...any) error {
+// eachMessage runs query (selecting messageCols, or sealCols when !full)
+// in a read transaction after checking key, and calls fn with every row
+// opened; fn returns false to stop early. after, if not nil, then runs in
+// the same transaction.
+func (s *Store) eachMessage(ctx context.Context, key *ChatKey, full bool, fn func(o *opener) bool,
+	after func(tx dbtx) error, query string, args ...any) error {
 	a, err := key.aead()
 	if err != nil {
 		return err
 	}
-	return s.read(ctx, func(tx *sql.Tx) error {
+	return s.read(ctx, func(tx dbtx) error {
 		if err := checkKey(ctx, tx, key); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, query, args...)
-		if err != nil {
-			return dbErr("reading messages", err)
+		if err := scanMessages(ctx, tx, newOpener(a, key, full), fn, query, args...); err != nil {
+			return err
 		}
-		defer rows.Close()
-		o := newOpener(a, key)
-		defer o.wipe()
-		for rows.Next() {
-			if err := o.scanOpen(rows); err != nil {
-				return err
-			}
-			if !fn(o) {
-				return nil
-			}
+		if after != nil {
+			return after(tx)
 		}
-		return dbErr("reading messages", rows.Err())
+		return nil
 	})
+}
+
+func scanMessages(ctx context.Context, tx dbtx, o *opener, fn func(o *opener) bool, query string, args ...any) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return dbErr("reading messages", err)
+	}
+	defer rows.Close()
+	defer o.wipe()
+	for rows.Next() {
+		if err := o.scanOpen(rows); err != nil {
+			return err
+		}
+		if !fn(o) {
+			return nil
+		}
+	}
+	return dbErr("reading messages", rows.Err())
 }
 
 // History returns messages not in the trash, newest first (in the order
@@ -244,10 +289,10 @@ func (s *Store) History(ctx context.Context, key *ChatKey, p Page) ([]Message, e
 		return nil, err
 	}
 	out := make([]Message, 0, p.Size)
-	err := s.eachMessage(ctx, key, func(o *opener) bool {
+	err := s.eachMessage(ctx, key, true, func(o *opener) bool {
 		out = append(out, o.message())
 		return true
-	}, `SELECT `+messageCols+` FROM messages WHERE chat_id = ? AND deleted_at IS NULL
+	}, nil, `SELECT `+messageCols+` FROM messages WHERE chat_id = ? AND deleted_at IS NULL
 		ORDER BY id DESC LIMIT ? OFFSET ?`, chatIDOf(key), p.Size, p.Page*p.Size)
 	if err != nil {
 		return nil, err
@@ -290,13 +335,34 @@ func (s *Store) Search(ctx context.Context, key *ChatKey, query string, limit in
 		lower []byte
 	)
 	defer func() { clear(lower[:cap(lower)]) }()
-	err := s.eachMessage(ctx, key, func(o *opener) bool {
+	// The scan reads only what opening needs; the few matches get their
+	// clear metadata afterwards, in the same snapshot.
+	err := s.eachMessage(ctx, key, false, func(o *opener) bool {
 		lower = appendLower(lower[:0], o.payload.text)
 		if bytes.Contains(lower, needle) {
 			out = append(out, o.message())
 		}
 		return len(out) < limit
-	}, `SELECT `+messageCols+` FROM messages WHERE chat_id = ? AND deleted_at IS NULL ORDER BY id DESC`,
+	}, func(tx dbtx) error {
+		for i := range out {
+			m := &out[i]
+			var (
+				saved   int64
+				deleted sql.NullInt64
+			)
+			err := tx.QueryRowContext(ctx, `SELECT src_platform, src_channel, src_message_id, saved, deleted_at
+				FROM messages WHERE id = ?`, m.ID).Scan(&m.Source.Platform, &m.Source.Channel, &m.Source.MessageID, &saved, &deleted)
+			if err != nil {
+				return dbErr("reading messages", err)
+			}
+			m.Saved = fromUnixNano(saved)
+			if deleted.Valid {
+				t := fromUnixNano(deleted.Int64)
+				m.DeletedAt = &t
+			}
+		}
+		return nil
+	}, `SELECT `+sealCols+` FROM messages WHERE chat_id = ? AND deleted_at IS NULL ORDER BY id DESC`,
 		chatIDOf(key))
 	if err != nil {
 		return nil, err
@@ -331,10 +397,10 @@ func (s *Store) ListTrash(ctx context.Context, key *ChatKey) ([]Message, error) 
 	}
 	defer s.leave()
 	var out []Message
-	err := s.eachMessage(ctx, key, func(o *opener) bool {
+	err := s.eachMessage(ctx, key, true, func(o *opener) bool {
 		out = append(out, o.message())
 		return true
-	}, `SELECT `+messageCols+` FROM messages WHERE chat_id = ? AND deleted_at IS NOT NULL ORDER BY id DESC`,
+	}, nil, `SELECT `+messageCols+` FROM messages WHERE chat_id = ? AND deleted_at IS NOT NULL ORDER BY id DESC`,
 		chatIDOf(key))
 	if err != nil {
 		return nil, err
@@ -348,7 +414,7 @@ func (s *Store) changeMessage(ctx context.Context, key *ChatKey, doing, stmt str
 	if _, err := key.aead(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx dbtx) error {
 		if err := checkKey(ctx, tx, key); err != nil {
 			return err
 		}
@@ -401,7 +467,7 @@ func (s *Store) ClearChat(ctx context.Context, key *ChatKey) error {
 	if _, err := key.aead(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx dbtx) error {
 		if err := checkKey(ctx, tx, key); err != nil {
 			return err
 		}
