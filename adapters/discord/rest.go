@@ -29,7 +29,7 @@ const (
 // 429 or never answers cannot hang the adapter.
 const (
 	defaultCallTimeout  = 15 * time.Second
-	defaultMaxAttempts  = 5
+	defaultMaxAttempts  = 8
 	defaultMaxRetryWait = 30 * time.Second
 )
 

@@ -3,7 +3,7 @@ package discord_test
 import (
 	"bytes"
 	"context"
-	"log/slog"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -11,14 +11,14 @@ import (
 
 	"github.com/clmbridge/clmbridge/adapters/discord"
 	"github.com/clmbridge/clmbridge/adapters/discord/discordtest"
-	"github.com/clmbridge/clmbridge/bridge"
 	"github.com/clmbridge/clmbridge/clm"
+	"github.com/clmbridge/clmbridge/internal/app"
 	"github.com/clmbridge/clmbridge/storage"
 )
 
-// These stories run the real bridge core and store behind the adapter,
-// against the fake Discord: what a member does goes in as gateway events,
-// and what they see comes out as recorded REST calls.
+// These stories run the whole bridge (internal/app: configuration, store,
+// core, adapter) against the fake Discord: what a member does goes in as
+// gateway events, and what they see comes out as recorded REST calls.
 
 var (
 	alice   = discordtest.User{ID: "301", Name: "alice"}
@@ -59,28 +59,24 @@ func newStory(t *testing.T, cfg discord.Config) *story {
 	t.Helper()
 	fake := discordtest.New(t)
 	s := &story{t: t, fake: fake, logs: &lockedBuffer{}, never: []string{workSecret, fake.Token()}}
-	logger := slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ctx := context.Background()
-	st, err := storage.Open(ctx, t.TempDir()+"/clm.db", storage.Options{Argon2: storage.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	core := bridge.New(st, bridge.Options{RatePerMinute: -1, SweepEvery: -1}, logger)
+	// The real wiring, as cmd/bridge runs it: configuration, store, core,
+	// and the Discord adapter pointed at the fake by CLM_DISCORD_API_URL.
 	cfg.Token = fake.Token()
-	a, err := discord.New(cfg, core, logger, discord.WithAPIBase(fake.URL()), discord.WithRESTBounds(5*time.Second, 8, 2*time.Second))
-	if err != nil {
-		t.Fatal(err)
+	cfg.APIURL = fake.URL()
+	appCfg := app.Config{
+		DataDir: t.TempDir(), SessionIdle: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
+		RateBurst: 20, RatePerMinute: 0, LogLevel: "debug", LogFormat: "text",
+		Discord: cfg,
 	}
-	runCtx, cancel := context.WithCancel(ctx)
+	opts := app.Options{Storage: storage.Options{Argon2: storage.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}}}
+	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- a.Run(runCtx) }()
+	go func() { done <- app.RunWith(runCtx, appCfg, opts, strings.NewReader(""), io.Discard, s.logs) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
+			t.Errorf("app.RunWith: %v", err)
 		}
-		_ = core.Close()
-		_ = st.Close()
 		s.checkNothingLeaked()
 	})
 	fake.WaitReady(t)

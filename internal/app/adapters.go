@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/clmbridge/clmbridge/adapters/console"
+	"github.com/clmbridge/clmbridge/adapters/discord"
 	"github.com/clmbridge/clmbridge/bridge"
 )
 
@@ -17,9 +18,12 @@ func buildAdapters(cfg Config, core *bridge.Bridge, streams Streams, logger *slo
 		// Telegram's case: telegram.New(cfg.Telegram, core, logger.With("adapter", "telegram")).
 		return nil, errors.New("CLM_TELEGRAM_TOKEN is set, but the Telegram adapter is not wired into this build yet")
 	}
-	if cfg.Discord.Token != "" || cfg.Discord.TokenFile != "" {
-		// Discord's case: discord.New(cfg.Discord, core, logger.With("adapter", "discord")).
-		return nil, errors.New("CLM_DISCORD_TOKEN is set, but the Discord adapter is not wired into this build yet")
+	if cfg.Discord.Enabled() {
+		a, err := discord.New(cfg.Discord, core, logger)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
 	}
 	if len(out) == 0 {
 		out = append(out, console.New(core, streams.Stdin, streams.Stdout, streams.Stderr,
