@@ -301,3 +301,63 @@ func TestStoryChatNamesWithSpacesAndQuotes(t *testing.T) {
 		t.Errorf("autocomplete offered %q", rep.Choices)
 	}
 }
+
+func TestStoryOverTheLimitGetsTheCoresAnswerNeverATruncatedPointer(t *testing.T) {
+	t.Parallel()
+	s := newStory(t, discord.Config{GuildID: "77"})
+	s.setUpWork()
+	long := strings.Repeat("a long report line. ", 60) // 1200 bytes: the pointer would pass 2000 characters
+	s.never = append(s.never, long[:40])
+
+	refused := s.form(alice, general, "send", map[string]string{"text": long}, discordtest.Opt("chat", "Work"))
+	mustContain(t, "over the limit", refused, "too long", "Nothing was sent")
+	if n := len(s.pointerPosts()); n != 0 {
+		t.Fatalf("%d pointer posts for a refused message", n)
+	}
+
+	// With split:true the core sends numbered parts, each a whole post.
+	mustContain(t, "split", s.form(alice, general, "send", map[string]string{"text": long}, discordtest.Opt("chat", "Work"), discordtest.Opt("split", true)), "Posted")
+	posts := s.pointerPosts()
+	if len(posts) < 2 {
+		t.Fatalf("%d posts, want numbered parts", len(posts))
+	}
+	var got strings.Builder
+	for _, p := range posts {
+		if n := len([]rune(p.Content)); n > 2000 {
+			t.Errorf("a post of %d characters: over Discord's 2000", n)
+		}
+		press := s.fake.Interact(t, discordtest.Button(bob, general, p, p.ButtonIDs()[0]))
+		text := s.answer(press.ID)
+		_, part, _ := strings.Cut(text, "] ")
+		got.WriteString(part)
+	}
+	if !strings.Contains(got.String(), strings.TrimSpace(long)) {
+		t.Errorf("bob's parts do not add up to the message:\n%s", got.String())
+	}
+}
+
+func TestStoryMessageContentOffersReceiveUnderAPastedPointer(t *testing.T) {
+	t.Parallel()
+	s := newStory(t, discord.Config{GuildID: "77", MessageContent: true})
+	const plaintext = "seen in the channel"
+	s.never = append(s.never, plaintext)
+	s.setUpWork()
+	if s.fake.Intents()&discordtest.IntentMessageContent == 0 {
+		t.Fatal("the adapter did not ask for the Message Content intent")
+	}
+	dm := discordtest.DM(alice)
+	s.fake.PostMessage(t, alice, dm, "send Work "+plaintext)
+	reply := s.fake.WaitChannelMessage(t, dm.ChannelID, func(m discordtest.Message) bool { return len(clm.Extract(m.Content)) > 0 })
+	pasted, _ := s.fake.PostMessage(t, alice, general, clm.Extract(reply.Content)[0].String())
+
+	offer := s.fake.WaitChannelMessage(t, general.ChannelID, func(m discordtest.Message) bool { return len(m.ButtonIDs()) > 0 })
+	if offer.ReplyTo != pasted.ID || strings.Contains(offer.Content, plaintext) {
+		t.Fatalf("offer %+v", offer)
+	}
+	press := s.fake.Interact(t, discordtest.Button(bob, general, offer, offer.ButtonIDs()[0]))
+	mustContain(t, "bob's Receive", s.answer(press.ID), plaintext)
+	hint := s.fake.Interact(t, discordtest.Button(carol, general, offer, offer.ButtonIDs()[0]))
+	if got := s.answer(hint.ID); strings.Contains(got, plaintext) {
+		t.Error("carol saw the text")
+	}
+}
