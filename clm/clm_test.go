@@ -291,7 +291,7 @@ func TestExtractIsLinear(t *testing.T) {
 	for name, text := range inputs {
 		t.Run(name, func(t *testing.T) {
 			var work int
-			extract(text, &work)
+			scan(text, &work, func(Pointer, error) {})
 			if work > 4*len(text)+64 {
 				t.Errorf("scanned %d bytes for a %d-byte input: not linear", work, len(text))
 			}
@@ -421,5 +421,43 @@ func TestTagMatchesReference(t *testing.T) {
 		if want := refTag(secret, p.Epoch, p.Nonce, p.Data); p.Tag != want {
 			t.Fatalf("tag %s, want %s", p.Tag, want)
 		}
+	}
+}
+
+func TestScanReportsDamagedPointers(t *testing.T) {
+	p := mustPointer(t, "s", Message{Chat: "c", Username: "u", Text: "x"}, true)
+	text := `{"e": 1, "n": "abc"} then {"e": "x", "n": "a", "d": "00"} then ` + p.String() +
+		` then {"e": 1, "x": 2} and {"d": "zz", "n": 5} and {"a": {"b": 1}}`
+	got := Scan(text)
+	want := []Candidate{{Err: ErrMalformed}, {Err: ErrMalformed}, {Pointer: p}, {Err: ErrMalformed}}
+	if len(got) != len(want) {
+		t.Fatalf("Scan found %d candidates, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i].Pointer != want[i].Pointer || !errors.Is(got[i].Err, want[i].Err) && got[i].Err != want[i].Err {
+			t.Errorf("candidate %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if got := Extract(text); len(got) != 1 || got[0] != p {
+		t.Errorf("Extract = %+v, want only the valid pointer", got)
+	}
+}
+
+func TestMessageSizeLimitMatchesMaxDataLen(t *testing.T) {
+	m := Message{Chat: "c", Username: "u"}
+	m.Text = strings.Repeat("a", MaxDataLen/2-m.signedLen())
+	p, err := NewPointer([]byte("s"), m, 1)
+	if err != nil {
+		t.Fatalf("the largest message was refused: %v", err)
+	}
+	if len(p.Data) != MaxDataLen {
+		t.Fatalf("len(Data) = %d, want exactly MaxDataLen", len(p.Data))
+	}
+	if o, err := p.Open([]byte("s")); err != nil || o.Text != m.Text {
+		t.Fatalf("the largest pointer does not open: %v", err)
+	}
+	m.Text += "a"
+	if _, err := NewPointer([]byte("s"), m, 1); !errors.Is(err, ErrInvalidMessage) {
+		t.Fatalf("a pointer that could not be opened was made: %v", err)
 	}
 }

@@ -1,6 +1,9 @@
 package clm
 
-import "strings"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // Extract finds every pointer in arbitrary chat text (code fences, inline
 // backticks, quotes, pretty-printed JSON, several in one post), in order.
@@ -10,11 +13,36 @@ import "strings"
 // but a pointer nested inside one is still found. The scan is linear in the
 // length of text, whatever it holds.
 func Extract(text string) []Pointer {
-	return extract(text, nil)
+	var out []Pointer
+	scan(text, nil, func(p Pointer, err error) {
+		if err == nil {
+			out = append(out, p)
+		}
+	})
+	return out
 }
 
-// extract is Extract; when work is not nil it adds the number of bytes
-// examined, so tests can check the scan stays linear without timing it.
+// Candidate is one pointer-shaped JSON object found by [Scan].
+type Candidate struct {
+	Pointer Pointer // the pointer, when Err is nil
+	Err     error   // ErrMalformed for an object that looks like a damaged pointer
+}
+
+// Scan is [Extract] that also reports damaged pointers, for tools that
+// should tell a user "this pointer is malformed" rather than nothing: a
+// JSON object with at least two of the keys "e", "n" and "d" that is not a
+// valid pointer comes back with Err set to [ErrMalformed].
+func Scan(text string) []Candidate {
+	var out []Candidate
+	scan(text, nil, func(p Pointer, err error) {
+		out = append(out, Candidate{Pointer: p, Err: err})
+	})
+	return out
+}
+
+// scan calls found for each pointer-shaped object in text, in order. When
+// work is not nil it adds the number of bytes examined, so tests can check
+// the scan stays linear without timing it.
 //
 // Each '{' starts a candidate, scanned as a flat JSON object. A candidate
 // that is a complete object is skipped whole whether or not it is a pointer:
@@ -24,12 +52,11 @@ func Extract(text string) []Pointer {
 // at the first byte that breaks it, which is at or before the next '{' outside
 // its strings; so each byte is examined by a small bounded number of
 // candidates.
-func extract(text string, work *int) []Pointer {
-	var out []Pointer
+func scan(text string, work *int, found func(Pointer, error)) {
 	for i := 0; i < len(text); {
 		j := strings.IndexByte(text[i:], '{')
 		if j < 0 {
-			break
+			return
 		}
 		i += j
 		end, ok := scanObject(text, i)
@@ -40,12 +67,27 @@ func extract(text string, work *int) []Pointer {
 			i++
 			continue
 		}
-		if p, err := ParsePointer(text[i:end]); err == nil {
-			out = append(out, p)
+		if raw, err := objectFields(text[i:end]); err == nil {
+			if p, err := fromFields(raw); err == nil {
+				found(p, nil)
+			} else if pointerShaped(raw) {
+				found(Pointer{}, err)
+			}
 		}
 		i = end
 	}
-	return out
+}
+
+// pointerShaped reports whether an object has at least two of the keys
+// "e", "n" and "d": a damaged pointer rather than some other object.
+func pointerShaped(raw map[string]json.RawMessage) bool {
+	n := 0
+	for _, k := range [...]string{"e", "n", "d"} {
+		if _, ok := raw[k]; ok {
+			n++
+		}
+	}
+	return n >= 2
 }
 
 // scanObject scans the flat JSON object (string or number values, or

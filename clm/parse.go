@@ -73,11 +73,20 @@ func writePyString(b *strings.Builder, s string) {
 // or a string of decimal digits; unknown keys are ignored. Any other shape
 // is [ErrMalformed].
 func ParsePointer(text string) (Pointer, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(text), &raw); err != nil {
-		return Pointer{}, ErrMalformed
+	raw, err := objectFields(text)
+	if err != nil {
+		return Pointer{}, err
 	}
 	return fromFields(raw)
+}
+
+// objectFields decodes one JSON object into its raw fields.
+func objectFields(text string) (map[string]json.RawMessage, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(text), &raw); err != nil || raw == nil {
+		return nil, ErrMalformed
+	}
+	return raw, nil
 }
 
 func fromFields(raw map[string]json.RawMessage) (Pointer, error) {

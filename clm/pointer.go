@@ -48,7 +48,7 @@ func NewLegacyPointer(secret []byte, m Message, epoch int64) (Pointer, error) {
 	e := strconv.AppendInt(eb[:0], epoch, 10)
 
 	// Sending step 1: signed = "#" chat "|¶|" username "|¶|" message.
-	signed := make([]byte, 0, 1+len(m.Chat)+len(m.Username)+len(m.Text)+2*len(Separator))
+	signed := make([]byte, 0, m.signedLen())
 	signed = append(signed, '#')
 	signed = append(signed, m.Chat...)
 	signed = append(signed, Separator...)
@@ -81,6 +81,8 @@ func (m Message) validate() error {
 		return fmt.Errorf("%w: the chat name must not contain %q or end with part of it", ErrInvalidMessage, Separator)
 	case !endsCleanly(m.Username):
 		return fmt.Errorf("%w: the username must not contain %q or end with part of it", ErrInvalidMessage, Separator)
+	case 2*m.signedLen() > MaxDataLen:
+		return fmt.Errorf("%w: too long: chat name, username and message together may hold at most %d bytes", ErrInvalidMessage, MaxDataLen/2-1-2*len(Separator))
 	}
 	return nil
 }
@@ -90,6 +92,11 @@ func (m Message) validate() error {
 // gives s back. "a|¶" holds no separator but "a|¶" + "|¶|" starts one early.
 func endsCleanly(s string) bool {
 	return strings.Index(s+Separator, Separator) == len(s)
+}
+
+// signedLen is the length of the signed text (Sending step 1).
+func (m Message) signedLen() int {
+	return 1 + len(m.Chat) + len(Separator) + len(m.Username) + len(Separator) + len(m.Text)
 }
 
 // signedText is Sending step 1, for tests.
