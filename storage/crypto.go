@@ -71,13 +71,13 @@ const (
 func (p Argon2Params) validate() error {
 	switch {
 	case p.Threads < 1:
-		return errors.New("Threads must be at least 1")
+		return errors.New("field Threads must be at least 1")
 	case p.Time < 1 || p.Time > maxArgon2Time:
-		return fmt.Errorf("Time must be 1..%d", maxArgon2Time)
+		return fmt.Errorf("field Time must be 1..%d", maxArgon2Time)
 	case p.MemoryKiB < 8*uint32(p.Threads):
-		return errors.New("MemoryKiB must be at least 8 × Threads")
+		return errors.New("field MemoryKiB must be at least 8 × Threads")
 	case p.MemoryKiB > maxArgon2MemoryKiB:
-		return fmt.Errorf("MemoryKiB must be at most %d", maxArgon2MemoryKiB)
+		return fmt.Errorf("field MemoryKiB must be at most %d", maxArgon2MemoryKiB)
 	}
 	return nil
 }

@@ -2,4 +2,47 @@
 // rest: chats hold an Argon2id verifier (never the secret), messages hold
 // text sealed with XChaCha20-Poly1305 under a key derived from the chat
 // secret. It knows nothing of platforms beyond an opaque member reference.
+//
+// It is not a session cache: a [ChatKey] lives only as long as the caller
+// keeps it, and the store never keeps one.
+//
+// # What is on disk
+//
+// Anyone who copies the database file (with its -wal and -shm files) learns
+// metadata only: members (platform, platform user id, nickname), chat names,
+// when chats were created and last unlocked, and per message its chat,
+// direction, epoch, whether it was authenticated, where it was seen
+// (platform, channel, message id), when it was saved and trashed, and a hash
+// of its public pointer. The sender's username, the text, the pointer and
+// the CLM nonce are sealed. Never stored: a secret, the data key, the
+// unsalted 2.0.2 chat hash. The pointer and the nonce are sealed, though
+// public on the platform, because next to the chat name they would let a
+// file thief test guessed secrets (the pointer) or guessed messages (the
+// nonce, a hash of the signed text) at full speed, bypassing Argon2id.
+//
+// # Keys
+//
+// See crypto.go: Argon2id(secret, per-chat random salt, per-chat stored
+// params) gives a master key; HKDF-SHA256 splits it into a verifier (stored,
+// compared in constant time) and a 32-byte data key (never stored). Each
+// message is sealed with a fresh random 24-byte nonce; its associated data
+// binds the member id, chat id, pointer hash, direction, epoch and
+// authenticated flag, so a row moved to another chat or member, or edited
+// in clear, fails with [ErrCorrupt]. At most Options.MaxConcurrentKDF
+// Argon2id runs proceed at once.
+//
+// # Durability and concurrency
+//
+// The database runs in WAL mode with foreign keys on. Writes go through a
+// single connection, so writers queue in Go (honouring their context)
+// instead of meeting SQLite's "database is locked"; reads use a pool of
+// query-only connections that see consistent snapshots alongside the
+// writer. synchronous=NORMAL is the default: a write acknowledged to the
+// caller is in the WAL file before the call returns, so it survives the
+// process being killed (the crash test SIGKILLs a saving child 24 times);
+// an operating-system crash or power loss can lose the last commits but
+// never corrupts the file. Options.FullSync (synchronous=FULL) closes that
+// window at the cost of an fsync per commit. Schema changes are embedded
+// SQL migrations applied in one transaction, versioned by PRAGMA
+// user_version.
 package storage
