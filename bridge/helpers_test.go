@@ -116,7 +116,7 @@ func (n *notifier) to(id string) string {
 
 // env is a bridge over a fresh store with a fake clock, and a log buffer.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	b      *Bridge
 	store  *storage.Store
 	clock  *fakeClock
@@ -127,7 +127,7 @@ type env struct {
 	mu     sync.Mutex
 }
 
-func newEnv(t *testing.T, opts Options) *env {
+func newEnv(t testing.TB, opts Options) *env {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "bridge.db")
@@ -264,7 +264,7 @@ func (e *env) chatNames(who string) []string {
 }
 
 // mustContain fails unless got holds every want.
-func mustContain(t *testing.T, got string, want ...string) {
+func mustContain(t testing.TB, got string, want ...string) {
 	t.Helper()
 	for _, w := range want {
 		if !strings.Contains(got, w) {
@@ -274,7 +274,7 @@ func mustContain(t *testing.T, got string, want ...string) {
 }
 
 // mustNotContain fails if got holds any of bad.
-func mustNotContain(t *testing.T, got string, bad ...string) {
+func mustNotContain(t testing.TB, got string, bad ...string) {
 	t.Helper()
 	for _, w := range bad {
 		if w != "" && strings.Contains(got, w) {

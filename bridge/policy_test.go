@@ -343,3 +343,83 @@ func TestEventsForMetricsNameCommandsAndOutcomesOnly(t *testing.T) {
 		t.Errorf("receive event %+v", events[2])
 	}
 }
+
+// TestConcurrentMembersUnderRace runs many members' stories at once, with
+// watchers, channel posts and sweeps, for the race detector.
+func TestConcurrentMembersUnderRace(t *testing.T) {
+	e := newEnv(t, Options{})
+	n := &notifier{}
+	e.b.RegisterNotifier("test", n)
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "shared text")
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		who := "m" + itoa(i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run := func(req Request) {
+				req.Member, req.Reply, req.Caps = member(who), &recorder{}, e.caps
+				if err := e.b.Handle(context.Background(), req); err != nil {
+					t.Error(err)
+				}
+			}
+			run(Request{Place: dm, Command: "unlock", Args: "Work " + workSecret})
+			run(Request{Place: dm, Command: "watch", Args: "on"})
+			run(Request{Place: general, Post: "hello"})
+			run(Request{Place: general, Post: ptr})
+			run(Request{Place: dm, Command: "receive", Args: ptr})
+			run(Request{Place: dm, Command: "send", Args: "Work from " + who})
+			run(Request{Place: dm, Command: "history", Args: "Work"})
+			e.b.Sweep()
+			run(Request{Place: dm, Command: "lock"})
+		}()
+	}
+	wg.Wait()
+	for i := 0; i < 8; i++ {
+		if h := e.history("alice", "Work"); len(h) != 1 {
+			t.Fatalf("alice's history %+v", h)
+		}
+	}
+	if s, _ := e.b.sessions.count(); s != 1 { // alice's
+		t.Fatalf("%d sessions left", s)
+	}
+}
+
+func FuzzHandle(f *testing.F) {
+	f.Add("send", "Work hello", "", false, false)
+	f.Add("unlock", `"Work`, "", true, false)
+	f.Add("", "", "unlock Work "+workSecret, false, false)
+	f.Add("receive", `{"e": "1", "n": "x", "d": "00"}`, "", true, false)
+	f.Add("", "", `{"e": 1, "n": "x", "d": "zz"} {"e":2,"n":"","d":""}`, true, false)
+	f.Add("history", "Work -1", "", false, false)
+	f.Add("send", "--split Work "+strings.Repeat("é", 3000), "", true, true)
+	f.Add("clear", "Work confirm", "", false, false)
+	e := newEnv(f, Options{})
+	ctx := context.Background()
+	alice := member("alice")
+	_ = e.b.Handle(ctx, Request{Member: alice, Place: dm, Command: "new", Args: "Work " + workSecret, Reply: &recorder{}})
+	f.Fuzz(func(t *testing.T, cmd, args, post string, public, confidential bool) {
+		if (cmd == "") == (post == "") {
+			return // exactly one of Command and Post
+		}
+		place := dm
+		if public {
+			place = general
+		}
+		r := &recorder{}
+		req := Request{Member: alice, Place: place, Command: cmd, Args: args, Post: post, Confidential: confidential,
+			Caps: Capabilities{MaxPointerChars: clm.DiscordLimit, Buttons: true}, Reply: r}
+		if err := e.b.Handle(ctx, req); err != nil && !errors.Is(err, ErrClosed) {
+			t.Fatal(err)
+		}
+		for _, p := range r.public {
+			if !strings.HasPrefix(p.Text, "🔓") && !strings.HasPrefix(p.Text, "⚠️") && len(clm.Extract(p.Text)) != 1 {
+				t.Fatalf("public post is neither an offer, a warning nor a pointer: %q", p.Text)
+			}
+			if strings.Contains(p.Text, workSecret) {
+				t.Fatal("secret in public")
+			}
+		}
+	})
+}
