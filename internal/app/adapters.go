@@ -1,11 +1,11 @@
 package app
 
 import (
-	"errors"
 	"log/slog"
 
 	"github.com/clmbridge/clmbridge/adapters/console"
 	"github.com/clmbridge/clmbridge/adapters/discord"
+	"github.com/clmbridge/clmbridge/adapters/telegram"
 	"github.com/clmbridge/clmbridge/bridge"
 )
 
@@ -14,9 +14,12 @@ import (
 // none is. Each platform adds its one case here.
 func buildAdapters(cfg Config, core *bridge.Bridge, streams Streams, logger *slog.Logger) ([]Adapter, error) {
 	var out []Adapter
-	if cfg.Telegram.Token != "" || cfg.Telegram.TokenFile != "" {
-		// Telegram's case: telegram.New(cfg.Telegram, core, logger.With("adapter", "telegram")).
-		return nil, errors.New("CLM_TELEGRAM_TOKEN is set, but the Telegram adapter is not wired into this build yet")
+	if cfg.Telegram.Enabled() {
+		a, err := telegram.New(cfg.Telegram, core, logger.With("adapter", "telegram"))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
 	}
 	if cfg.Discord.Enabled() {
 		a, err := discord.New(cfg.Discord, core, logger)
