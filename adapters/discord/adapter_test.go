@@ -191,13 +191,13 @@ func TestDMPlainMessagesReachTheCoreAsPrivate(t *testing.T) {
 	}
 	r := start(t, Config{GuildID: "77"}, core)
 	dm := discordtest.DM(alice)
-	r.fake.PostMessage(t, alice, dm, "unlock Work s3cret phrase")
-	r.fake.PostMessage(t, alice, dm, "an answer to a question")
+	r.fake.PostMessage(t, alice, dm, "/clm unlock Work s3cret phrase")
+	r.fake.PostMessage(t, alice, dm, "unlock Work or an answer to a question")
 	reqs := core.waitRequests(t, 2)
 	if q := reqs[0]; q.Command != "unlock" || q.Args != "Work s3cret phrase" || q.Place.Kind != bridge.Private || q.Caps.Ephemeral {
 		t.Errorf("first %+v", q)
 	}
-	if q := reqs[1]; q.Post != "an answer to a question" || q.Command != "" || q.Place.Kind != bridge.Private {
+	if q := reqs[1]; q.Post != "unlock Work or an answer to a question" || q.Command != "" || q.Place.Kind != bridge.Private {
 		t.Errorf("second %+v", q)
 	}
 	for _, err := range core.responderErrors() {
@@ -270,7 +270,7 @@ func TestWithoutMessageContentChannelPostsAreNotSeen(t *testing.T) {
 	// The gateway delivers events in order and the adapter reads them in
 	// order, so once this later DM reaches the core the channel post has
 	// been seen (and dropped) already.
-	r.fake.PostMessage(t, bob, discordtest.DM(bob), "chats")
+	r.fake.PostMessage(t, bob, discordtest.DM(bob), "/clm chats")
 	reqs := core.waitRequests(t, 1)
 	if len(reqs) != 1 || reqs[0].Command != "chats" {
 		t.Errorf("requests %+v; the channel post must not reach the core without the intent", reqs)

@@ -422,29 +422,29 @@ func receiveButton(ref string) []discordgo.MessageComponent {
 	}}}
 }
 
-// parseDMText turns a line typed in a DM with the bot into a command
-// (when its first word is a /clm subcommand, optionally after "/clm" or
-// "clm") or a plain post (which may answer the core's question, or hold
-// pointers). The rest of the text is kept verbatim, newlines included.
+// parseDMText turns a line typed in a DM with the bot into a command when
+// it starts with "/clm" (or "clm"): the member said explicitly what they
+// want. Any other line is a plain post, and the core decides what it is:
+// the answer to a question it asked (a secret, a confirmation), a command
+// without the prefix ("unlock Work …"), or pointers to open. The rest of
+// the text is kept verbatim, newlines included.
 func parseDMText(text string) (command, args, post string) {
 	s := strings.TrimLeftFunc(text, unicode.IsSpace)
-	prefixed := false
 	for _, p := range []string{"/clm", "clm"} {
-		if rest, ok := strings.CutPrefix(s, p); ok && (rest == "" || unicode.IsSpace(rune(rest[0]))) {
-			s, prefixed = strings.TrimLeftFunc(rest, unicode.IsSpace), true
-			break
+		rest, ok := strings.CutPrefix(s, p)
+		if !ok || (rest != "" && !unicode.IsSpace(rune(rest[0]))) {
+			continue
 		}
-	}
-	word := s
-	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
-		word = s[:i]
-	}
-	switch _, known := subByName(strings.ToLower(word)); {
-	case prefixed && word == "":
-		return "help", "", ""
-	case prefixed || known:
-		// After "/clm" the first word is the command even when unknown:
-		// the core answers that it does not know it.
+		s = strings.TrimLeftFunc(rest, unicode.IsSpace)
+		if s == "" {
+			return "help", "", ""
+		}
+		word := s
+		if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
+			word = s[:i]
+		}
+		// The first word is the command even when unknown: the core
+		// answers that it does not know it.
 		return strings.ToLower(word), strings.TrimLeftFunc(s[len(word):], unicode.IsSpace), ""
 	}
 	return "", "", text

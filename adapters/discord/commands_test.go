@@ -210,14 +210,17 @@ func TestParseDMText(t *testing.T) {
 	tests := []struct {
 		in, command, args, post string
 	}{
-		{"unlock Work s3cret", "unlock", "Work s3cret", ""},
-		{"  Unlock  Work s3cret  ", "unlock", "Work s3cret  ", ""},
+		{"unlock Work s3cret", "", "", "unlock Work s3cret"},
+		{"  Unlock  Work s3cret  ", "", "", "  Unlock  Work s3cret  "},
 		{"/clm send Work line one\nline two", "send", "Work line one\nline two", ""},
 		{"clm help", "help", "", ""},
 		{"/clm", "help", "", ""},
+		{"/CLM Unlock Work x", "", "", "/CLM Unlock Work x"},
+		{"/clm Unlock  Work x ", "unlock", "Work x ", ""},
 		{"/clm dance now", "dance", "now", ""},
-		{`unlock "Project Athena" my secret`, "unlock", `"Project Athena" my secret`, ""},
+		{`/clm unlock "Project Athena" my secret`, "unlock", `"Project Athena" my secret`, ""},
 		{"my-secret-answer", "", "", "my-secret-answer"},
+		{"new moon rising", "", "", "new moon rising"},
 		{"clmfoo bar", "", "", "clmfoo bar"},
 		{`{"e": 1, "n": "x", "d": "00"}`, "", "", `{"e": 1, "n": "x", "d": "00"}`},
 	}
@@ -330,7 +333,8 @@ func TestTranslateMessage(t *testing.T) {
 		command, post  string
 		kind           bridge.PlaceKind
 	}{
-		{"DM command", "", "unlock Work s3cret", true, "unlock", "", bridge.Private},
+		{"DM line: the core decides what it is", "", "unlock Work s3cret", true, "", "unlock Work s3cret", bridge.Private},
+		{"DM command with the prefix", "", "/clm unlock Work s3cret", true, "unlock", "", bridge.Private},
 		{"DM answer", "", "s3cret", true, "", "s3cret", bridge.Private},
 		{"guild post with a pointer", "77", "here " + pointer, true, "", "here " + pointer, bridge.Public},
 		{"guild chatter goes to the core (watch notes who is there)", "77", "lunch?", true, "", "lunch?", bridge.Public},
