@@ -361,3 +361,29 @@ func TestStoryMessageContentOffersReceiveUnderAPastedPointer(t *testing.T) {
 		t.Error("carol saw the text")
 	}
 }
+
+func TestStoryDMPromptForTheSecretCreatesTheChat(t *testing.T) {
+	t.Parallel()
+	s := newStory(t, discord.Config{GuildID: "77"})
+	const plaintext = "welcome to Work, bob"
+	s.never = append(s.never, plaintext)
+	mustContain(t, "alice creates Work", s.form(alice, general, "new", map[string]string{"secret": workSecret}, discordtest.Opt("chat", "Work")), "Work")
+	s.fake.PostMessage(t, alice, discordtest.DM(alice), "send Work "+plaintext)
+	reply := s.fake.WaitChannelMessage(t, discordtest.DMChannelID(alice.ID), func(m discordtest.Message) bool { return len(clm.Extract(m.Content)) > 0 })
+	pointer := clm.Extract(reply.Content)[0].String()
+
+	// bob has no chat yet: he pastes the pointer to the bot, which asks for
+	// the secret; his next line in the DM is the answer.
+	dm := discordtest.DM(bob)
+	s.fake.PostMessage(t, bob, dm, "/clm receive "+pointer)
+	s.fake.WaitChannelMessage(t, dm.ChannelID, func(m discordtest.Message) bool { return strings.Contains(m.Content, "secret") })
+	s.fake.PostMessage(t, bob, dm, workSecret)
+	opened := s.fake.WaitChannelMessage(t, dm.ChannelID, func(m discordtest.Message) bool { return strings.Contains(m.Content, plaintext) })
+	mustContain(t, "bob's DM", opened.Content, "alice")
+	for _, m := range s.fake.Messages() {
+		if m.Bot && strings.Contains(m.Content, workSecret) {
+			t.Errorf("the bot repeated the secret in %s: %q", m.ChannelID, m.Content)
+		}
+	}
+	mustContain(t, "bob's chats", s.do(bob, general, "chats"), "Work")
+}
