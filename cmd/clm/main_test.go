@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,7 +29,13 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"status": cmdStatus},
+		Setup: func(e *testscript.Env) error {
+			// Under -race, each exec'd clm would otherwise sleep a second at
+			// exit waiting for late race reports (GORACE atexit_sleep_ms).
+			e.Setenv("GORACE", "atexit_sleep_ms=0")
+			return nil
+		},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){"status": cmdStatus},
 	})
 }
 
@@ -147,4 +156,52 @@ func runOK(t *testing.T, secret, stdin string, args ...string) string {
 		t.Fatalf("clm %q: exit %d: %s", args, code, &stderr)
 	}
 	return stdout.String()
+}
+
+// TestVectorsThroughRun puts every encode vector of testdata/clm-v2.json
+// through the CLI in-process: encode (tagged and legacy) prints the vector's
+// pointer, and decode prints the message back as one JSON line.
+func TestVectorsThroughRun(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "clm-v2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Encode []struct {
+			Username, Chat, Secret, Message string
+			Epoch                           int64
+			Pointer                         string
+			TaggedPointer                   string `json:"tagged_pointer"`
+		}
+	}
+	if err := json.Unmarshal(b, &v); err != nil || len(v.Encode) == 0 {
+		t.Fatalf("reading the vectors: %v", err)
+	}
+	for i, e := range v.Encode {
+		t.Run(fmt.Sprintf("%02d_%s", i, e.Username), func(t *testing.T) {
+			epoch := strconv.FormatInt(e.Epoch, 10)
+			for _, tagged := range []bool{true, false} {
+				args := []string{"encode", "--chat", e.Chat, "--user", e.Username, "--epoch", epoch}
+				want := e.TaggedPointer
+				if !tagged {
+					args = append(args, "--no-tag")
+					want = e.Pointer
+				}
+				got := runOK(t, e.Secret, e.Message+"\n", args...)
+				if got != want+"\n" {
+					t.Fatalf("tagged=%v: encode printed\n%s\nwant\n%s", tagged, got, want)
+				}
+				line, err := json.Marshal(map[string]any{"chat": e.Chat, "username": e.Username, "message": e.Message, "authenticated": tagged})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var gotOut, wantOut any
+				decoded := runOK(t, e.Secret, got, "decode")
+				if json.Unmarshal([]byte(decoded), &gotOut) != nil || json.Unmarshal(line, &wantOut) != nil ||
+					!reflect.DeepEqual(gotOut, wantOut) || strings.Count(decoded, "\n") != 1 {
+					t.Fatalf("tagged=%v: decode printed %s, want %s", tagged, decoded, line)
+				}
+			}
+		})
+	}
 }
