@@ -153,11 +153,6 @@ func (c *call) privatePost(text string) string {
 		}
 	}
 	if name, args, ok := c.b.asCommand(text); ok {
-		if !c.req.InputIsPrivate() {
-			// A confidential public input (a modal) is not a command line.
-			c.private("Use the bot's commands to do that.")
-			return "post"
-		}
 		c.runCommand(name, args)
 		return logName(c.b, name)
 	}
