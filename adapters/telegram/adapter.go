@@ -428,21 +428,28 @@ func (a *Adapter) onReceive(c tele.Context) error {
 		return nil
 	}
 	cbc := *cb
-	a.disp.submit(chatLane(cb.Message.Chat.ID), func(ctx context.Context) {
+	// A press gets its own lane per member, not the group's: it must be
+	// answered quickly, and the group's lane may be waiting on pacing.
+	a.disp.submit("press:"+strconv.FormatInt(cb.Sender.ID, 10), func(ctx context.Context) {
 		r := &callbackResponder{
 			responder: responder{a: a, user: cbc.Sender, chat: cbc.Message.Chat.ID,
 				private: place.Kind == bridge.Private, msgID: cbc.Message.ID},
 			cbID: cbc.ID,
 		}
-		a.handle(ctx, bridge.Request{
+		// The button sits on the bot's reply to the post that holds the
+		// pointers: that post is what the press points at.
+		req := bridge.Request{
 			Member:     memberOf(cbc.Sender),
 			Place:      place,
 			Command:    "receive",
 			ReceiveRef: cbc.Data,
-			Quoted:     textOf(cbc.Message.ReplyTo),
 			Caps:       caps(),
 			Reply:      r,
-		})
+		}
+		if post := cbc.Message.ReplyTo; post != nil {
+			req.Quoted, req.MessageID = textOf(post), strconv.Itoa(post.ID)
+		}
+		a.handle(ctx, req)
 		r.finish(ctx)
 	})
 	return nil

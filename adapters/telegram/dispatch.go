@@ -9,7 +9,7 @@ import (
 // Limits of the dispatcher.
 const (
 	maxUpdateBacklog = 64 // updates waiting in one chat
-	maxHandlers      = 16 // requests handled at once
+	maxHandlers      = 64 // requests handled at once
 )
 
 // dispatcher runs the handling of updates: one at a time and in order per
