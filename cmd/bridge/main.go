@@ -33,10 +33,15 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `usage: bridge
+const usage = `usage: bridge [healthcheck | doctor | backup PATH]
 Runs CLM Bridge with the configuration in CLM_* environment variables
 (documented in config.example.env). With no platform token set it runs in
 console mode: lines like "alice@dm: help" on stdin, answers on stdout.
+
+Operator commands (same variables; they work beside a running bridge):
+  healthcheck   ask the running bridge's /healthz (CLM_HTTP_ADDR); exit 0 if alive
+  doctor        check the configuration, the store and each platform's settings
+  backup PATH   write a consistent copy of the store to the new file PATH
 `
 
 // run is main without the process: it returns the exit status.
@@ -47,6 +52,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprint(stdout, usage)
 			return exitOK
 		default:
+			if code, ok := app.OpsCommand(ctx, args, stdout, stderr); ok {
+				return code
+			}
 			fmt.Fprintf(stderr, "bridge: unknown argument %q\n%s", args[0], usage)
 			return exitUsage
 		}

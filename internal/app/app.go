@@ -62,6 +62,13 @@ func RunWith(ctx context.Context, cfg Config, opts Options, stdin io.Reader, std
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("creating the data directory %s (CLM_DATA_DIR): %w", cfg.DataDir, err)
 	}
+	// One bridge per data directory (see ops.go); released after the store
+	// is closed.
+	ops, err := startOps(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer ops.close()
 	dbPath := filepath.Join(cfg.DataDir, DBFileName)
 	store, err := storage.Open(ctx, dbPath, opts.Storage)
 	if err != nil {
@@ -83,6 +90,7 @@ func RunWith(ctx context.Context, cfg Config, opts Options, stdin io.Reader, std
 		RateBurst:     cfg.RateBurst,
 		RatePerMinute: ratePerMinute,
 		Now:           opts.Now,
+		OnEvent:       ops.metrics.OnBridgeEvent,
 	}, logger)
 	// Close waits for requests in flight and wipes every session; it runs
 	// after the adapters have stopped (below) and before the store closes.
@@ -95,6 +103,7 @@ func RunWith(ctx context.Context, cfg Config, opts Options, stdin io.Reader, std
 	if opts.OnStart != nil {
 		opts.OnStart(core)
 	}
+	ops.serve(cfg.HTTPAddr, store, core, adapters)
 	names := make([]string, len(adapters))
 	for i, a := range adapters {
 		names[i] = a.Name()

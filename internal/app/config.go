@@ -45,6 +45,9 @@ type Config struct {
 	LogLevel string `split_words:"true" default:"info"`
 	// LogFormat is text or json.
 	LogFormat string `split_words:"true" default:"text"`
+	// HTTPAddr is where /healthz, /readyz and /metrics are served
+	// (host:port; empty or "off" turns the endpoint off).
+	HTTPAddr string `split_words:"true" default:"127.0.0.1:9464"`
 
 	// Telegram reads CLM_TELEGRAM_*; an empty token disables it.
 	Telegram telegram.Config `envconfig:"TELEGRAM"`
@@ -112,7 +115,10 @@ func splitWords(name string) string {
 	for i, r := range name {
 		if i > 0 && r >= 'A' && r <= 'Z' {
 			prev := rune(name[i-1])
-			if prev >= 'a' && prev <= 'z' {
+			// An acronym ends before its last capital when a lower-case
+			// letter follows, as in envconfig: HTTPAddr is HTTP_ADDR.
+			acronymEnd := prev >= 'A' && prev <= 'Z' && i+1 < len(name) && name[i+1] >= 'a' && name[i+1] <= 'z'
+			if (prev >= 'a' && prev <= 'z') || acronymEnd {
 				b.WriteByte('_')
 			}
 		}

@@ -1,0 +1,287 @@
+package app
+
+// What the bridge runs for its operator beside the adapters: the data
+// directory's lock, the metrics, and the HTTP endpoint (/healthz, /readyz,
+// /metrics); and the operator subcommands healthcheck, doctor and backup.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/clmbridge/clmbridge/adapters/discord"
+	"github.com/clmbridge/clmbridge/adapters/telegram"
+	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/internal/doctor"
+	"github.com/clmbridge/clmbridge/internal/httpapi"
+	"github.com/clmbridge/clmbridge/internal/instancelock"
+	"github.com/clmbridge/clmbridge/internal/metrics"
+	"github.com/clmbridge/clmbridge/internal/ops"
+	"github.com/clmbridge/clmbridge/storage"
+)
+
+// HTTPAddrOff turns the HTTP endpoint off when CLM_HTTP_ADDR is set to it
+// (or set empty).
+const HTTPAddrOff = "off"
+
+// opsRuntime holds the operator's side of a running bridge.
+type opsRuntime struct {
+	lock    *instancelock.Lock
+	metrics *metrics.Metrics
+	log     *slog.Logger
+
+	stopHTTP func()
+	httpDone chan error
+}
+
+// startOps takes the data directory's lock (a second bridge on the same
+// directory stops here, told which process holds it) and makes the
+// metrics. Call close when the bridge has stopped.
+func startOps(cfg Config, logger *slog.Logger) (*opsRuntime, error) {
+	lock, err := instancelock.Acquire(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	return &opsRuntime{lock: lock, metrics: metrics.New(), log: logger}, nil
+}
+
+// serve starts the HTTP endpoint on addr with readiness checks of the
+// store and of each adapter. A port it cannot listen on is logged, not
+// fatal: members are served all the same, and the health check (which
+// then fails) tells the operator.
+func (o *opsRuntime) serve(addr string, store *storage.Store, core *bridge.Bridge, adapters []Adapter) {
+	o.metrics.SetSessionsFunc(func() int { return core.Stats().Sessions })
+	if httpOff(addr) {
+		o.log.Info("HTTP endpoint off (CLM_HTTP_ADDR)")
+		return
+	}
+	srv, err := httpapi.Listen(httpapi.Config{
+		Addr:    addr,
+		Checks:  readinessChecks(store, adapters),
+		Metrics: o.metrics.Handler(),
+		Logger:  o.log,
+	})
+	if err != nil {
+		o.log.Error("HTTP endpoint not started: the bridge runs without /healthz, /readyz and /metrics", slog.String("error", err.Error()))
+		return
+	}
+	o.log.Info("HTTP endpoint listening", slog.String("addr", srv.Addr().String()),
+		slog.String("paths", "/healthz /readyz /metrics"))
+	ctx, cancel := context.WithCancel(context.Background())
+	o.stopHTTP, o.httpDone = cancel, make(chan error, 1)
+	go func() { o.httpDone <- srv.Serve(ctx) }()
+}
+
+// close stops the HTTP endpoint and releases the lock.
+func (o *opsRuntime) close() {
+	if o.stopHTTP != nil {
+		o.stopHTTP()
+		if err := <-o.httpDone; err != nil {
+			o.log.Warn("stopping the HTTP endpoint", slog.String("error", err.Error()))
+		}
+	}
+	if err := o.lock.Release(); err != nil {
+		o.log.Warn("releasing the data directory lock", slog.String("error", err.Error()))
+	}
+}
+
+func httpOff(addr string) bool {
+	a := strings.TrimSpace(addr)
+	return a == "" || strings.EqualFold(a, HTTPAddrOff)
+}
+
+// readinessChecks: the store answers, and each adapter is connected (the
+// console is ready while it runs).
+func readinessChecks(store *storage.Store, adapters []Adapter) []httpapi.Check {
+	checks := []httpapi.Check{{Name: "store", Check: func(ctx context.Context) error {
+		if _, err := store.Stats(ctx); err != nil {
+			return errors.New("the store does not answer: " + err.Error())
+		}
+		return nil
+	}}}
+	for _, a := range adapters {
+		var check func(context.Context) error
+		switch a := a.(type) {
+		case *telegram.Adapter:
+			check = func(context.Context) error {
+				if st := a.Status(); !st.Connected {
+					return notConnected("Telegram", st.LastError)
+				}
+				return nil
+			}
+		case *discord.Adapter:
+			check = func(context.Context) error {
+				if st := a.Status(); !st.Connected {
+					return notConnected("Discord", st.LastError)
+				}
+				return nil
+			}
+		default:
+			check = func(context.Context) error { return nil }
+		}
+		checks = append(checks, httpapi.Check{Name: a.Name(), Check: check})
+	}
+	return checks
+}
+
+func notConnected(platform, lastErr string) error {
+	if lastErr == "" {
+		return errors.New("not connected to " + platform + " yet")
+	}
+	return errors.New("not connected to " + platform + ": " + lastErr)
+}
+
+// OpsCommand runs an operator subcommand of cmd/bridge if args names one:
+//
+//	healthcheck   GET /healthz on CLM_HTTP_ADDR; exit 0 when alive
+//	doctor        check the configuration, store and platforms; say what to fix
+//	backup PATH   write a consistent copy of the store to PATH, online
+//
+// It returns the exit status and true, or false when args[0] is not one of
+// them. They read the same CLM_* variables as the bridge.
+func OpsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) (int, bool) {
+	if len(args) == 0 {
+		return 0, false
+	}
+	switch args[0] {
+	case "healthcheck":
+		addr, set := os.LookupEnv("CLM_HTTP_ADDR")
+		if !set {
+			addr = httpapi.DefaultAddr
+		}
+		if httpOff(addr) {
+			fmt.Fprintln(stderr, "healthcheck: the HTTP endpoint is off (CLM_HTTP_ADDR is empty or off); set CLM_HTTP_ADDR to use the health check")
+			return ops.ExitFail, true
+		}
+		return ops.Healthcheck(ctx, addr, stderr), true
+	case "doctor":
+		return ops.Doctor(ctx, doctorChecks(), stdout), true
+	case "backup":
+		if len(args) != 2 {
+			fmt.Fprintln(stderr, "usage: bridge backup PATH   (PATH: a new file for the copy of the store)")
+			return ops.ExitUsage, true
+		}
+		cfg, err := LoadConfig()
+		if err != nil {
+			fmt.Fprintf(stderr, "backup: invalid configuration: %v\n", err)
+			return ops.ExitUsage, true
+		}
+		return ops.Backup(ctx, filepath.Join(cfg.DataDir, DBFileName), args[1], stdout, stderr), true
+	}
+	return 0, false
+}
+
+// doctorChecks reads the configuration and returns the checks for it.
+func doctorChecks() []doctor.Check {
+	cfg, err := LoadConfig()
+	if err != nil {
+		return []doctor.Check{{Area: "config", Run: func(context.Context) []doctor.Finding {
+			return []doctor.Finding{{Level: doctor.Fail, What: "the configuration is invalid: " + err.Error(),
+				Fix: "see config.example.env for every variable and its default"}}
+		}}}
+	}
+	checks := []doctor.Check{
+		{Area: "config", Run: func(context.Context) []doctor.Finding { return configFindings(cfg) }},
+		{Area: "store", Run: doctor.Store{DataDir: cfg.DataDir, Path: filepath.Join(cfg.DataDir, DBFileName)}.Check},
+	}
+	if cfg.Telegram.Enabled() {
+		checks = append(checks, doctor.Check{Area: "telegram", Run: func(ctx context.Context) []doctor.Finding {
+			tok, err := readToken(cfg.Telegram.Token, cfg.Telegram.TokenFile, "CLM_TELEGRAM_TOKEN")
+			if err != nil {
+				return []doctor.Finding{{Level: doctor.Fail, What: err.Error(), Fix: "set CLM_TELEGRAM_TOKEN or CLM_TELEGRAM_TOKEN_FILE (not both)"}}
+			}
+			api := cfg.Telegram.APIURL
+			if api == "" {
+				api = telegram.DefaultAPIURL
+			}
+			return doctor.Telegram{APIURL: api, Token: tok, WebhookURL: cfg.Telegram.WebhookURL}.Check(ctx)
+		}})
+	}
+	if cfg.Discord.Enabled() {
+		checks = append(checks, doctor.Check{Area: "discord", Run: func(ctx context.Context) []doctor.Finding {
+			tok, err := cfg.Discord.LoadToken()
+			if err != nil {
+				return []doctor.Finding{{Level: doctor.Fail, What: err.Error(), Fix: "set CLM_DISCORD_TOKEN or CLM_DISCORD_TOKEN_FILE"}}
+			}
+			return doctor.Discord{
+				Base: cfg.Discord.APIURL, Token: tok, AppID: cfg.Discord.AppID, GuildID: cfg.Discord.GuildID,
+				MessageContent: cfg.Discord.MessageContent,
+				CommandName:    "clm", ContextMenuName: "Receive CLM pointer",
+			}.Check(ctx)
+		}})
+	}
+	return checks
+}
+
+// configFindings describes a valid configuration: what will run, and
+// settings an operator may want to reconsider.
+func configFindings(cfg Config) []doctor.Finding {
+	fs := []doctor.Finding{{Level: doctor.OK, What: "the configuration is valid"}}
+	var platforms []string
+	if cfg.Telegram.Enabled() {
+		platforms = append(platforms, "telegram")
+	}
+	if cfg.Discord.Enabled() {
+		platforms = append(platforms, "discord")
+	}
+	if len(platforms) == 0 {
+		fs = append(fs, doctor.Finding{Level: doctor.Info, What: "no platform token is set: the bridge runs in console mode (stdin/stdout)",
+			Fix: "set CLM_TELEGRAM_TOKEN and/or CLM_DISCORD_TOKEN (or their _FILE variants) to serve a community"})
+	} else {
+		fs = append(fs, doctor.Finding{Level: doctor.OK, What: "platforms enabled: " + strings.Join(platforms, ", ")})
+	}
+	if cfg.Telegram.Token != "" || cfg.Discord.Token != "" {
+		fs = append(fs, doctor.Finding{Level: doctor.Info, What: "a token is in the environment, where process tools can read it",
+			Fix: "prefer CLM_TELEGRAM_TOKEN_FILE / CLM_DISCORD_TOKEN_FILE with a file only the bridge's user can read"})
+	}
+	switch addr := cfg.HTTPAddr; {
+	case httpOff(addr):
+		fs = append(fs, doctor.Finding{Level: doctor.Warn, What: "the HTTP endpoint is off: no /healthz, /readyz or /metrics, and `bridge healthcheck` fails",
+			Fix: "set CLM_HTTP_ADDR=127.0.0.1:9464"})
+	default:
+		host, _, err := net.SplitHostPort(addr)
+		ip := net.ParseIP(host)
+		switch {
+		case err != nil:
+			fs = append(fs, doctor.Finding{Level: doctor.Fail, What: "CLM_HTTP_ADDR " + addr + " is not host:port", Fix: "set CLM_HTTP_ADDR=127.0.0.1:9464"})
+		case host == "localhost" || (ip != nil && ip.IsLoopback()):
+			fs = append(fs, doctor.Finding{Level: doctor.OK, What: "the HTTP endpoint listens on loopback (" + addr + ")"})
+		default:
+			fs = append(fs, doctor.Finding{Level: doctor.Info, What: "the HTTP endpoint listens on " + addr + ", beyond loopback, without authentication (it shows counts and readiness, nothing private)",
+				Fix: "publish it only to your monitoring network"})
+		}
+	}
+	if cfg.SessionMaxAge > 24*time.Hour {
+		fs = append(fs, doctor.Finding{Level: doctor.Info, What: "unlocked chats stay unlocked for up to " + cfg.SessionMaxAge.String() + " (CLM_SESSION_MAX_AGE)",
+			Fix: "a shorter maximum age keeps fewer secrets in memory"})
+	}
+	return fs
+}
+
+// readToken returns value, or the trimmed first 4 KiB of file. Errors never
+// hold the token.
+func readToken(value, file, name string) (string, error) {
+	if value != "" && file != "" {
+		return "", fmt.Errorf("both %s and %s_FILE are set", name, name)
+	}
+	if value != "" {
+		return strings.TrimSpace(value), nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s_FILE %s: %v", name, file, errors.Unwrap(err))
+	}
+	defer func() { _ = f.Close() }()
+	b, err := io.ReadAll(io.LimitReader(f, 4096))
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s_FILE %s", name, file)
+	}
+	return strings.TrimSpace(string(b)), nil
+}

@@ -1,0 +1,368 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clmbridge/clmbridge/adapters/telegram"
+	"github.com/clmbridge/clmbridge/adapters/telegram/telegramtest"
+	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/clm"
+	"github.com/clmbridge/clmbridge/internal/httpapi"
+	"github.com/clmbridge/clmbridge/internal/instancelock"
+	"github.com/clmbridge/clmbridge/storage"
+)
+
+var cheapStore = storage.Options{Argon2: storage.Argon2Params{MemoryKiB: 8, Time: 1, Threads: 1}}
+
+// watchWriter is an io.Writer that tests can wait on.
+type watchWriter struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
+}
+
+func newWatchWriter() *watchWriter { return &watchWriter{changed: make(chan struct{})} }
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	close(w.changed)
+	w.changed = make(chan struct{})
+	return n, err
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// await waits until cond holds for what was written, failing the test
+// after timeout (a bound, not a synchronisation: every write wakes it).
+func (w *watchWriter) await(t *testing.T, timeout time.Duration, what string, cond func(string) bool) string {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		w.mu.Lock()
+		s, ch := w.buf.String(), w.changed
+		w.mu.Unlock()
+		if cond(s) {
+			return s
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			t.Fatalf("timed out waiting for %s; written so far:\n%s", what, s)
+		}
+	}
+}
+
+var listeningRx = regexp.MustCompile(`HTTP endpoint listening.*addr=([0-9.]+:[0-9]+)`)
+
+// awaitEndpoint waits for the log line announcing the HTTP endpoint and
+// returns its address.
+func awaitEndpoint(t *testing.T, logs *watchWriter) string {
+	t.Helper()
+	s := logs.await(t, time.Minute, "the HTTP endpoint", func(s string) bool { return listeningRx.MatchString(s) })
+	return listeningRx.FindStringSubmatch(s)[1]
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// TestOperatorEndpointDuringAConsoleStory runs a whole story through
+// RunWith at debug level with the HTTP endpoint on, then checks what an
+// operator sees: health, readiness, metrics that count the story, a second
+// bridge refused, and no secret, plaintext, chat name or member name in
+// the metrics or the logs.
+func TestOperatorEndpointDuringAConsoleStory(t *testing.T) {
+	const (
+		secret = "opal-Lantern-harvest-93"
+		guess  = "wrong-Guess-Pelican-11"
+		text   = "Meet by the Orangery at dusk."
+		chat   = "Zanzibar"
+	)
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	p, err := clm.NewPointer([]byte(secret), clm.Message{Chat: chat, Username: "quentin", Text: text}, now.Unix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptr := p.String()
+
+	dir := t.TempDir()
+	cfg := Config{DataDir: dir, SessionIdle: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
+		RateBurst: 20, RatePerMinute: 30, LogLevel: "debug", LogFormat: "text", HTTPAddr: "127.0.0.1:0"}
+	stdinR, stdinW := io.Pipe()
+	stdout, stderr := newWatchWriter(), newWatchWriter()
+	done := make(chan error, 1)
+	go func() {
+		done <- RunWith(context.Background(), cfg, Options{Storage: cheapStore, Now: func() time.Time { return now }},
+			stdinR, stdout, stderr)
+	}()
+	t.Cleanup(func() { _ = stdinW.Close() })
+	addr := awaitEndpoint(t, stderr)
+	base := "http://" + addr
+
+	for _, l := range []string{
+		"quentin@dm: new " + chat + " " + secret,
+		"quentin@dm: send " + chat + " " + text,
+		"quentin@#general: " + ptr,
+		"rosalind@dm: /clm receive " + ptr,
+		"rosalind@dm: " + secret,
+		"tobias@dm: receive " + ptr,
+		"tobias@dm: " + guess,
+		"tobias@#general: /clm unlock " + chat + " " + secret,
+	} {
+		if _, err := io.WriteString(stdinW, l+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stdout.await(t, time.Minute, "the story's answers", func(s string) bool {
+		return strings.Contains(s, "-> rosalind (private): 📨 "+chat+" · quentin: "+text) &&
+			strings.Contains(s, "opens none of the pointers") &&
+			strings.Contains(s, "-> tobias (private): 🔥")
+	})
+
+	t.Run("healthz", func(t *testing.T) {
+		if code, body := httpGet(t, base+"/healthz"); code != 200 || body != "ok\n" {
+			t.Errorf("/healthz: %d %q", code, body)
+		}
+	})
+	t.Run("readyz names the store and the console", func(t *testing.T) {
+		code, body := httpGet(t, base+"/readyz")
+		if code != 200 || !strings.Contains(body, "store: ok") || !strings.Contains(body, "console: ok") {
+			t.Errorf("/readyz: %d %q", code, body)
+		}
+	})
+	_, metricsText := httpGet(t, base+"/metrics")
+	t.Run("metrics count the story", func(t *testing.T) {
+		for _, want := range []string{
+			`clm_bridge_commands_total{command="new",outcome="ok"} 1`,
+			`clm_bridge_commands_total{command="send",outcome="ok"} 1`,
+			`clm_bridge_commands_total{command="unlock",outcome="refused"} 1`,
+			`clm_bridge_wrong_secret_total{platform="console"} 1`,
+			`clm_bridge_pointers_seen_total{platform="console"}`,
+			`clm_bridge_pointers_opened_total{platform="console"}`,
+			`clm_bridge_command_duration_seconds_count{command="receive"}`,
+			"clm_bridge_active_sessions 2", // quentin's and rosalind's Zanzibar
+		} {
+			if !strings.Contains(metricsText, want) {
+				t.Errorf("/metrics lacks %q", want)
+			}
+		}
+	})
+	t.Run("metrics hold nothing of the members", func(t *testing.T) {
+		for _, bad := range []string{secret, guess, text, "Orangery", chat, "quentin", "rosalind", "tobias", `"e": `} {
+			if strings.Contains(metricsText, bad) {
+				t.Errorf("/metrics holds %q", bad)
+			}
+		}
+	})
+	t.Run("a second bridge on the same data directory is refused", func(t *testing.T) {
+		err := RunWith(context.Background(), cfg, Options{Storage: cheapStore}, strings.NewReader(""), io.Discard, io.Discard)
+		if !errors.Is(err, instancelock.ErrLocked) {
+			t.Fatalf("second bridge: %v, want ErrLocked", err)
+		}
+		if !strings.Contains(err.Error(), fmt.Sprintf("PID %d", os.Getpid())) {
+			t.Errorf("the refusal does not name the running bridge: %v", err)
+		}
+	})
+
+	if err := stdinW.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("RunWith: %v", err)
+	}
+	t.Run("the endpoint stops with the bridge", func(t *testing.T) {
+		if err := httpapi.Probe(context.Background(), addr); err == nil {
+			t.Error("/healthz still answers after shutdown")
+		}
+	})
+	t.Run("debug logs hold no secret or plaintext", func(t *testing.T) {
+		logs := stderr.String()
+		if !strings.Contains(logs, "level=DEBUG") {
+			t.Fatalf("no debug lines were logged:\n%s", logs)
+		}
+		for _, bad := range []string{secret, guess, text, "Orangery", clm.ChatHash(chat, []byte(secret))} {
+			if strings.Contains(logs, bad) {
+				t.Errorf("the logs hold %q", bad)
+			}
+		}
+	})
+	t.Run("the lock is released at exit", func(t *testing.T) {
+		l, err := instancelock.Acquire(dir)
+		if err != nil {
+			t.Fatalf("lock after shutdown: %v", err)
+		}
+		_ = l.Release()
+	})
+}
+
+func TestReadinessChecks(t *testing.T) {
+	ctx := context.Background()
+	store, err := storage.Open(ctx, filepath.Join(t.TempDir(), DBFileName), cheapStore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	core := bridge.New(store, bridge.Options{SweepEvery: -1}, nil)
+	defer core.Close()
+	fake := telegramtest.New(t, telegramtest.Options{})
+	tg, err := telegram.New(telegram.Config{Token: fake.Token, APIURL: fake.URL}, core, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := readinessChecks(store, []Adapter{tg})
+	run := func(name string) error {
+		for _, c := range checks {
+			if c.Name == name {
+				return c.Check(ctx)
+			}
+		}
+		t.Fatalf("no %s check among %d", name, len(checks))
+		return nil
+	}
+	if err := run("store"); err != nil {
+		t.Errorf("open store not ready: %v", err)
+	}
+	if err := run("telegram"); err == nil || !strings.Contains(err.Error(), "not connected to Telegram") {
+		t.Errorf("telegram before Run: %v", err)
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := run("store"); err == nil || !strings.Contains(err.Error(), "store does not answer") {
+		t.Errorf("closed store: %v", err)
+	}
+}
+
+func TestOpsCommands(t *testing.T) {
+	live, err := httpapi.Listen(httpapi.Config{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- live.Serve(ctx) }()
+	defer func() { cancel(); <-served }()
+
+	withStore := t.TempDir()
+	s, err := storage.Open(context.Background(), filepath.Join(withStore, DBFileName), cheapStore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fake := telegramtest.New(t, telegramtest.Options{}) // privacy mode on, as Telegram makes bots
+
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		code    int
+		says    string
+		notSays string
+	}{
+		{name: "healthcheck of a running endpoint", env: map[string]string{"CLM_HTTP_ADDR": live.Addr().String()},
+			args: []string{"healthcheck"}, code: 0},
+		{name: "healthcheck with nothing running", env: map[string]string{"CLM_HTTP_ADDR": "127.0.0.1:1"},
+			args: []string{"healthcheck"}, code: 1, says: "no bridge answers"},
+		{name: "healthcheck with the endpoint off", env: map[string]string{"CLM_HTTP_ADDR": "off"},
+			args: []string{"healthcheck"}, code: 1, says: "endpoint is off"},
+		{name: "backup without a path", args: []string{"backup"}, code: 2, says: "usage: bridge backup PATH"},
+		{name: "backup of a store", env: map[string]string{"CLM_DATA_DIR": withStore},
+			args: []string{"backup", filepath.Join(t.TempDir(), "copy.db")}, code: 0, says: "integrity ok"},
+		{name: "backup with a broken configuration", env: map[string]string{"CLM_SESSION_IDLE": "soon"},
+			args: []string{"backup", filepath.Join(t.TempDir(), "copy.db")}, code: 2, says: "CLM_SESSION_IDLE"},
+		{name: "doctor on a fresh machine", env: map[string]string{"CLM_DATA_DIR": filepath.Join(t.TempDir(), "d")},
+			args: []string{"doctor"}, code: 0, says: "console mode"},
+		{name: "doctor with a broken configuration", env: map[string]string{"CLM_SESSION_IDLE": "soon"},
+			args: []string{"doctor"}, code: 1, says: "the configuration is invalid"},
+		{name: "doctor asks Telegram", env: map[string]string{"CLM_DATA_DIR": withStore,
+			"CLM_TELEGRAM_TOKEN": fake.Token, "CLM_TELEGRAM_API_URL": fake.URL},
+			args: []string{"doctor"}, code: 0, says: "privacy mode is on", notSays: fake.Token},
+		{name: "doctor with a refused Telegram token", env: map[string]string{"CLM_DATA_DIR": withStore,
+			"CLM_TELEGRAM_TOKEN": "777:RefusedTokenRefused", "CLM_TELEGRAM_API_URL": fake.URL},
+			args: []string{"doctor"}, code: 1, says: "token is refused", notSays: "RefusedTokenRefused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			var out, errb bytes.Buffer
+			code, ok := OpsCommand(context.Background(), tt.args, &out, &errb)
+			if !ok {
+				t.Fatalf("%v not taken as an operator command", tt.args)
+			}
+			all := out.String() + errb.String()
+			if code != tt.code {
+				t.Errorf("exit %d, want %d:\n%s", code, tt.code, all)
+			}
+			if !strings.Contains(all, tt.says) {
+				t.Errorf("output lacks %q:\n%s", tt.says, all)
+			}
+			if tt.notSays != "" && strings.Contains(all, tt.notSays) {
+				t.Errorf("output holds %q:\n%s", tt.notSays, all)
+			}
+		})
+	}
+	if _, ok := OpsCommand(context.Background(), []string{"frobnicate"}, io.Discard, io.Discard); ok {
+		t.Error("an unknown word was taken as an operator command")
+	}
+}
+
+func TestHTTPAddrConfiguration(t *testing.T) {
+	tests := []struct {
+		name string
+		set  bool
+		val  string
+		want string
+	}{
+		{"default is loopback", false, "", httpapi.DefaultAddr},
+		{"set", true, "0.0.0.0:9100", "0.0.0.0:9100"},
+		{"turned off", true, "off", "off"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			if tt.set {
+				t.Setenv("CLM_HTTP_ADDR", tt.val)
+			}
+			cfg, err := LoadConfig()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.HTTPAddr != tt.want {
+				t.Errorf("HTTPAddr = %q, want %q", cfg.HTTPAddr, tt.want)
+			}
+		})
+	}
+}
