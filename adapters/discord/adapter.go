@@ -46,8 +46,9 @@ type Adapter struct {
 	order  *serializer
 	dms    sync.Map // user id -> DM channel id
 	jobs   sync.WaitGroup
-	workMu sync.Mutex
-	work   context.Context // requests' base context, cancelled after draining
+	workMu   sync.Mutex
+	work     context.Context // requests' base context, cancelled after draining
+	stopping bool            // Run is shutting down: take no new work
 
 	connected  atomic.Bool
 	botID      atomic.Value // string
@@ -224,6 +225,11 @@ func (a *Adapter) Run(ctx context.Context) error {
 	a.log.Info("Discord adapter running", "status", a.Status().Detail)
 
 	<-ctx.Done()
+	// Take no new work from here on, even if discordgo's own reconnect
+	// loop brings the gateway back while we close.
+	a.workMu.Lock()
+	a.stopping = true
+	a.workMu.Unlock()
 	if err := a.sess.Close(); err != nil {
 		a.log.Warn("closing the Discord gateway", "err", a.red.Err(err))
 	}
@@ -337,18 +343,25 @@ func (a *Adapter) onResumed(*discordgo.Session, *discordgo.Resumed) {
 }
 
 // spawn runs job on its own goroutine with the adapter's work context,
-// counted for shutdown.
-func (a *Adapter) spawn(job func(ctx context.Context)) {
+// counted for shutdown. Once Run is shutting down, it drops the job (the
+// member's interaction then expires unanswered, as with a bot that is
+// offline) and reports false.
+func (a *Adapter) spawn(job func(ctx context.Context)) bool {
 	a.workMu.Lock()
+	if a.stopping {
+		a.workMu.Unlock()
+		return false
+	}
 	work := a.work
-	a.workMu.Unlock()
 	a.jobs.Add(1)
+	a.workMu.Unlock()
 	go func() {
 		defer a.jobs.Done()
 		ctx, cancel := context.WithTimeout(work, jobTimeout)
 		defer cancel()
 		job(ctx)
 	}()
+	return true
 }
 
 // seenSet remembers the last n event ids, so that an event the gateway

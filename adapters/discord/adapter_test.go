@@ -540,3 +540,54 @@ func TestTokensNeverLogged(t *testing.T) {
 		}
 	}
 }
+
+func TestShutdownFinishesRequestsInFlight(t *testing.T) {
+	t.Parallel()
+	entered, release := make(chan struct{}), make(chan struct{})
+	core := newFakeCore()
+	core.handle = func(ctx context.Context, req bridge.Request) error {
+		close(entered)
+		<-release
+		return req.Reply.Private(ctx, "finished after the stop")
+	}
+	r := start(t, Config{GuildID: "77"}, core)
+	in := r.fake.Interact(t, discordtest.Slash(alice, general, "chats"))
+	<-entered
+	stopped := make(chan error, 1)
+	go func() { stopped <- r.stop() }()
+	close(release)
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	// Run returned only after the request answered.
+	found := false
+	for _, rep := range r.fake.Replies(in.ID) {
+		found = found || rep.Content == "finished after the stop"
+	}
+	if !found {
+		t.Errorf("the request in flight was cut off: %+v", r.fake.Replies(in.ID))
+	}
+}
+
+func TestShutdownCancelsRequestsThatOutstayTheDrain(t *testing.T) {
+	t.Parallel()
+	entered, sawCancel := make(chan struct{}), make(chan bool, 1)
+	core := newFakeCore()
+	core.handle = func(ctx context.Context, req bridge.Request) error {
+		close(entered)
+		<-ctx.Done()
+		sawCancel <- true
+		return ctx.Err()
+	}
+	r := start(t, Config{GuildID: "77"}, core, WithDrainTimeout(50*time.Millisecond))
+	r.fake.Interact(t, discordtest.Slash(alice, general, "chats"))
+	<-entered
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-sawCancel:
+	default:
+		t.Error("Run returned while a request was still running")
+	}
+}

@@ -185,7 +185,7 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionC
 		return
 	}
 	wait, done := a.order.reserve(tr.req.Member.ID)
-	a.spawn(func(ctx context.Context) {
+	started := a.spawn(func(ctx context.Context) {
 		defer done()
 		// Acknowledge at once, privately: the core's answers then edit this
 		// "thinking…" reply or follow it, visible to the member only.
@@ -211,6 +211,9 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionC
 		}
 		rep.finish(ctx)
 	})
+	if !started {
+		done()
+	}
 }
 
 // respond sends the initial response to an interaction.
@@ -294,7 +297,7 @@ func (a *Adapter) onMessage(_ *discordgo.Session, ev *discordgo.MessageCreate) {
 		return
 	}
 	wait, done := a.order.reserve(req.Member.ID)
-	a.spawn(func(ctx context.Context) {
+	started := a.spawn(func(ctx context.Context) {
 		defer done()
 		select {
 		case <-wait:
@@ -308,6 +311,9 @@ func (a *Adapter) onMessage(_ *discordgo.Session, ev *discordgo.MessageCreate) {
 			a.log.Warn("the core could not finish a request", "command", req.Command, "err", a.red.Err(err))
 		}
 	})
+	if !started {
+		done()
+	}
 }
 
 // translateMessage turns a message into a request, or ok=false when the
