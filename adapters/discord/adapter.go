@@ -42,10 +42,10 @@ type Adapter struct {
 	drain  time.Duration
 	intent discordgo.Intent
 
-	seen   *seenSet
-	order  *serializer
-	dms    sync.Map // user id -> DM channel id
-	jobs   sync.WaitGroup
+	seen     *seenSet
+	order    *serializer
+	dms      sync.Map // user id -> DM channel id
+	jobs     sync.WaitGroup
 	workMu   sync.Mutex
 	work     context.Context // requests' base context, cancelled after draining
 	stopping bool            // Run is shutting down: take no new work
