@@ -463,3 +463,43 @@ func TestNewRefusesBadSettings(t *testing.T) {
 		})
 	}
 }
+
+func FuzzParseModalID(f *testing.F) {
+	for _, s := range []string{"clm:modal:send", "clm:modal:send:--split", "clm:modal:clear:confirm", "clm:modal:", "x", "clm:modal:unlock:--split"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		s, lead, trail, ok := parseModalID(id)
+		if !ok {
+			return
+		}
+		if s.modal == nil {
+			t.Fatalf("%q: accepted a subcommand without a modal", id)
+		}
+		for _, w := range append(lead, trail...) {
+			declared := false
+			for _, o := range s.opts {
+				declared = declared || (o.kind == optFlag && o.flag == w)
+			}
+			if !declared {
+				t.Fatalf("%q: accepted the undeclared flag %q", id, w)
+			}
+		}
+	})
+}
+
+func FuzzRedactor(f *testing.F) {
+	f.Add("tok.en", "error at /api/v9/interactions/1/abc/callback with tok.en")
+	f.Add("a", "aaaa")
+	f.Fuzz(func(t *testing.T, token, text string) {
+		// Real tokens are long and made of base64url characters and dots;
+		// others could be rebuilt from the "[redacted]" marker itself.
+		if len(token) < 8 || strings.Trim(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != "" {
+			t.Skip()
+		}
+		out := redactor{token: token}.String(text + token + text)
+		if strings.Contains(out, token) {
+			t.Fatalf("the token survived: %q", out)
+		}
+	})
+}
