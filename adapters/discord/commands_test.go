@@ -494,7 +494,7 @@ func FuzzRedactor(f *testing.F) {
 	f.Fuzz(func(t *testing.T, token, text string) {
 		// Real tokens are long and made of base64url characters and dots;
 		// others could be rebuilt from the "[redacted]" marker itself.
-		if len(token) < 8 || strings.Trim(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != "" {
+		if len(token) < 8 || strings.Contains("[redacted]", token) || strings.Trim(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != "" {
 			t.Skip()
 		}
 		out := redactor{token: token}.String(text + token + text)
