@@ -30,9 +30,10 @@ func allowedUpdates() []string {
 type Option func(*options)
 
 type options struct {
-	client  *http.Client
-	metrics *metrics.Metrics
-	clock   clock
+	client   *http.Client
+	metrics  *metrics.Metrics
+	clock    clock
+	debounce time.Duration // wait for a member to stop typing an inline query
 }
 
 // WithHTTPClient makes the adapter use c (its Transport; the adapter sets
@@ -50,6 +51,11 @@ func WithMetrics(m *metrics.Metrics) Option {
 // withClock replaces the clock (tests).
 func withClock(c clock) Option {
 	return func(o *options) { o.clock = c }
+}
+
+// withInlineDebounce replaces inlineDebounce (tests).
+func withInlineDebounce(d time.Duration) Option {
+	return func(o *options) { o.debounce = d }
 }
 
 // Status is what the adapter knows about its connection to Telegram.
@@ -84,6 +90,7 @@ type Adapter struct {
 	out    *outbox
 	disp   *dispatcher
 	hook   *webhookPoller // nil in polling mode
+	inline *inlineLatest
 	runMu  sync.Mutex
 	ran    bool
 	mu     sync.Mutex
@@ -106,7 +113,7 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	o := options{clock: realClock{}}
+	o := options{clock: realClock{}, debounce: inlineDebounce}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -145,6 +152,7 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 		pacing{perChat: rc.PerChatInterval, groupPerMinute: rc.GroupPerMinute, globalPerSec: rc.GlobalPerSecond},
 		retrying{maxAttempts: rc.MaxAttempts, base: rc.RetryBase, max: rc.RetryMax})
 	a.disp = newDispatcher(a.life, logger)
+	a.inline = &inlineLatest{m: map[int64]string{}}
 	o.metrics.SetOutboxDepthFunc(platform, a.out.Backlog)
 
 	a.bot.Handle("/clm", a.onMessage)

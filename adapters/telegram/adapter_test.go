@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	tele "gopkg.in/telebot.v3"
 
 	"github.com/clmbridge/clmbridge/adapters/telegram/telegramtest"
 	"github.com/clmbridge/clmbridge/bridge"
@@ -288,7 +291,7 @@ func TestSendInGroupReachesCoreAsPublic(t *testing.T) {
 }
 
 func TestInlineModeOffersOnlyUnlockedChats(t *testing.T) {
-	h := startHarness(t, telegramtest.Options{}, nil)
+	h := startHarness(t, telegramtest.Options{}, nil, withInlineDebounce(0))
 	h.core.mu.Lock()
 	h.core.unlocked["1001"] = []string{"Work", "Home"}
 	h.core.mu.Unlock()
@@ -301,7 +304,7 @@ func TestInlineModeOffersOnlyUnlockedChats(t *testing.T) {
 		{"named unlocked chat", "Work: hello", []string{"Send as CLM pointer to Work"}},
 		{"case-insensitive name", "work: hello", []string{"Send as CLM pointer to Work"}},
 		{"locked chat offers nothing", "Secret: hello", nil},
-		{"no chat named: every unlocked chat", "hello", []string{"Send as CLM pointer to Work", "Send as CLM pointer to Home"}},
+		{"no chat named, two unlocked: ask which", "hello", nil},
 		{"empty text offers nothing", "Work:", nil},
 	}
 	for i, tt := range tests {
@@ -324,9 +327,19 @@ func TestInlineModeOffersOnlyUnlockedChats(t *testing.T) {
 		})
 	}
 
+	t.Run("no chat named and one unlocked: that chat", func(t *testing.T) {
+		h.core.mu.Lock()
+		h.core.unlocked["1003"] = []string{"Solo"}
+		h.core.mu.Unlock()
+		id := h.tg.InlineQuery(carol, "hi there")
+		h.awaitCalls("answerInlineQuery", len(tests)+1)
+		if titles, _ := h.tg.InlineResults(id); strings.Join(titles, "|") != "Send as CLM pointer to Solo" {
+			t.Errorf("carol was offered %q", titles)
+		}
+	})
 	t.Run("bob, with nothing unlocked, is offered nothing", func(t *testing.T) {
 		id := h.tg.InlineQuery(bob, "Work: hello")
-		h.awaitCalls("answerInlineQuery", len(tests)+1)
+		h.awaitCalls("answerInlineQuery", len(tests)+2)
 		if titles, _ := h.tg.InlineResults(id); len(titles) != 0 {
 			t.Errorf("bob was offered %q", titles)
 		}
@@ -334,7 +347,7 @@ func TestInlineModeOffersOnlyUnlockedChats(t *testing.T) {
 
 	t.Run("choosing the result posts only the pointer", func(t *testing.T) {
 		id := h.tg.InlineQuery(alice, "Work: meet at nine")
-		h.awaitCalls("answerInlineQuery", len(tests)+2)
+		h.awaitCalls("answerInlineQuery", len(tests)+3)
 		posted, err := h.tg.ChooseInlineResult(alice, team, id, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -439,5 +452,52 @@ func TestReceiveButtonDataIsTheRefOnly(t *testing.T) {
 	}
 	if got := markup.Keyboard[0][0].Data; got != "\fclmrecv|abc" {
 		t.Errorf("callback data = %q", got)
+	}
+}
+
+// gateClock's Sleep waits until the test opens the gate.
+type gateClock struct{ gate chan struct{} }
+
+func (gateClock) Now() time.Time { return time.Now() }
+
+func (g gateClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	select {
+	case <-g.gate:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func TestInlineQueriesTypedOverAreNotAnswered(t *testing.T) {
+	// Every answer makes (and the core saves) a pointer: only the query
+	// the member paused on is answered, not each keystroke's.
+	gc := gateClock{gate: make(chan struct{})}
+	h := startHarness(t, telegramtest.Options{}, nil, withClock(gc), withInlineDebounce(time.Hour))
+	h.core.mu.Lock()
+	h.core.unlocked["1001"] = []string{"Work"}
+	h.core.mu.Unlock()
+	from := &tele.User{ID: alice.ID, FirstName: "Alice"}
+	for i, text := range []string{"Work: he", "Work: hell", "Work: hello"} {
+		c := h.a.bot.NewContext(tele.Update{Query: &tele.Query{ID: "q" + strconv.Itoa(i), Sender: from, Text: text}})
+		if err := h.a.onQuery(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(gc.gate)
+	calls := h.awaitCalls("answerInlineQuery", 1)
+	if len(calls) != 1 || calls[0].Params["inline_query_id"] != "q2" {
+		t.Fatalf("answered %+v, want only q2", calls)
+	}
+	// The lane has run every query by now; wait for it to drain and check
+	// that no late answer came.
+	h.stop()
+	<-h.done
+	h.done <- nil
+	if n := len(h.tg.Calls("answerInlineQuery")); n != 1 {
+		t.Errorf("%d inline answers, want 1", n)
 	}
 }

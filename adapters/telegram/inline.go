@@ -4,12 +4,46 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	tele "gopkg.in/telebot.v3"
 )
 
-// maxInlineResults caps the chats offered for one inline query.
-const maxInlineResults = 10
+// inlineDebounce is how long the adapter waits after an inline query for
+// a newer one from the same member. Telegram sends a query as the member
+// types; every answer makes a pointer, which the core saves in the
+// member's history and counts against their request budget, so only the
+// query the member paused on is answered.
+const inlineDebounce = 400 * time.Millisecond
+
+// inlineLatest remembers each member's newest inline query.
+type inlineLatest struct {
+	mu sync.Mutex
+	m  map[int64]string // member's user id → newest query id
+}
+
+func (l *inlineLatest) set(user int64, id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.m[user] = id
+}
+
+// current reports whether id is still user's newest query.
+func (l *inlineLatest) current(user int64, id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m[user] == id
+}
+
+// done forgets user's query id once it is handled (if it is the newest).
+func (l *inlineLatest) done(user int64, id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m[user] == id {
+		delete(l.m, user)
+	}
+}
 
 // inlineArticle is an InlineQueryResultArticle. telebot's QueryResponse
 // drops cache_time 0 (omitempty), and Telegram then caches results for
@@ -39,14 +73,26 @@ type inlineAnswer struct {
 	Button     *inlineButton   `json:"button,omitempty"`
 }
 
-// onQuery handles an inline query ("@bot Work: hello").
+// onQuery handles an inline query ("@bot Work: hello"). Queries a member
+// typed over are dropped unanswered (Telegram's client ignores stale
+// answers anyway).
 func (a *Adapter) onQuery(c tele.Context) error {
 	q := c.Query()
 	if q == nil || q.Sender == nil {
 		return nil
 	}
 	qc := *q
-	a.disp.submit("iq:"+strconv.FormatInt(q.Sender.ID, 10), func(ctx context.Context) {
+	user := q.Sender.ID
+	due := a.opts.clock.Now().Add(a.opts.debounce)
+	a.inline.set(user, q.ID)
+	a.disp.submit("iq:"+strconv.FormatInt(user, 10), func(ctx context.Context) {
+		defer a.inline.done(user, qc.ID)
+		if !a.inline.current(user, qc.ID) {
+			return
+		}
+		if a.opts.clock.Sleep(ctx, due.Sub(a.opts.clock.Now())) != nil || !a.inline.current(user, qc.ID) {
+			return
+		}
 		a.answerInline(ctx, &qc)
 	})
 	return nil
@@ -72,16 +118,17 @@ func (a *Adapter) answerInline(ctx context.Context, q *tele.Query) {
 		} else {
 			ans.Button = &inlineButton{Text: truncateUnits("Unlock "+chat+" with the bot first", maxResultTitle), Start: "clm"}
 		}
-	case text != "":
+	case len(unlocked) == 1:
 		targets = unlocked
+	default:
+		// Making a pointer for every chat would save one in each chat's
+		// history: ask which chat instead.
+		ans.Button = &inlineButton{Text: truncateUnits("Start with the chat: "+strings.Join(unlocked, ": …, ")+": …", maxResultTitle), Start: "clm"}
 	}
-	if text == "" {
+	if text == "" || units(text) > maxInlineQuery {
 		targets = nil
 	}
 	for _, name := range targets {
-		if len(ans.Results) == maxInlineResults {
-			break
-		}
 		ptr, err := a.core.MakePointer(ctx, m, name, text)
 		if err != nil {
 			if ans.Button == nil {
