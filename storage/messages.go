@@ -88,9 +88,9 @@ func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (id
 	// current and the pointer is new. Exec steps it to completion, so the
 	// commit has happened (or failed) when it returns.
 	res, err := s.w.ExecContext(ctx,
-		`INSERT INTO messages (chat_id, pointer_hash, direction, epoch, authenticated,
+		`INSERT INTO messages (id, chat_id, pointer_hash, direction, epoch, authenticated,
 		  src_platform, src_channel, src_message_id, sealed, saved)
-		 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		 SELECT `+nextMessageID+`, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		 WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND member_id = ? AND kdf_salt = ?)
 		 ON CONFLICT (chat_id, pointer_hash) DO NOTHING`,
 		key.chatID, ph[:], string(m.Direction), m.Epoch, m.Authenticated,
@@ -112,9 +112,10 @@ func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (id
 			return err
 		}
 		err := tx.QueryRowContext(ctx,
-			`INSERT INTO messages (chat_id, pointer_hash, direction, epoch, authenticated,
+			`INSERT INTO messages (id, chat_id, pointer_hash, direction, epoch, authenticated,
 			  src_platform, src_channel, src_message_id, sealed, saved)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			 SELECT `+nextMessageID+`, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+			 WHERE true
 			 ON CONFLICT (chat_id, pointer_hash) DO NOTHING RETURNING id`,
 			key.chatID, ph[:], string(m.Direction), m.Epoch, m.Authenticated,
 			m.Source.Platform, m.Source.Channel, m.Source.MessageID, sealed, now).Scan(&id)
@@ -134,6 +135,11 @@ func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (id
 	}
 	return id, created, nil
 }
+
+// nextMessageID is the SQL for a new message id: above every id in use and
+// every id ever deleted (see the messages_id_floor trigger), so an id a
+// member saw never names another message later.
+const nextMessageID = `max((SELECT coalesce(max(id), 0) FROM messages), (SELECT floor FROM message_id_floor)) + 1`
 
 // Page selects a page of history: newest first, Size messages (1 to
 // MaxPageSize), Page from 0.

@@ -463,3 +463,67 @@ func TestDamagedMessageFailsWithErrCorrupt(t *testing.T) {
 		t.Fatalf("after purging the damaged message: %d messages", len(h))
 	}
 }
+
+func TestMessageIDsAreNeverReused(t *testing.T) {
+	ctx := context.Background()
+	s, path := openStore(t)
+	m := mustMember(t, s, "1", "alice")
+	k := mustChat(t, s, m.ID, "Work", "pw")
+	last := int64(0)
+	next := func(i int) int64 {
+		t.Helper()
+		id := mustSave(t, s, k, testMessage(i))
+		if id <= last {
+			t.Fatalf("new message got id %d, not above the %d used before", id, last)
+		}
+		last = id
+		return id
+	}
+	next(1)
+	next(2)
+	top := next(3)
+	deletions := []struct {
+		name string
+		del  func() error
+	}{
+		{"purge the newest", func() error { return s.Purge(ctx, k, top) }},
+		{"clear the chat", func() error { return s.ClearChat(ctx, k) }},
+		{"delete the chat", func() error {
+			if err := s.DeleteChat(ctx, m.ID, "Work"); err != nil {
+				return err
+			}
+			k = mustChat(t, s, m.ID, "Work", "pw")
+			return nil
+		}},
+		{"delete the member", func() error {
+			if err := s.DeleteMember(ctx, m.ID); err != nil {
+				return err
+			}
+			m = mustMember(t, s, "1", "alice")
+			k = mustChat(t, s, m.ID, "Work", "pw")
+			return nil
+		}},
+		{"reopen", func() error {
+			if err := s.Purge(ctx, k, top); err != nil {
+				return err
+			}
+			if err := s.Close(); err != nil {
+				return err
+			}
+			var err error
+			s, err = Open(ctx, path, cheapOptions())
+			if err != nil {
+				return err
+			}
+			t.Cleanup(func() { s.Close() })
+			k, err = s.UnlockChat(ctx, m.ID, "Work", []byte("pw"))
+			return err
+		}},
+	}
+	for i, d := range deletions {
+		if err := d.del(); err != nil {
+			t.Fatalf("%s: %v", d.name, err)
+		}
+		top = next(10 + i)
+	}
+}
