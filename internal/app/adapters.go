@@ -7,22 +7,24 @@ import (
 	"github.com/clmbridge/clmbridge/adapters/discord"
 	"github.com/clmbridge/clmbridge/adapters/telegram"
 	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/internal/metrics"
 )
 
 // buildAdapters returns the adapters cfg enables: every platform whose
 // token (or token file) is set, or the console on the standard streams when
-// none is. Each platform adds its one case here.
-func buildAdapters(cfg Config, core *bridge.Bridge, streams Streams, logger *slog.Logger) ([]Adapter, error) {
+// none is. Each platform adds its one case here. met (nil-safe) receives
+// the platforms' API errors and outbox depth.
+func buildAdapters(cfg Config, core *bridge.Bridge, streams Streams, logger *slog.Logger, met *metrics.Metrics) ([]Adapter, error) {
 	var out []Adapter
 	if cfg.Telegram.Enabled() {
-		a, err := telegram.New(cfg.Telegram, core, logger.With("adapter", "telegram"))
+		a, err := telegram.New(cfg.Telegram, core, logger.With("adapter", "telegram"), telegram.WithMetrics(met))
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, a)
 	}
 	if cfg.Discord.Enabled() {
-		a, err := discord.New(cfg.Discord, core, logger)
+		a, err := discord.New(cfg.Discord, core, logger, discordMetrics(met))
 		if err != nil {
 			return nil, err
 		}

@@ -96,7 +96,7 @@ func RunWith(ctx context.Context, cfg Config, opts Options, stdin io.Reader, std
 	// after the adapters have stopped (below) and before the store closes.
 	defer core.Close()
 
-	adapters, err := buildAdapters(cfg, core, Streams{Stdin: stdin, Stdout: stdout, Stderr: stderr}, logger)
+	adapters, err := buildAdapters(cfg, core, Streams{Stdin: stdin, Stdout: stdout, Stderr: stderr}, logger, ops.metrics)
 	if err != nil {
 		return err
 	}

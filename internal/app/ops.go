@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,6 +91,12 @@ func (o *opsRuntime) close() {
 	if err := o.lock.Release(); err != nil {
 		o.log.Warn("releasing the data directory lock", slog.String("error", err.Error()))
 	}
+}
+
+// discordMetrics routes the Discord adapter's REST calls through a
+// transport that counts failed calls and 429s.
+func discordMetrics(met *metrics.Metrics) discord.Option {
+	return discord.WithHTTPClient(&http.Client{Transport: met.Transport("discord", nil, metrics.DiscordRESTClass)})
 }
 
 func httpOff(addr string) bool {

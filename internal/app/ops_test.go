@@ -366,3 +366,84 @@ func TestHTTPAddrConfiguration(t *testing.T) {
 		})
 	}
 }
+
+// TestTelegramOperatorView runs the bridge with the Telegram adapter on a
+// fake Bot API, at debug level, with 429s and 502s injected: readiness
+// names Telegram, the metrics count the API errors and the 429 by method
+// class and show the outbox, and neither the logs nor the metrics hold the
+// bot token or a secret.
+func TestTelegramOperatorView(t *testing.T) {
+	const secret = "violet-Anchor-meadow-58"
+	fake := telegramtest.New(t, telegramtest.Options{Token: "4242:OpsViewTokenQwertyZXC"})
+	cfg := Config{
+		DataDir: t.TempDir(), SessionIdle: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
+		RateBurst: 100, RatePerMinute: 0, LogLevel: "debug", LogFormat: "text", HTTPAddr: "127.0.0.1:0",
+		Telegram: telegram.Config{
+			Token: fake.Token, APIURL: fake.URL, PollTimeout: time.Second,
+			PerChatInterval: time.Millisecond, GroupPerMinute: 60_000, GlobalPerSecond: 10_000,
+			MaxAttempts: 6, RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond,
+		},
+	}
+	stderr := newWatchWriter()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- RunWith(ctx, cfg, Options{Storage: cheapStore}, strings.NewReader(""), io.Discard, stderr)
+	}()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("RunWith: %v", err)
+			}
+		}
+	}
+	t.Cleanup(stop)
+	base := "http://" + awaitEndpoint(t, stderr)
+
+	alice := telegramtest.User{ID: 1001, FirstName: "Alice", Username: "alice"}
+	dm := alice.PrivateChat()
+	answers := func(n int) {
+		t.Helper()
+		fake.Await(t, time.Minute, fmt.Sprintf("%d answers to alice", n), func() bool { return len(fake.BotMessages(dm.ID)) >= n })
+	}
+	fake.SendText(alice, dm, "/clm help")
+	answers(1) // polling works: the adapter is connected
+
+	fake.FailNext("sendMessage", telegramtest.TooManyRequests(1), telegramtest.BadGateway())
+	fake.SendText(alice, dm, "/clm new Work "+secret)
+	answers(2) // delivered after a 429 and a 502
+
+	code, ready := httpGet(t, base+"/readyz")
+	if code != 200 || !strings.Contains(ready, "telegram: ok") || !strings.Contains(ready, "store: ok") {
+		t.Errorf("/readyz: %d %q", code, ready)
+	}
+	_, metricsText := httpGet(t, base+"/metrics")
+	for _, want := range []string{
+		`clm_bridge_platform_api_rate_limited_total{method="send",platform="telegram"} 1`,
+		`clm_bridge_platform_api_errors_total{method="send",platform="telegram"} 2`,
+		`clm_bridge_outbox_depth{platform="telegram"}`,
+		`clm_bridge_commands_total{command="new",outcome="ok"} 1`,
+		"clm_bridge_active_sessions 1",
+	} {
+		if !strings.Contains(metricsText, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	stop()
+
+	logs := stderr.String()
+	if !strings.Contains(logs, "level=DEBUG") {
+		t.Fatalf("no debug lines were logged:\n%s", logs)
+	}
+	for _, bad := range []string{fake.Token, "OpsViewTokenQwertyZXC", secret} {
+		if strings.Contains(logs, bad) {
+			t.Errorf("the logs hold %q", bad)
+		}
+		if strings.Contains(metricsText, bad) {
+			t.Errorf("/metrics holds %q", bad)
+		}
+	}
+}
