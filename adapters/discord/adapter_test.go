@@ -591,3 +591,25 @@ func TestShutdownCancelsRequestsThatOutstayTheDrain(t *testing.T) {
 		t.Error("Run returned while a request was still running")
 	}
 }
+
+func TestAnInteractionThatCannotBeAcknowledgedNeverReachesTheCore(t *testing.T) {
+	t.Parallel()
+	core := newFakeCore()
+	r := start(t, Config{GuildID: "77"}, core)
+	// Another instance (or a past run) answered it already.
+	r.fake.Fail(discordtest.Rule{Method: "POST", PathContains: "/callback", Times: 1, Status: 400,
+		Body: `{"code":40060,"message":"Interaction has already been acknowledged."}`})
+	first := r.fake.Interact(t, discordtest.Slash(alice, general, "send", discordtest.Opt("chat", "Work"), discordtest.Opt("text", "x")))
+	r.fake.WaitCall(t, "the refused acknowledgement", func(c discordtest.Call) bool {
+		return strings.Contains(c.Path, "/interactions/"+first.ID+"/") && c.Status == 400
+	})
+	// alice's next request is handled after the first was dropped.
+	r.fake.Interact(t, discordtest.Slash(alice, general, "chats"))
+	reqs := core.waitRequests(t, 1)
+	if len(reqs) != 1 || reqs[0].Command != "chats" {
+		t.Errorf("the core got %+v; the unacknowledged send must not run", reqs)
+	}
+	if !strings.Contains(r.logs.String(), "already answered") {
+		t.Error("the replay was not logged")
+	}
+}

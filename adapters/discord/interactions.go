@@ -192,9 +192,15 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionC
 		err := a.respond(ctx, i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
 			Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}})
 		if err != nil {
-			// 40060: another delivery of this interaction was answered
-			// already; 10062: it expired. Either way the core must not act.
-			a.log.Warn("cannot acknowledge an interaction; ignoring it", "err", err)
+			// The core must not act on an interaction nobody can answer.
+			switch code, _ := apiCode(err); code {
+			case codeAlreadyAcked:
+				a.log.Info("an interaction was already answered (a replay); ignoring it", "interaction", i.ID)
+			case codeUnknownInteraction:
+				a.log.Warn("an interaction expired before it could be acknowledged; ignoring it", "interaction", i.ID)
+			default:
+				a.log.Warn("cannot acknowledge an interaction; ignoring it", "interaction", i.ID, "err", err)
+			}
 			return
 		}
 		select {
