@@ -168,6 +168,17 @@ func TestGroupPointerGetsReceiveButtonAndTapAnswersPrivately(t *testing.T) {
 			t.Errorf("carol's DM = %q", dm)
 		}
 	})
+	t.Run("a press that can no longer be answered gets the text privately", func(t *testing.T) {
+		h.tg.FailNext("answerCallbackQuery", telegramtest.Failure{Status: 400,
+			Description: "Bad Request: query is too old and response timeout expired or query ID is invalid"})
+		before := len(h.tg.BotMessages(bob.ID))
+		h.tg.PressButton(bob, bot[0], button.CallbackData)
+		h.core.awaitRequests(t, 4)
+		h.tg.Await(t, waitLimit, "bob's DM", func() bool { return len(h.tg.BotMessages(bob.ID)) > before })
+		if got := h.tg.BotMessages(bob.ID); got[len(got)-1].Text != short {
+			t.Errorf("bob's DM = %q", got[len(got)-1].Text)
+		}
+	})
 	t.Run("the group saw no plaintext", func(t *testing.T) {
 		for _, m := range h.tg.BotMessages(team.ID) {
 			if strings.Contains(m.Text, "nine") || strings.Contains(m.Text, "secret") {

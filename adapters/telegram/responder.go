@@ -209,7 +209,13 @@ func (r *callbackResponder) claim() bool {
 // it fits and the press is not answered yet, else in their private chat.
 func (r *callbackResponder) Private(ctx context.Context, text string) error {
 	if units(text) <= maxAlertUnits && r.claim() {
-		return r.a.answerCallback(ctx, r.cbID, text, true, "")
+		err := r.a.answerCallback(ctx, r.cbID, text, true, "")
+		if err == nil || errors.Is(err, context.Canceled) {
+			return err
+		}
+		// The press could not be answered (too old, say): the private
+		// chat still reaches the member.
+		r.a.log.Debug("telegram: answering a press failed, sending privately", "error", r.a.red.err(err))
 	}
 	return r.dmOrLink(ctx, func() error { return r.a.sendText(ctx, r.user.ID, text, sendOpts{}) })
 }
