@@ -76,9 +76,20 @@ func (d *dispatcher) run(key string, l *dlane) {
 		case <-d.ctx.Done():
 			continue // drain without running: the adapter is stopping
 		}
-		fn(d.ctx)
+		d.runOne(fn)
 		<-d.sem
 	}
+}
+
+// runOne runs fn, containing a panic so one bad request cannot stop the
+// bot. The panic value is not logged: it could hold message text.
+func (d *dispatcher) runOne(fn func(context.Context)) {
+	defer func() {
+		if recover() != nil {
+			d.log.Error("telegram: handling an update panicked; the update was dropped")
+		}
+	}()
+	fn(d.ctx)
 }
 
 // close stops accepting work and waits for the running handlers (which see
