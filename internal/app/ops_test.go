@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clmbridge/clmbridge/adapters/discord"
 	"github.com/clmbridge/clmbridge/adapters/telegram"
 	"github.com/clmbridge/clmbridge/adapters/telegram/telegramtest"
 	"github.com/clmbridge/clmbridge/bridge"
@@ -237,7 +238,11 @@ func TestReadinessChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checks := readinessChecks(store, []Adapter{tg})
+	dc, err := discord.New(discord.Config{Token: "discord-token-for-readiness"}, core, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := readinessChecks(store, []Adapter{tg, dc})
 	run := func(name string) error {
 		for _, c := range checks {
 			if c.Name == name {
@@ -252,6 +257,9 @@ func TestReadinessChecks(t *testing.T) {
 	}
 	if err := run("telegram"); err == nil || !strings.Contains(err.Error(), "not connected to Telegram") {
 		t.Errorf("telegram before Run: %v", err)
+	}
+	if err := run("discord"); err == nil || !strings.Contains(err.Error(), "not connected to Discord") {
+		t.Errorf("discord before Run: %v", err)
 	}
 	if err := store.Close(); err != nil {
 		t.Fatal(err)
