@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clmbridge/clmbridge/bridge"
 	"github.com/clmbridge/clmbridge/clm"
 	"github.com/clmbridge/clmbridge/internal/app"
 	"github.com/clmbridge/clmbridge/storage"
@@ -37,13 +38,22 @@ func storyConfig(dir string) app.Config {
 func runScript(t *testing.T, dir string, lines ...string) (stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
+	var core *bridge.Bridge
 	opts := app.Options{
 		Storage: storage.Options{Argon2: storage.Argon2Params{MemoryKiB: 8, Time: 1, Threads: 1}},
 		Now:     func() time.Time { return storyNow },
+		OnStart: func(b *bridge.Bridge) { core = b },
 	}
 	in := strings.NewReader(strings.Join(lines, "\n") + "\n")
 	if err := app.RunWith(context.Background(), storyConfig(dir), opts, in, &out, &errb); err != nil {
 		t.Fatalf("Run: %v\nstderr:\n%s", err, errb.String())
+	}
+	// The end of input shut the bridge down: every session is wiped.
+	if core == nil {
+		t.Fatal("OnStart was not called")
+	}
+	if st := core.Stats(); st.Sessions != 0 || st.DistinctSecret != 0 {
+		t.Fatalf("sessions left after shutdown: %+v", st)
 	}
 	return out.String(), errb.String()
 }
