@@ -3,6 +3,7 @@ package discord
 import (
 	"encoding/json"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -173,6 +174,9 @@ func TestNoCommandOptionCanCarryASecret(t *testing.T) {
 	}
 }
 
+// validName is Discord's rule for command and option names (lower case).
+var validName = regexp.MustCompile(`^[-_\p{Ll}\p{N}]{1,32}$`)
+
 func TestApplicationCommandsFitDiscordLimits(t *testing.T) {
 	cmds := applicationCommands()
 	if len(cmds) != 2 || cmds[0].Name != "clm" || cmds[1].Name != ContextMenuName || cmds[1].Type != discordgo.MessageApplicationCommand {
@@ -182,10 +186,21 @@ func TestApplicationCommandsFitDiscordLimits(t *testing.T) {
 		t.Errorf("%d subcommands, Discord allows 25", n)
 	}
 	for _, sub := range cmds[0].Options {
+		if !validName.MatchString(sub.Name) {
+			t.Errorf("subcommand name %q is not a valid Discord name", sub.Name)
+		}
 		if len(sub.Description) > 100 || len(sub.Description) == 0 {
 			t.Errorf("/clm %s: description of %d characters", sub.Name, len(sub.Description))
 		}
+		optional := false
 		for _, o := range sub.Options {
+			if !validName.MatchString(o.Name) {
+				t.Errorf("/clm %s: option name %q is not a valid Discord name", sub.Name, o.Name)
+			}
+			if o.Required && optional {
+				t.Errorf("/clm %s: required option %q after an optional one (Discord refuses that)", sub.Name, o.Name)
+			}
+			optional = optional || !o.Required
 			if len(o.Description) > 100 {
 				t.Errorf("/clm %s %s: description too long", sub.Name, o.Name)
 			}
