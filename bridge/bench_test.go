@@ -47,6 +47,7 @@ func BenchmarkTrialOpenSessions(b *testing.B) {
 		}
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu0 := cpuTime(b)
 			for b.Loop() {
 				hits := r.trialOpen(p, nil)
 				if len(hits) != c.hits {
@@ -56,6 +57,7 @@ func BenchmarkTrialOpenSessions(b *testing.B) {
 					r.release(h.s)
 				}
 			}
+			b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
