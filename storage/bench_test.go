@@ -83,7 +83,6 @@ func BenchmarkSaveMessage(b *testing.B) {
 	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
-
 // BenchmarkHistoryPage reads 50 messages from a chat of 100,000: the
 // newest page, and one 50,000 messages deep.
 func BenchmarkHistoryPage(b *testing.B) {
