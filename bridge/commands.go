@@ -134,6 +134,11 @@ func (c *call) privatePost(text string) string {
 	if c.st.pend != nil {
 		switch c.st.pend.kind {
 		case pendSecret:
+			if explicitCommand(text) {
+				// "/clm cancel" (or any /command) is not the secret; the
+				// question stays open unless the command drops it.
+				break
+			}
 			if p := c.takePending(pendSecret); p != nil {
 				c.answerSecret(p, text)
 				return "secret-answer"
@@ -185,6 +190,34 @@ func (b *Bridge) asCommand(text string) (name, args string, ok bool) {
 		return "", "", false
 	}
 	return name, strings.TrimLeftFunc(t[end:], unicode.IsSpace), true
+}
+
+// explicitCommand reports whether a line is written as a command, with
+// the /clm prefix or a slash ("/clm cancel", "/cancel"): such a line is
+// never taken as the answer to "which secret?".
+func explicitCommand(text string) bool {
+	t := strings.TrimSpace(text)
+	if rest, ok := strings.CutPrefix(t, "/clm"); ok {
+		return rest == "" || unicode.IsSpace(rune(rest[0]))
+	}
+	if rest, ok := strings.CutPrefix(t, "/"); ok {
+		end := strings.IndexFunc(rest, unicode.IsSpace)
+		if end < 0 {
+			end = len(rest)
+		}
+		return commandName(strings.ToLower(rest[:end]))
+	}
+	return false
+}
+
+// commandName reports whether name is one of the bridge's commands.
+func commandName(name string) bool {
+	for _, c := range commandTable() {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func isYes(text string) bool {

@@ -333,3 +333,24 @@ func TestWatchOpensChannelPointersForWatchersSeenThere(t *testing.T) {
 	}
 	e.assertNoPublicLeak("watched words", workSecret)
 }
+
+func TestAnExplicitCommandIsNotTakenAsTheSecret(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "still waiting")
+	e.cmd("bob", dm, "receive", ptr)
+	r := e.post("bob", dm, "/clm chats")
+	mustContain(t, r.text(), "no chats yet")
+	r = e.post("bob", dm, "/cancel")
+	mustContain(t, r.text(), "Cancelled")
+	r = e.post("bob", dm, workSecret)
+	mustNotContain(t, r.text(), "still waiting")
+	if len(e.chatNames("bob")) != 0 {
+		t.Fatal("the line after cancel was taken as a secret")
+	}
+	// The question survives other explicit commands, and the secret then
+	// answers it.
+	e.cmd("bob", dm, "receive", ptr)
+	e.post("bob", dm, "/clm help")
+	mustContain(t, e.post("bob", dm, workSecret).text(), "still waiting")
+}
