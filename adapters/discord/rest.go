@@ -47,6 +47,7 @@ type redactor struct {
 // webhook URLs: /interactions/{id}/{token}, /webhooks/{app}/{token}.
 var interactionTokenRE = regexp.MustCompile(`((?:interactions|webhooks)/[0-9A-Za-z_-]+/)[^/?\s"]+`)
 
+// String returns s without the bot token or interaction tokens.
 func (r redactor) String(s string) string {
 	if r.token != "" {
 		s = strings.ReplaceAll(s, r.token, "[redacted]")
@@ -85,6 +86,7 @@ type rewriteTransport struct {
 	next http.RoundTripper
 }
 
+// RoundTrip sends req to the base host.
 func (t rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	r.URL.Scheme = t.base.Scheme
@@ -101,6 +103,7 @@ type clampTransport struct {
 	next http.RoundTripper
 }
 
+// RoundTrip passes req on and caps the reset headers of the response.
 func (t clampTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	if err != nil || resp == nil {
