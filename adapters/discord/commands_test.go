@@ -2,10 +2,12 @@ package discord
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
@@ -517,4 +519,37 @@ func FuzzRedactor(f *testing.F) {
 			t.Fatalf("the token survived: %q", out)
 		}
 	})
+}
+
+type headerRT http.Header
+
+func (h headerRT) RoundTrip(*http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 429, Header: http.Header(h).Clone(), Body: http.NoBody}, nil
+}
+
+func TestClampTransportBoundsTheResetDiscordgoSleepsFor(t *testing.T) {
+	tests := []struct {
+		name, resetAfter, want string
+	}{
+		{"an hour is cut to the bound", "3600", "2.000"},
+		{"garbage is cut to the bound", "soon", "2.000"},
+		{"a short wait is kept", "0.5", "0.5"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rt := clampTransport{max: 2 * time.Second, next: headerRT{
+				"X-Ratelimit-Reset-After": {tc.resetAfter}, "X-Ratelimit-Reset": {"99999999999"}}}
+			req, _ := http.NewRequest("GET", "http://127.0.0.1/", nil)
+			resp, err := rt.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := resp.Header.Get("X-RateLimit-Reset-After"); got != tc.want {
+				t.Errorf("Reset-After %q, want %q", got, tc.want)
+			}
+			if resp.Header.Get("X-RateLimit-Reset") != "" {
+				t.Error("the absolute reset time was kept")
+			}
+		})
+	}
 }
