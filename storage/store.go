@@ -170,11 +170,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // saves rewrite the same few pages (the newest leaf of the table and of
 // each index), so a bigger WAL folds many versions of a page into one
 // write and one fsync. It roughly halves the cost of a small save here.
+// walSizeLimit trims the WAL file back after a checkpoint if it ever grew
+// past that (say, while a long read held old pages).
 const (
 	maxReaders         = 4
 	mmapBytes          = 256 << 20
 	cacheKiB           = 8 << 10
 	walCheckpointPages = 10_000
+	walSizeLimit       = 64 << 20
 )
 
 // openDB returns a pool of connections to dsn, each set up by connectHook.
@@ -185,8 +188,9 @@ func openDB(dsn string) *sql.DB {
 }
 
 func connectHook(c *sqlite3.SQLiteConn) error {
-	_, err := c.Exec(fmt.Sprintf("PRAGMA mmap_size = %d; PRAGMA cache_size = -%d; PRAGMA wal_autocheckpoint = %d",
-		mmapBytes, cacheKiB, walCheckpointPages), nil)
+	_, err := c.Exec(fmt.Sprintf(
+		"PRAGMA mmap_size = %d; PRAGMA cache_size = -%d; PRAGMA wal_autocheckpoint = %d; PRAGMA journal_size_limit = %d",
+		mmapBytes, cacheKiB, walCheckpointPages, walSizeLimit), nil)
 	return err
 }
 

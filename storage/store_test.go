@@ -38,6 +38,9 @@ func TestOpenCreatesPrivateWALDatabaseAtNewestSchema(t *testing.T) {
 		{s.r, "foreign_keys", "1"},
 		{s.r, "query_only", "1"},
 		{s.r, "busy_timeout", "10000"},
+		{s.w, "wal_autocheckpoint", "10000"},
+		{s.r, "mmap_size", "268435456"},
+		{s.w, "journal_size_limit", "67108864"},
 	}
 	for _, p := range pragmas {
 		var got string
