@@ -506,8 +506,8 @@ func FuzzParseModalID(f *testing.F) {
 }
 
 func FuzzRedactor(f *testing.F) {
-	f.Add("tok.en", "error at /api/v9/interactions/1/abc/callback with tok.en")
-	f.Add("a", "aaaa")
+	f.Add("tok.en.value-123", "error at /api/v9/interactions/1/abc/callback with tok.en.value-123")
+	f.Add("aaaaaaaa", "aaaa")
 	f.Fuzz(func(t *testing.T, token, text string) {
 		// Real tokens are long and made of base64url characters and dots;
 		// others could be rebuilt from the "[redacted]" marker itself.
