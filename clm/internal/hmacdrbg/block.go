@@ -44,3 +44,13 @@ func blockStdlib(h *[8]uint32, p []byte) {
 		h[i] = binary.BigEndian.Uint32(out[4+4*i:])
 	}
 }
+
+// blockWordsGeneric is blockWords through the byte interface: the words
+// are the block's big-endian 32-bit parts (FIPS 180-4, 5.2.1).
+func blockWordsGeneric(h *[8]uint32, w *[16]uint32) {
+	var b [blockSize]byte
+	for i, x := range w {
+		binary.BigEndian.PutUint32(b[4*i:], x)
+	}
+	block(h, b[:])
+}

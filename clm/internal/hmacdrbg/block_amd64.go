@@ -15,6 +15,16 @@ func block(h *[8]uint32, p []byte) {
 	blockStdlib(h, p)
 }
 
+// blockWords runs the SHA-256 compression function over one block given
+// as its message words.
+func blockWords(h *[8]uint32, w *[16]uint32) {
+	if useSHANI {
+		blockSHANIWords(h, w)
+		return
+	}
+	blockWordsGeneric(h, w)
+}
+
 // hasSHANI reports whether the CPU has the SHA extensions and the SSSE3 and
 // SSE4.1 instructions blockSHANI also uses (Intel SDM vol. 2, CPUID).
 func hasSHANI() bool {
@@ -42,3 +52,8 @@ func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 //
 //go:noescape
 func blockSHANI(dig *[8]uint32, p []byte)
+
+// blockSHANIWords is blockSHANI for one block given as its message words.
+//
+//go:noescape
+func blockSHANIWords(dig *[8]uint32, w *[16]uint32)

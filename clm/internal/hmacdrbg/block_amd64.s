@@ -9,6 +9,7 @@
 // the standard library's Digest, so the offsets are unchanged); the AVX moves
 // VMOVDQU/VMOVDQA are replaced by their SSE2 forms MOVOU/MOVO so the function
 // needs only SHA, SSSE3 and SSE4.1 (checked by hasSHANI); cpuid is added. The
+// blockSHANIWords is added (one block as message words, no byte swap). The
 // K256 table keeps the standard library's 32-byte stride (shared there with
 // the AVX2 code), which the round offsets below rely on.
 //
@@ -31,7 +32,7 @@ TEXT ·cpuid(SB), NOSPLIT, $0-24
 	RET
 
 // func blockSHANI(dig *[8]uint32, p []byte)
-// Requires: AVX, SHA, SSE2, SSE4.1, SSSE3
+// Requires: SHA, SSE2, SSE4.1, SSSE3
 TEXT ·blockSHANI(SB), $0-32
 	MOVQ    dig+0(FP), DI
 	MOVQ    p_base+8(FP), SI
@@ -227,6 +228,199 @@ roundLoop:
 	MOVOU   X2, 16(DI)
 
 done:
+	RET
+
+// func blockSHANIWords(dig *[8]uint32, w *[16]uint32)
+// Requires: SHA, SSE2, SSE4.1, SSSE3
+//
+// blockSHANI for one block given as its sixteen message words W0..W15
+// (FIPS 180-4, 6.2.2 step 1) in native order rather than as big-endian
+// bytes: the same code without the byte-swapping PSHUFBs and their mask.
+TEXT ·blockSHANIWords(SB), $0-16
+	MOVQ    dig+0(FP), DI
+	MOVQ    w+8(FP), SI
+	LEAQ    64(SI), DX
+	MOVOU   (DI), X1
+	MOVOU   16(DI), X2
+	PSHUFD  $0xb1, X1, X1
+	PSHUFD  $0x1b, X2, X2
+	MOVO    X1, X7
+	PALIGNR $0x08, X2, X1
+	PBLENDW $0xf0, X7, X2
+	LEAQ    K256<>+0(SB), AX
+
+wordsLoop:
+	// save hash values for addition after rounds
+	MOVO    X1, X9
+	MOVO    X2, X10
+
+	// do rounds 0-59
+	MOVOU       (SI), X0
+	MOVO        X0, X3
+	PADDD       (AX), X0
+	SHA256RNDS2 X0, X1, X2
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	MOVOU       16(SI), X0
+	MOVO        X0, X4
+	PADDD       32(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X4, X3
+	MOVOU       32(SI), X0
+	MOVO        X0, X5
+	PADDD       64(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X5, X4
+	MOVOU       48(SI), X0
+	MOVO        X0, X6
+	PADDD       96(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	MOVO        X6, X7
+	PALIGNR     $0x04, X5, X7
+	PADDD       X7, X3
+	SHA256MSG2  X6, X3
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X6, X5
+	MOVO        X3, X0
+	PADDD       128(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	MOVO        X3, X7
+	PALIGNR     $0x04, X6, X7
+	PADDD       X7, X4
+	SHA256MSG2  X3, X4
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X3, X6
+	MOVO        X4, X0
+	PADDD       160(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	MOVO        X4, X7
+	PALIGNR     $0x04, X3, X7
+	PADDD       X7, X5
+	SHA256MSG2  X4, X5
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X4, X3
+	MOVO        X5, X0
+	PADDD       192(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	MOVO        X5, X7
+	PALIGNR     $0x04, X4, X7
+	PADDD       X7, X6
+	SHA256MSG2  X5, X6
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X5, X4
+	MOVO        X6, X0
+	PADDD       224(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	MOVO        X6, X7
+	PALIGNR     $0x04, X5, X7
+	PADDD       X7, X3
+	SHA256MSG2  X6, X3
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X6, X5
+	MOVO        X3, X0
+	PADDD       256(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	MOVO        X3, X7
+	PALIGNR     $0x04, X6, X7
+	PADDD       X7, X4
+	SHA256MSG2  X3, X4
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X3, X6
+	MOVO        X4, X0
+	PADDD       288(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	MOVO        X4, X7
+	PALIGNR     $0x04, X3, X7
+	PADDD       X7, X5
+	SHA256MSG2  X4, X5
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X4, X3
+	MOVO        X5, X0
+	PADDD       320(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	MOVO        X5, X7
+	PALIGNR     $0x04, X4, X7
+	PADDD       X7, X6
+	SHA256MSG2  X5, X6
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X5, X4
+	MOVO        X6, X0
+	PADDD       352(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	MOVO        X6, X7
+	PALIGNR     $0x04, X5, X7
+	PADDD       X7, X3
+	SHA256MSG2  X6, X3
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X6, X5
+	MOVO        X3, X0
+	PADDD       384(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	MOVO        X3, X7
+	PALIGNR     $0x04, X6, X7
+	PADDD       X7, X4
+	SHA256MSG2  X3, X4
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	SHA256MSG1  X3, X6
+	MOVO        X4, X0
+	PADDD       416(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	MOVO        X4, X7
+	PALIGNR     $0x04, X3, X7
+	PADDD       X7, X5
+	SHA256MSG2  X4, X5
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+	MOVO        X5, X0
+	PADDD       448(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	MOVO        X5, X7
+	PALIGNR     $0x04, X4, X7
+	PADDD       X7, X6
+	SHA256MSG2  X5, X6
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+
+	// do rounds 60-63
+	MOVO        X6, X0
+	PADDD       480(AX), X0
+	SHA256RNDS2 X0, X1, X2
+	PSHUFD      $0x0e, X0, X0
+	SHA256RNDS2 X0, X2, X1
+
+	// add current hash values with previously saved
+	PADDD X9, X1
+	PADDD X10, X2
+
+	// advance data pointer; loop until buffer empty
+	ADDQ $0x40, SI
+	CMPQ DX, SI
+	JNE  wordsLoop
+
+	// write hash values back in the correct order
+	PSHUFD  $0x1b, X1, X1
+	PSHUFD  $0xb1, X2, X2
+	MOVO    X1, X7
+	PBLENDW $0xf0, X2, X1
+	PALIGNR $0x08, X7, X2
+	MOVOU   X1, (DI)
+	MOVOU   X2, 16(DI)
+
+wordsDone:
 	RET
 
 DATA flip_mask<>+0(SB)/8, $0x0405060700010203

@@ -12,10 +12,10 @@ import (
 // one and pointers would not open if this added it.
 type Stream struct {
 	k   Key
-	v   [8]uint32       // V, as SHA-256 hash words
-	out [Size]byte      // V as bytes: the current keystream block
-	off int             // bytes of out already used
-	blk [blockSize]byte // scratch block, its padding set once (pad32)
+	v   [8]uint32  // V, as SHA-256 hash words
+	out [Size]byte // V as bytes: the current keystream block
+	off int        // bytes of out already used
+	blk [16]uint32 // scratch block as message words, its padding set once (pad32)
 }
 
 // zeroKey returns the Key of the all-zero 32-byte key the DRBG starts with:
@@ -48,20 +48,30 @@ func NewStream(seed *[Size]byte) Stream {
 // 10.1.2.2): K = HMAC(K, V || b || seed); V = HMAC(K, V).
 func (s *Stream) reseed(b byte, seed *[Size]byte) {
 	// The inner message is 65 bytes after the key block: 129 bytes, which
-	// pads to exactly two blocks (FIPS 180-4, 5.1.1).
+	// pads to exactly two blocks (FIPS 180-4, 5.1.1). Laid out as bytes,
+	// then read as message words; V goes in as words directly.
 	var m [2 * blockSize]byte
-	for i, w := range s.v {
-		binary.BigEndian.PutUint32(m[4*i:], w)
-	}
 	m[Size] = b
 	copy(m[Size+1:], seed[:])
 	m[2*Size+1] = 0x80
 	binary.BigEndian.PutUint64(m[len(m)-8:], (blockSize+2*Size+1)*8)
+	var w [16]uint32
+	*(*[8]uint32)(w[:8]) = s.v
+	for i := 8; i < 16; i++ {
+		w[i] = binary.BigEndian.Uint32(m[4*i:])
+	}
 	h := s.k.inner
-	block(&h, m[:])
-	inner := words(&h)
-	k := after(s.k.outer, &inner)
-	s.k = newKey32(&k)
+	blockWords(&h, &w)
+	for i := range w {
+		w[i] = binary.BigEndian.Uint32(m[blockSize+4*i:])
+	}
+	blockWords(&h, &w)
+	// Outer hash: the inner digest's words are the next message words.
+	w = pad32()
+	*(*[8]uint32)(w[:8]) = h
+	k := s.k.outer
+	blockWords(&k, &w)
+	s.k = keyFromWords(&k)
 	s.v = s.k.mac32Into(&s.blk, s.v)
 }
 
@@ -69,9 +79,20 @@ func (s *Stream) reseed(b byte, seed *[Size]byte) {
 // like cipher.Stream: successive calls continue the stream. dst and src may
 // be the same slice; dst must be at least as long as src.
 func (s *Stream) XORKeyStream(dst, src []byte) {
+	dst = dst[:len(src)]
 	for len(src) > 0 {
+		if s.off == Size && len(src) >= Size {
+			// A whole block: generate V = HMAC(K, V) and XOR its words in
+			// directly (no update step after generating).
+			s.v = s.k.mac32Into(&s.blk, s.v)
+			d, c := dst[:Size], src[:Size]
+			for i, v := range s.v {
+				binary.BigEndian.PutUint32(d[4*i:], binary.BigEndian.Uint32(c[4*i:])^v)
+			}
+			dst, src = dst[Size:], src[Size:]
+			continue
+		}
 		if s.off == Size {
-			// Generate: V = HMAC(K, V), output V (no update step).
 			s.v = s.k.mac32Into(&s.blk, s.v)
 			s.out = words(&s.v)
 			s.off = 0

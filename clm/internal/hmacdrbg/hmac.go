@@ -26,14 +26,30 @@ func NewKey(key []byte) Key {
 
 // newKey32 prepares a 32-byte key, the size of every DRBG key.
 func newKey32(key *[Size]byte) Key {
-	var pad [blockSize]byte
-	copy(pad[:], key[:])
-	return keyFromBlock(&pad)
+	k := fromBytes(key)
+	return keyFromWords(&k)
+}
+
+// keyFromWords prepares a 32-byte key given as hash words (a digest used
+// as a key): K^ipad and K^opad as message words (RFC 2104, steps 2 and 5;
+// the zero padding XORs to the pad value itself).
+func keyFromWords(key *[8]uint32) Key {
+	const ipad, opad = 0x36363636, 0x5c5c5c5c
+	var wi, wo [16]uint32
+	for i, x := range key {
+		wi[i], wo[i] = x^ipad, x^opad
+	}
+	for i := len(key); i < len(wi); i++ {
+		wi[i], wo[i] = ipad, opad
+	}
+	k := Key{inner: initial(), outer: initial()}
+	blockWords(&k.inner, &wi)
+	blockWords(&k.outer, &wo)
+	return k
 }
 
 // keyFromBlock hashes K^ipad and K^opad (RFC 2104, steps 2 and 5); pad holds
-// the key zero-padded to a block. The XOR runs a word at a time: this is
-// on the hot path, twice per DRBG start.
+// the key zero-padded to a block.
 func keyFromBlock(pad *[blockSize]byte) Key {
 	const ipad, opad = 0x3636363636363636, 0x5c5c5c5c5c5c5c5c
 	var bi, bo [blockSize]byte
@@ -70,28 +86,31 @@ func (k *Key) MAC32(msg *[Size]byte) [Size]byte {
 // mac32 is HMAC(K, msg) with the 32-byte message and result as SHA-256 hash
 // words, so the DRBG can chain MACs without converting back and forth.
 func (k *Key) mac32(msg [8]uint32) [8]uint32 {
-	b := pad32()
-	return k.mac32Into(&b, msg)
+	w := pad32()
+	return k.mac32Into(&w, msg)
 }
 
-// pad32 returns a block laid out for 32 bytes following one key block:
-// both the inner and the outer hash of an HMAC of a 32-byte message have
-// this shape, 96 bytes in all (FIPS 180-4, 5.1.1: 0x80, zeros, bit length).
-func pad32() (b [blockSize]byte) {
-	b[Size] = 0x80
-	binary.BigEndian.PutUint64(b[blockSize-8:], (blockSize+Size)*8)
-	return b
+// pad32 returns the message words of a block holding 32 bytes that follow
+// one key block: both the inner and the outer hash of an HMAC of a 32-byte
+// message have this shape, 96 bytes in all (FIPS 180-4, 5.1.1: a 1 bit,
+// zeros, the bit length). Words 0 to 7 are left for the 32 bytes.
+func pad32() (w [16]uint32) {
+	w[8] = 0x80000000
+	w[15] = (blockSize + Size) * 8
+	return w
 }
 
-// mac32Into is mac32 using b, from pad32, as scratch; the padding in b is
-// left intact so a caller can reuse it for a run of MACs.
-func (k *Key) mac32Into(b *[blockSize]byte, msg [8]uint32) [8]uint32 {
-	putWords(b, &msg)
+// mac32Into is mac32 using w, from pad32, as scratch; the padding in w is
+// left intact so a caller can reuse it for a run of MACs. A digest's bytes
+// are its hash words big-endian, and a block's message words are its bytes
+// read big-endian, so hash words go straight into message words.
+func (k *Key) mac32Into(w *[16]uint32, msg [8]uint32) [8]uint32 {
+	*(*[8]uint32)(w[:8]) = msg
 	h := k.inner
-	block(&h, b[:])
-	putWords(b, &h)
+	blockWords(&h, w)
+	*(*[8]uint32)(w[:8]) = h
 	h = k.outer
-	block(&h, b[:])
+	blockWords(&h, w)
 	return h
 }
 
@@ -104,13 +123,6 @@ func after(h [8]uint32, msg *[Size]byte) [Size]byte {
 	binary.BigEndian.PutUint64(b[blockSize-8:], (blockSize+Size)*8)
 	block(&h, b[:])
 	return words(&h)
-}
-
-// putWords writes the hash words h big-endian into the first 32 bytes of b.
-func putWords(b *[blockSize]byte, h *[8]uint32) {
-	for i, w := range h {
-		binary.BigEndian.PutUint32(b[4*i:], w)
-	}
 }
 
 // fromBytes reads 32 bytes as big-endian hash words.

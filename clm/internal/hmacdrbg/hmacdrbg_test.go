@@ -139,7 +139,16 @@ func TestStreamMatchesReference(t *testing.T) {
 				rest = rest[k:]
 			}
 			if !bytes.Equal(got, want) {
-				t.Fatalf("keystream\n got %x\nwant %x", got, want)
+				t.Fatalf("keystream in pieces\n got %x\nwant %x", got, want)
+			}
+			// In one call (whole blocks take a faster path), from a
+			// separate source.
+			src := make([]byte, n)
+			got = make([]byte, n)
+			s = NewStream(&seed)
+			s.XORKeyStream(got, src)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("keystream in one call\n got %x\nwant %x", got, want)
 			}
 		})
 	}
@@ -222,5 +231,27 @@ func BenchmarkMAC32(b *testing.B) {
 	var v [8]uint32
 	for b.Loop() {
 		v = k.mac32(v)
+	}
+}
+
+// TestBlockWordsMatchesBlock checks the word-oriented compression (SHA-NI
+// without the byte swap, where available) against the byte one.
+func TestBlockWordsMatchesBlock(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for i := range 500 {
+		var h [8]uint32
+		var w [16]uint32
+		for j := range h {
+			h[j] = r.Uint32()
+		}
+		for j := range w {
+			w[j] = r.Uint32()
+		}
+		h1, h2 := h, h
+		blockWords(&h1, &w)
+		blockWordsGeneric(&h2, &w)
+		if h1 != h2 {
+			t.Fatalf("case %d: blockWords = %08x, blockWordsGeneric = %08x", i, h1, h2)
+		}
 	}
 }
