@@ -449,7 +449,7 @@ func TestConfigFromTheEnvironment(t *testing.T) {
 	t.Setenv("CLM_DISCORD_MESSAGE_CONTENT", "true")
 	t.Setenv("CLM_DISCORD_API_URL", "http://127.0.0.1:9")
 	var c Config
-	if err := envconfig.Process("CLM_DISCORD", &c); err != nil {
+	if err := envconfig.Process("", &c); err != nil {
 		t.Fatal(err)
 	}
 	want := Config{Token: "tok", TokenFile: "/run/secrets/discord", AppID: "200", GuildID: "77", MessageContent: true, APIURL: "http://127.0.0.1:9"}

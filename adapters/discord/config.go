@@ -17,30 +17,33 @@ import (
 	"strings"
 )
 
-// Config is the adapter's configuration, read by envconfig with the prefix
-// CLM_DISCORD (CLM_DISCORD_TOKEN, …). An empty token disables the adapter.
+// Config is the adapter's configuration. Each field's envconfig tag is its
+// whole variable name, so envconfig.Process("", &cfg) reads exactly the
+// documented CLM_DISCORD_* variables and never a bare TOKEN or GUILD_ID
+// (which envconfig falls back to for a short tag under a prefix). An empty
+// token disables the adapter.
 type Config struct {
 	// Token is the bot token from the Discord developer portal (with or
 	// without the "Bot " prefix).
-	Token string `envconfig:"TOKEN"`
+	Token string `envconfig:"CLM_DISCORD_TOKEN"`
 	// TokenFile names a file holding the token, so that it need not be in
 	// the environment. It is used when Token is empty.
-	TokenFile string `envconfig:"TOKEN_FILE"`
+	TokenFile string `envconfig:"CLM_DISCORD_TOKEN_FILE"`
 	// AppID is the application id; when empty, the one announced by the
 	// gateway at connection is used.
-	AppID string `envconfig:"APP_ID"`
+	AppID string `envconfig:"CLM_DISCORD_APP_ID"`
 	// GuildID, when set, registers the commands in that guild only (they
 	// appear at once); otherwise they are registered globally.
-	GuildID string `envconfig:"GUILD_ID"`
+	GuildID string `envconfig:"CLM_DISCORD_GUILD_ID"`
 	// MessageContent requests the privileged Message Content intent (it
 	// must also be enabled in the developer portal). With it, pointers
 	// posted by people get a Receive button; without it the bot sees only
 	// commands, buttons, context menus and DMs.
-	MessageContent bool `envconfig:"MESSAGE_CONTENT"`
+	MessageContent bool `envconfig:"CLM_DISCORD_MESSAGE_CONTENT"`
 	// APIURL, when set, replaces https://discord.com as the REST host
 	// (paths stay /api/v9/...), and the gateway is whatever that host
 	// announces. Production leaves it empty; tests point it at a fake.
-	APIURL string `envconfig:"API_URL"`
+	APIURL string `envconfig:"CLM_DISCORD_API_URL"`
 }
 
 // Enabled reports whether a token (or a token file) is configured.

@@ -22,47 +22,51 @@ import (
 // DefaultAPIURL is the official Bot API server.
 const DefaultAPIURL = "https://api.telegram.org"
 
-// Config is the adapter's configuration, read by envconfig with the prefix
-// CLM_TELEGRAM (CLM_TELEGRAM_TOKEN, …). An empty token disables the adapter.
+// Config is the adapter's configuration. Each field's envconfig tag is its
+// whole variable name, so envconfig.Process("", &cfg) reads exactly the
+// documented CLM_TELEGRAM_* variables: with a short tag (`envconfig:"TOKEN"`)
+// under a prefix, envconfig would also read a bare TOKEN when
+// CLM_TELEGRAM_TOKEN is unset, and split_words would name APIURL
+// CLM_TELEGRAM_APIURL. An empty token disables the adapter.
 // Zero values mean the documented defaults, so a Config built in code needs
 // only a token.
 type Config struct {
 	// Token is the bot token from @BotFather. Prefer TokenFile: the
 	// environment of a process can be read by its operator's tools.
-	Token     string `envconfig:"TOKEN"`
-	TokenFile string `envconfig:"TOKEN_FILE"`
+	Token     string `envconfig:"CLM_TELEGRAM_TOKEN"`
+	TokenFile string `envconfig:"CLM_TELEGRAM_TOKEN_FILE"`
 
 	// APIURL is the Bot API server (a local telegram-bot-api server, or a
 	// fake in tests).
-	APIURL string `envconfig:"API_URL" default:"https://api.telegram.org"`
+	APIURL string `envconfig:"CLM_TELEGRAM_API_URL" default:"https://api.telegram.org"`
 
 	// WebhookURL, when set, switches from long polling to a webhook:
 	// Telegram posts updates to this public HTTPS URL, which must reach
 	// WebhookListen (through a reverse proxy that terminates TLS).
-	WebhookURL    string `envconfig:"WEBHOOK_URL"`
-	WebhookListen string `envconfig:"WEBHOOK_LISTEN" default:":8443"`
+	WebhookURL    string `envconfig:"CLM_TELEGRAM_WEBHOOK_URL"`
+	WebhookListen string `envconfig:"CLM_TELEGRAM_WEBHOOK_LISTEN" default:":8443"`
 	// WebhookSecret is checked against the X-Telegram-Bot-Api-Secret-Token
 	// header of every webhook request (1-256 of A-Z a-z 0-9 _ -). When it
 	// is empty a random one is made at each start.
-	WebhookSecret     string `envconfig:"WEBHOOK_SECRET"`
-	WebhookSecretFile string `envconfig:"WEBHOOK_SECRET_FILE"`
+	WebhookSecret     string `envconfig:"CLM_TELEGRAM_WEBHOOK_SECRET"`
+	WebhookSecretFile string `envconfig:"CLM_TELEGRAM_WEBHOOK_SECRET_FILE"`
 
 	// PollTimeout is how long one getUpdates waits for updates.
-	PollTimeout time.Duration `envconfig:"POLL_TIMEOUT" default:"30s"`
+	PollTimeout time.Duration `envconfig:"CLM_TELEGRAM_POLL_TIMEOUT" default:"30s"`
 
 	// Delivery pacing. Telegram's published limits are about one message a
 	// second per chat, 20 a minute per group and 30 a second in all; change
 	// these only for a local Bot API server (or tests).
-	PerChatInterval time.Duration `envconfig:"PER_CHAT_INTERVAL" default:"1s"`
-	GroupPerMinute  int           `envconfig:"GROUP_PER_MINUTE" default:"20"`
-	GlobalPerSecond int           `envconfig:"GLOBAL_PER_SECOND" default:"30"`
+	PerChatInterval time.Duration `envconfig:"CLM_TELEGRAM_PER_CHAT_INTERVAL" default:"1s"`
+	GroupPerMinute  int           `envconfig:"CLM_TELEGRAM_GROUP_PER_MINUTE" default:"20"`
+	GlobalPerSecond int           `envconfig:"CLM_TELEGRAM_GLOBAL_PER_SECOND" default:"30"`
 
 	// Retries of a failed call: up to MaxAttempts tries, waiting Telegram's
 	// retry_after on a 429 and an exponential backoff from RetryBase up to
 	// RetryMax on 5xx and network errors.
-	MaxAttempts int           `envconfig:"MAX_ATTEMPTS" default:"6"`
-	RetryBase   time.Duration `envconfig:"RETRY_BASE" default:"500ms"`
-	RetryMax    time.Duration `envconfig:"RETRY_MAX" default:"30s"`
+	MaxAttempts int           `envconfig:"CLM_TELEGRAM_MAX_ATTEMPTS" default:"6"`
+	RetryBase   time.Duration `envconfig:"CLM_TELEGRAM_RETRY_BASE" default:"500ms"`
+	RetryMax    time.Duration `envconfig:"CLM_TELEGRAM_RETRY_MAX" default:"30s"`
 }
 
 // Enabled reports whether a token (or a token file) is configured.

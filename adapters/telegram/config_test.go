@@ -70,8 +70,11 @@ func TestConfigFromEnvironment(t *testing.T) {
 	t.Setenv("CLM_TELEGRAM_WEBHOOK_URL", "https://bot.example.org/tg")
 	t.Setenv("CLM_TELEGRAM_WEBHOOK_SECRET", "abc_DEF-123")
 	t.Setenv("CLM_TELEGRAM_PER_CHAT_INTERVAL", "2s")
+	// Unprefixed names belong to other programs: never read.
+	t.Setenv("WEBHOOK_LISTEN", ":1")
+	t.Setenv("MAX_ATTEMPTS", "1")
 	var cfg Config
-	if err := envconfig.Process("CLM_TELEGRAM", &cfg); err != nil {
+	if err := envconfig.Process("", &cfg); err != nil {
 		t.Fatal(err)
 	}
 	if !cfg.Enabled() || cfg.WebhookListen != ":8443" || cfg.MaxAttempts != 6 {

@@ -10,8 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"reflect"
 	"strings"
 	"time"
 
@@ -25,11 +23,14 @@ import (
 const EnvPrefix = "CLM"
 
 // Config is the bridge's configuration, read from CLM_* environment
-// variables (every one is documented in config.example.env).
+// variables (every one is documented in config.example.env). Only those
+// names are read: never a bare TOKEN or DATA_DIR set for another program.
 //
 // Our own fields use split_words rather than an envconfig tag: with a tag,
 // envconfig also reads the unprefixed name (DATA_DIR) when the CLM_ one is
-// unset, which would pick up unrelated variables.
+// unset. The adapters' configurations are read on their own with no prefix:
+// their tags are whole names (CLM_TELEGRAM_TOKEN), for which envconfig has
+// no other name to fall back to.
 type Config struct {
 	// DataDir holds the store (bridge.db and its WAL files).
 	DataDir string `split_words:"true" default:"./data"`
@@ -49,82 +50,38 @@ type Config struct {
 	// (host:port; empty or "off" turns the endpoint off).
 	HTTPAddr string `split_words:"true" default:"127.0.0.1:9464"`
 
-	// Telegram reads CLM_TELEGRAM_*; an empty token disables it.
-	Telegram telegram.Config `envconfig:"TELEGRAM"`
-	// Discord reads CLM_DISCORD_*; an empty token disables it.
-	Discord discord.Config `envconfig:"DISCORD"`
+	// Telegram is read from CLM_TELEGRAM_*; an empty token disables it.
+	Telegram telegram.Config `ignored:"true"`
+	// Discord is read from CLM_DISCORD_*; an empty token disables it.
+	Discord discord.Config `ignored:"true"`
+}
+
+// envSource is one part of Config and the prefix envconfig reads it with.
+type envSource struct {
+	prefix string
+	spec   any // a pointer to a struct
+}
+
+// envSources lists what LoadConfig fills from the environment.
+func (c *Config) envSources() []envSource {
+	return []envSource{{EnvPrefix, c}, {"", &c.Telegram}, {"", &c.Discord}}
 }
 
 // LoadConfig reads the configuration from the environment and checks it.
 // Errors say which variable to fix and never contain a token.
 func LoadConfig() (Config, error) {
 	var cfg Config
-	if err := envconfig.Process(EnvPrefix, &cfg); err != nil {
-		// envconfig's parse errors name the variable and the bad value;
-		// only typed (non-secret) fields can fail to parse.
-		return Config{}, fmt.Errorf("reading the environment: %w", err)
-	}
-	if err := checkUnprefixed(EnvPrefix, reflect.ValueOf(cfg)); err != nil {
-		return Config{}, err
+	for _, src := range cfg.envSources() {
+		if err := envconfig.Process(src.prefix, src.spec); err != nil {
+			// envconfig's parse errors name the variable and the bad
+			// value; only typed (non-secret) fields can fail to parse.
+			return Config{}, fmt.Errorf("reading the environment: %w", err)
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
-}
-
-// checkUnprefixed refuses a configuration where envconfig filled a field
-// tagged `envconfig:"X"` from the bare variable X because PREFIX_…_X was
-// unset: an unrelated TOKEN in the environment would otherwise become a
-// bot token.
-func checkUnprefixed(prefix string, v reflect.Value) error {
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() || f.Tag.Get("ignored") == "true" {
-			continue
-		}
-		key := strings.ToUpper(f.Name)
-		if tag := f.Tag.Get("envconfig"); tag != "" {
-			key = strings.ToUpper(tag)
-		} else if f.Tag.Get("split_words") == "true" {
-			key = strings.ToUpper(splitWords(f.Name))
-		}
-		full := prefix + "_" + key
-		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Duration(0)) {
-			if err := checkUnprefixed(full, v.Field(i)); err != nil {
-				return err
-			}
-			continue
-		}
-		if tag := f.Tag.Get("envconfig"); tag != "" {
-			_, prefixed := os.LookupEnv(full)
-			_, bare := os.LookupEnv(strings.ToUpper(tag))
-			if bare && !prefixed {
-				return fmt.Errorf("%s is set but %s is not: the bridge reads only CLM_ variables; rename it to %s, or unset %s", strings.ToUpper(tag), full, full, strings.ToUpper(tag))
-			}
-		}
-	}
-	return nil
-}
-
-// splitWords turns DataDir into DATA_DIR the way envconfig's split_words
-// does for the names used here.
-func splitWords(name string) string {
-	var b strings.Builder
-	for i, r := range name {
-		if i > 0 && r >= 'A' && r <= 'Z' {
-			prev := rune(name[i-1])
-			// An acronym ends before its last capital when a lower-case
-			// letter follows, as in envconfig: HTTPAddr is HTTP_ADDR.
-			acronymEnd := prev >= 'A' && prev <= 'Z' && i+1 < len(name) && name[i+1] >= 'a' && name[i+1] <= 'z'
-			if (prev >= 'a' && prev <= 'z') || acronymEnd {
-				b.WriteByte('_')
-			}
-		}
-		b.WriteRune(r)
-	}
-	return strings.ToUpper(b.String())
 }
 
 // Validate checks values envconfig cannot. Adapters check their own

@@ -7,15 +7,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kelseyhightower/envconfig"
 )
 
-// clearEnv unsets every CLM_ variable (and the bare names envconfig might
-// fall back to) for the test.
+// clearEnv unsets every CLM_ variable for the test.
 func clearEnv(t *testing.T) {
 	t.Helper()
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "CLM_") || k == "TOKEN" || k == "TOKEN_FILE" {
+		if strings.HasPrefix(k, "CLM_") {
 			t.Setenv(k, "") // restored after the test
 			os.Unsetenv(k)
 		}
@@ -43,6 +44,8 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"CLM_DATA_DIR": "/tmp/x", "CLM_SESSION_IDLE": "5m", "CLM_SESSION_MAX_AGE": "1h",
 		"CLM_LOG_LEVEL": "debug", "CLM_LOG_FORMAT": "json", "CLM_RATE_BURST": "5", "CLM_RATE_PER_MINUTE": "0",
 		"CLM_TELEGRAM_TOKEN": "123:abc", "CLM_DISCORD_TOKEN_FILE": "/run/secrets/discord",
+		"CLM_TELEGRAM_API_URL": "http://127.0.0.1:8081", "CLM_TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg",
+		"CLM_DISCORD_GUILD_ID": "77", "CLM_DISCORD_MESSAGE_CONTENT": "true",
 	} {
 		t.Setenv(k, v)
 	}
@@ -52,7 +55,9 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 	}
 	if cfg.DataDir != "/tmp/x" || cfg.SessionIdle != 5*time.Minute || cfg.SessionMaxAge != time.Hour ||
 		cfg.LogLevel != "debug" || cfg.LogFormat != "json" || cfg.RateBurst != 5 || cfg.RatePerMinute != 0 ||
-		cfg.Telegram.Token != "123:abc" || cfg.Discord.TokenFile != "/run/secrets/discord" {
+		cfg.Telegram.Token != "123:abc" || cfg.Discord.TokenFile != "/run/secrets/discord" ||
+		cfg.Telegram.APIURL != "http://127.0.0.1:8081" || cfg.Telegram.WebhookURL != "https://bot.example.org/tg" ||
+		cfg.Telegram.PollTimeout != 30*time.Second || cfg.Discord.GuildID != "77" || !cfg.Discord.MessageContent {
 		t.Fatalf("read %+v", cfg)
 	}
 }
@@ -71,7 +76,6 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 		{"empty data dir", map[string]string{"CLM_DATA_DIR": " "}, "CLM_DATA_DIR"},
 		{"burst", map[string]string{"CLM_RATE_BURST": "0"}, "CLM_RATE_BURST"},
 		{"rate", map[string]string{"CLM_RATE_PER_MINUTE": "-3"}, "CLM_RATE_PER_MINUTE"},
-		{"bare TOKEN", map[string]string{"TOKEN": "123:leaked"}, "rename it to CLM_TELEGRAM_TOKEN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,27 +94,43 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 	}
 }
 
-// envKeys lists every variable envconfig reads for a struct type.
-func envKeys(prefix string, t reflect.Type) []string {
+// envKeys lists every variable LoadConfig reads, as envconfig itself
+// names them.
+func envKeys(t *testing.T) []string {
+	t.Helper()
+	var cfg Config
 	var keys []string
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() || f.Tag.Get("ignored") == "true" {
-			continue
+	for _, src := range cfg.envSources() {
+		var b strings.Builder
+		if err := envconfig.Usagef(src.prefix, src.spec, &b, "{{range .}}{{usage_key .}}\n{{end}}"); err != nil {
+			t.Fatal(err)
 		}
-		key := strings.ToUpper(f.Name)
-		if tag := f.Tag.Get("envconfig"); tag != "" {
-			key = strings.ToUpper(tag)
-		} else if f.Tag.Get("split_words") == "true" {
-			key = splitWords(f.Name)
-		}
-		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Duration(0)) {
-			keys = append(keys, envKeys(prefix+"_"+key, f.Type)...)
-			continue
-		}
-		keys = append(keys, prefix+"_"+key)
+		keys = append(keys, strings.Fields(b.String())...)
 	}
 	return keys
+}
+
+// TestEveryNameIsWhole: envconfig falls back to a field's bare tag (TOKEN)
+// when the prefixed name is unset, so a tag is allowed only where it is the
+// whole CLM_ name and read with no prefix.
+func TestEveryNameIsWhole(t *testing.T) {
+	var cfg Config
+	for _, src := range cfg.envSources() {
+		st := reflect.TypeOf(src.spec).Elem()
+		for i := 0; i < st.NumField(); i++ {
+			f := st.Field(i)
+			if !f.IsExported() || f.Tag.Get("ignored") == "true" {
+				continue
+			}
+			tag := f.Tag.Get("envconfig")
+			switch {
+			case src.prefix != "" && tag != "":
+				t.Errorf("%s.%s has the tag %q: under the prefix %s, envconfig would also read the bare %s; use split_words", st, f.Name, tag, src.prefix, tag)
+			case src.prefix == "" && !strings.HasPrefix(tag, EnvPrefix+"_"):
+				t.Errorf("%s.%s is read with no prefix, so its tag must be its whole %s_ name, not %q", st, f.Name, EnvPrefix, tag)
+			}
+		}
+	}
 }
 
 func TestEveryVariableIsDocumentedInConfigExample(t *testing.T) {
@@ -122,7 +142,7 @@ func TestEveryVariableIsDocumentedInConfigExample(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^#?(CLM_[A-Z0-9_]+)=`).FindAllStringSubmatch(string(data), -1) {
 		documented[m[1]] = true
 	}
-	keys := envKeys(EnvPrefix, reflect.TypeOf(Config{}))
+	keys := envKeys(t)
 	if len(keys) < 10 {
 		t.Fatalf("only %d keys found: %v", len(keys), keys)
 	}
@@ -144,5 +164,46 @@ func TestNewLoggerHonoursLevelAndFormat(t *testing.T) {
 	l.Warn("shown")
 	if strings.Contains(b.String(), "hidden") || !strings.Contains(b.String(), `"msg":"shown"`) {
 		t.Fatalf("log %q", b.String())
+	}
+}
+
+// TestBareVariablesAreIgnored: only CLM_ variables configure the bridge. A
+// TOKEN (or API_URL, GUILD_ID…) that some other program set in the same
+// environment must neither become a setting nor stop the bridge.
+func TestBareVariablesAreIgnored(t *testing.T) {
+	clearEnv(t)
+	want, err := LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("../../config.example.env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bare []string
+	for _, m := range regexp.MustCompile(`(?m)^#?(CLM_[A-Z0-9_]+)=`).FindAllStringSubmatch(string(data), -1) {
+		name := strings.TrimPrefix(m[1], "CLM_")
+		bare = append(bare, name) // TELEGRAM_TOKEN, DATA_DIR…
+		for _, section := range []string{"TELEGRAM_", "DISCORD_"} {
+			if s, ok := strings.CutPrefix(name, section); ok {
+				bare = append(bare, s) // TOKEN, API_URL…
+			}
+		}
+	}
+	if len(bare) < 20 {
+		t.Fatalf("only %d bare names: %v", len(bare), bare)
+	}
+	for _, k := range bare {
+		// "1" would parse as a number or a bool, and makes an invalid
+		// duration or token: read, it changes the configuration or fails.
+		t.Setenv(k, "1")
+	}
+	t.Setenv("TOKEN", "123:leaked")
+	got, err := LoadConfig()
+	if err != nil {
+		t.Fatalf("LoadConfig with bare variables set: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("bare variables changed the configuration:\n got %+v\nwant %+v", got, want)
 	}
 }
