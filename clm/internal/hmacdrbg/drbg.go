@@ -37,35 +37,39 @@ func NewStream(seed *[Size]byte) Stream {
 	for i := range s.v {
 		s.v[i] = 0x01010101
 	}
+	// The inner message of each reseed is V || b || seed after the key
+	// block: 129 bytes, which pads to exactly two blocks (FIPS 180-4,
+	// 5.1.1). Everything but V and b is the same both times.
+	var x [2*blockSize - Size]byte // the 96 bytes after V
+	copy(x[1:], seed[:])
+	x[1+Size] = 0x80
+	binary.BigEndian.PutUint64(x[len(x)-8:], (blockSize+2*Size+1)*8)
+	var tail [8]uint32 // words 8..15 of the first block, with b = 0
+	var second [16]uint32
+	for i := range tail {
+		tail[i] = binary.BigEndian.Uint32(x[4*i:])
+	}
+	for i := range second {
+		second[i] = binary.BigEndian.Uint32(x[Size+4*i:])
+	}
 	// K = HMAC(K, V || 0x00 || seed); V = HMAC(K, V)
-	s.reseed(0x00, seed)
+	s.reseed(0x00, &tail, &second)
 	// K = HMAC(K, V || 0x01 || seed); V = HMAC(K, V)
-	s.reseed(0x01, seed)
+	s.reseed(0x01, &tail, &second)
 	return s
 }
 
 // reseed is one half of the HMAC-DRBG update function (SP 800-90A,
-// 10.1.2.2): K = HMAC(K, V || b || seed); V = HMAC(K, V).
-func (s *Stream) reseed(b byte, seed *[Size]byte) {
-	// The inner message is 65 bytes after the key block: 129 bytes, which
-	// pads to exactly two blocks (FIPS 180-4, 5.1.1). Laid out as bytes,
-	// then read as message words; V goes in as words directly.
-	var m [2 * blockSize]byte
-	m[Size] = b
-	copy(m[Size+1:], seed[:])
-	m[2*Size+1] = 0x80
-	binary.BigEndian.PutUint64(m[len(m)-8:], (blockSize+2*Size+1)*8)
+// 10.1.2.2): K = HMAC(K, V || b || seed); V = HMAC(K, V). tail and second
+// are the message words that follow V, with b = 0.
+func (s *Stream) reseed(b byte, tail *[8]uint32, second *[16]uint32) {
 	var w [16]uint32
 	*(*[8]uint32)(w[:8]) = s.v
-	for i := 8; i < 16; i++ {
-		w[i] = binary.BigEndian.Uint32(m[4*i:])
-	}
+	*(*[8]uint32)(w[8:]) = *tail
+	w[8] |= uint32(b) << 24
 	h := s.k.inner
 	blockWords(&h, &w)
-	for i := range w {
-		w[i] = binary.BigEndian.Uint32(m[blockSize+4*i:])
-	}
-	blockWords(&h, &w)
+	blockWords(&h, second)
 	// Outer hash: the inner digest's words are the next message words.
 	w = pad32()
 	*(*[8]uint32)(w[:8]) = h

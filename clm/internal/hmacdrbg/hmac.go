@@ -35,12 +35,15 @@ func newKey32(key *[Size]byte) Key {
 // the zero padding XORs to the pad value itself).
 func keyFromWords(key *[8]uint32) Key {
 	const ipad, opad = 0x36363636, 0x5c5c5c5c
-	var wi, wo [16]uint32
-	for i, x := range key {
-		wi[i], wo[i] = x^ipad, x^opad
+	wi := [16]uint32{
+		key[0] ^ ipad, key[1] ^ ipad, key[2] ^ ipad, key[3] ^ ipad,
+		key[4] ^ ipad, key[5] ^ ipad, key[6] ^ ipad, key[7] ^ ipad,
+		ipad, ipad, ipad, ipad, ipad, ipad, ipad, ipad,
 	}
-	for i := len(key); i < len(wi); i++ {
-		wi[i], wo[i] = ipad, opad
+	wo := [16]uint32{
+		key[0] ^ opad, key[1] ^ opad, key[2] ^ opad, key[3] ^ opad,
+		key[4] ^ opad, key[5] ^ opad, key[6] ^ opad, key[7] ^ opad,
+		opad, opad, opad, opad, opad, opad, opad, opad,
 	}
 	k := Key{inner: initial(), outer: initial()}
 	blockWords(&k.inner, &wi)
