@@ -43,7 +43,8 @@ type recorder struct {
 	public    []PublicPost
 	files     []File
 	deletes   int
-	deleteErr error // returned by DeleteRequest
+	deleteErr error   // returned by DeleteRequest
+	publicErr []error // returned by the Public calls in turn (nil: posted)
 }
 
 func (r *recorder) Private(_ context.Context, text string) error {
@@ -63,6 +64,13 @@ func (r *recorder) PrivateFile(_ context.Context, f File) error {
 func (r *recorder) Public(_ context.Context, p PublicPost) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if len(r.publicErr) > 0 {
+		err := r.publicErr[0]
+		r.publicErr = r.publicErr[1:]
+		if err != nil {
+			return err // not posted: nobody saw it
+		}
+	}
 	r.public = append(r.public, p)
 	return nil
 }

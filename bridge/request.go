@@ -138,6 +138,23 @@ var ErrCannotDelete = errors.New("bridge: cannot delete that message")
 // how to open a private conversation.
 var ErrCannotReachPrivately = errors.New("bridge: cannot reach the member privately")
 
+// PostError is what Responder.Public returns (possibly wrapped) when the
+// platform did not take the post, to say why in words fit for the member:
+// Reason names no secret and no token ("I may not post in this channel (a
+// server admin can give me Send Messages here)"). The core shows Reason to
+// the member with what was not posted; for any other error it says only
+// that the post failed.
+type PostError struct {
+	Reason string
+	Err    error
+}
+
+// Error returns the reason and the cause.
+func (e *PostError) Error() string { return e.Reason + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *PostError) Unwrap() error { return e.Err }
+
 // Notifier lets the core reach a member who did not make the current request
 // (a "watch on" member whose chat opened a pointer seen in a channel).
 // Adapters register one per platform.

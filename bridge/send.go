@@ -112,14 +112,7 @@ func (c *call) cmdSend(args string) {
 		note = " (I could not save it in your history; the pointer is fine.)"
 	}
 	if c.req.Place.Kind == Public {
-		// Confidential input in a public place (a Discord modal): post the
-		// pointers there, with a Receive button, and confirm privately.
-		for _, ptr := range pointers {
-			p, _ := clm.ParsePointer(ptr)
-			ref := c.b.refs.put([]clm.Pointer{p}, c.source())
-			c.public(PublicPost{Text: ptr, ReceiveRef: ref})
-		}
-		c.private(fmt.Sprintf("📤 Posted %s of %s in %s.%s", plural(len(pointers), "pointer", "pointers"), chat, placeName(c.req.Place), note))
+		c.postPointers(chat, pointers, note)
 		return
 	}
 	head := fmt.Sprintf("📤 Your pointer for %s: paste or forward it where the chat's members read.%s", chat, note)
@@ -129,6 +122,64 @@ func (c *call) cmdSend(args string) {
 	c.private(head)
 	for _, ptr := range pointers {
 		c.private(ptr)
+	}
+}
+
+// postPointers posts pointers made from confidential input in a public
+// place (a Discord modal), each with a Receive button, and tells the member
+// privately what was posted. A pointer the platform did not take is given
+// to the member privately to paste by hand (it is public data), and the
+// member is never told it was posted.
+func (c *call) postPointers(chat string, pointers []string, note string) {
+	var unposted []int // indexes into pointers
+	reason := ""
+	for k, ptr := range pointers {
+		p, _ := clm.ParsePointer(ptr)
+		ref := c.b.refs.put([]clm.Pointer{p}, c.source())
+		err := c.req.Reply.Public(c.ctx, PublicPost{Text: ptr, ReceiveRef: ref})
+		if err == nil {
+			continue
+		}
+		c.noteErr("public post", err)
+		unposted = append(unposted, k)
+		if pe := (*PostError)(nil); reason == "" && errors.As(err, &pe) && pe.Reason != "" {
+			reason = pe.Reason
+		}
+		c.b.log.LogAttrs(c.ctx, slog.LevelWarn, "posting a pointer failed; the member has it to paste",
+			slog.String("platform", c.req.Member.Platform), slog.String("error", err.Error()))
+	}
+	where := placeName(c.req.Place)
+	if len(unposted) == 0 {
+		c.private(fmt.Sprintf("📤 Posted %s of %s in %s.%s", plural(len(pointers), "pointer", "pointers"), chat, where, note))
+		return
+	}
+	c.outcome = "error"
+	if reason == "" {
+		reason = "the platform did not take the post"
+	}
+	var head string
+	switch {
+	case len(pointers) == 1:
+		head = fmt.Sprintf("⚠️ I could not post your pointer for %s in %s: %s.%s Nobody else saw it, so paste it there yourself:",
+			chat, where, reason, note)
+	case len(unposted) == len(pointers):
+		head = fmt.Sprintf("⚠️ I could not post your %d pointers for %s in %s: %s.%s Nobody else saw them, so paste them there yourself, in order:",
+			len(pointers), chat, where, reason, note)
+	default:
+		parts := make([]string, len(unposted))
+		for i, k := range unposted {
+			parts[i] = itoa(k + 1)
+		}
+		part, it, its := "part", "it", "its place"
+		if len(unposted) > 1 {
+			part, it, its = "parts", "them", "their places"
+		}
+		head = fmt.Sprintf("📤 Posted %d of %d pointers of %s in %s, but I could not post %d of them (%s %s): %s.%s Nobody else saw %s, so paste %s there yourself, in %s in the order:",
+			len(pointers)-len(unposted), len(pointers), chat, where, len(unposted), part, strings.Join(parts, ", "), reason, note, it, it, its)
+	}
+	c.private(head)
+	for _, k := range unposted {
+		c.private(pointers[k])
 	}
 }
 

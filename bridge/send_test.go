@@ -1,6 +1,8 @@
 package bridge
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -149,6 +151,80 @@ func TestSendUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
 			mustContain(t, e.cmd("alice", dm, "send", tt.args).text(), tt.want)
+		})
+	}
+}
+
+func TestSendWhosePostFailsGivesThePointerPrivately(t *testing.T) {
+	refused := errors.New("platform said 403")
+	reasoned := &PostError{Reason: "I may not post in this channel (a server admin can give me Send Messages here)", Err: refused}
+	tests := []struct {
+		name      string
+		split     bool
+		errs      []error
+		wantSaid  []string
+		posted    int // pointers that reached the channel
+		toPaste   int // pointers given privately to paste
+		claimsAll bool
+	}{
+		{name: "a plain error", errs: []error{refused},
+			wantSaid: []string{"could not post your pointer for Work in #general", "Nobody else saw it", "paste it there yourself"}, toPaste: 1},
+		{name: "the adapter says why", errs: []error{reasoned},
+			wantSaid: []string{"could not post your pointer for Work in #general", "I may not post in this channel (a server admin can give me Send Messages here)"}, toPaste: 1},
+		{name: "the second of three parts", split: true, errs: []error{nil, refused, nil},
+			wantSaid: []string{"Posted 2 of 3 pointers of Work in #general", "could not post 1 of them", "paste it there yourself, in its place in the order"}, posted: 2, toPaste: 1},
+		{name: "posted", errs: nil, wantSaid: []string{"Posted 1 pointer of Work in #general"}, posted: 1, claimsAll: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, Options{})
+			e.caps.MaxPointerChars = clm.DiscordLimit
+			e.newChat("alice", "Work", workSecret)
+			text := "meet at noon"
+			args := "Work " + text
+			if tt.split {
+				text = strings.TrimSpace(strings.Repeat("meet at noon ", clm.MaxMessageBytes(clm.DiscordLimit, "Work", "alice", true)*5/2/13))
+				args = "--split Work " + text
+			}
+			r := &recorder{publicErr: tt.errs}
+			err := e.b.Handle(context.Background(), Request{Member: member("alice"), Place: general, Command: "send", Args: args,
+				Confidential: true, Caps: e.caps, Reply: r})
+			if (err != nil) != (tt.toPaste > 0) {
+				t.Errorf("Handle returned %v: the adapter should hear of a failed post, and only then", err)
+			}
+			said := r.text()
+			mustContain(t, said, tt.wantSaid...)
+			if !tt.claimsAll {
+				mustNotContain(t, said, "Posted 1 pointer", "Posted 3 pointers")
+			}
+			if len(r.public) != tt.posted {
+				t.Errorf("%d posts reached the channel, want %d", len(r.public), tt.posted)
+			}
+			// Each pointer that did not go out is given alone on a line, ready
+			// to copy, and is none of those that did.
+			var given []string
+			for _, line := range r.private {
+				if ps := clm.Extract(line); len(ps) == 1 && ps[0].String() == line {
+					given = append(given, line)
+				}
+			}
+			if len(given) != tt.toPaste {
+				t.Fatalf("%d pointers given to paste, want %d:\n%s", len(given), tt.toPaste, said)
+			}
+			for _, g := range given {
+				for _, p := range r.public {
+					if p.Text == g {
+						t.Errorf("a pointer that was posted is also given to paste")
+					}
+				}
+				if o := openWith(t, g, workSecret); !strings.Contains(text, strings.TrimSpace(o.Text[strings.Index(o.Text, "] ")+1:])) {
+					t.Errorf("the pointer to paste holds %q", o.Text)
+				}
+			}
+			if h := e.history("alice", "Work"); len(h) != tt.posted+tt.toPaste {
+				t.Errorf("history holds %d messages, want %d", len(h), tt.posted+tt.toPaste)
+			}
+			e.assertNoPublicLeak(text, workSecret)
 		})
 	}
 }

@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/clmbridge/clmbridge/adapters/discord/discordtest"
 	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/clm"
 )
 
 func TestRegistersCommandsInTheGuildOrGlobally(t *testing.T) {
@@ -358,26 +360,68 @@ func TestEndlessRateLimitDoesNotHang(t *testing.T) {
 	}{{"short waits, forever", 0.01}, {"a wait longer than the bound", 3600}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			core := newFakeCore()
-			core.handle = func(ctx context.Context, req bridge.Request) error {
-				return req.Reply.Public(ctx, bridge.PublicPost{Text: "pointer"})
+			// Through the real core: it is the core that tells the member.
+			r, core := startReal(t, Config{GuildID: "77"}, WithRESTBounds(5*time.Second, 4, time.Second))
+			const secret = "correct horse battery staple"
+			am := bridge.Member{Platform: platform, ID: alice.ID, DisplayName: alice.Name}
+			if err := core.Handle(context.Background(), bridge.Request{Member: am, Place: bridge.Place{Kind: bridge.Private},
+				Command: "new", Args: "Work " + secret, Reply: nopReply{}}); err != nil {
+				t.Fatal(err)
 			}
-			r := start(t, Config{GuildID: "77"}, core, WithRESTBounds(5*time.Second, 4, time.Second))
 			r.fake.RateLimit("POST", "/channels/", -1, tc.retryAfter)
-			in := r.fake.Interact(t, discordtest.Slash(alice, general, "send", discordtest.Opt("chat", "Work"), discordtest.Opt("text", "x")))
-			core.waitRequests(t, 1)
-			if err := core.responderErrors()[0]; !errors.Is(err, ErrRateLimited) {
-				t.Errorf("Public returned %v, want ErrRateLimited", err)
+			in := r.fake.Interact(t, discordtest.Slash(alice, general, "send", discordtest.Opt("chat", "Work"), discordtest.Opt("text", "the plan")))
+			// The member is told, privately, why, and given the pointer to
+			// paste; never that it was posted.
+			r.fake.WaitReply(t, in.ID, func(rep discordtest.Reply) bool { return len(clm.Extract(rep.Content)) > 0 })
+			if err := r.stop(); err != nil { // lets the request finish: nothing more may come
+				t.Fatal(err)
 			}
-			// The member is told, privately, with the pointer to paste.
-			rep := r.fake.WaitText(t, in.ID)
-			if !rep.Ephemeral || !strings.Contains(rep.Content, "rate limiting") || !strings.Contains(rep.Content, "pointer") {
-				t.Errorf("the member was told %+v", rep)
+			var said strings.Builder
+			for _, rep := range r.fake.Replies(in.ID) {
+				if rep.Kind == "message" || rep.Kind == "edit" || rep.Kind == "followup" {
+					if !rep.Ephemeral {
+						t.Errorf("a non-ephemeral answer: %q", rep.Content)
+					}
+					said.WriteString(rep.Content + "\n")
+				}
+			}
+			got := said.String()
+			for _, want := range []string{"could not post your pointer for Work", "rate limiting", "paste it there yourself"} {
+				if !strings.Contains(got, want) {
+					t.Errorf("the member was told %q, without %q", got, want)
+				}
+			}
+			if strings.Contains(got, "Posted") || strings.Contains(got, "Nobody else saw that") {
+				t.Errorf("the member was told %q", got)
+			}
+			if ptrs := clm.Extract(got); len(ptrs) != 1 {
+				t.Errorf("%d pointers given to paste", len(ptrs))
+			} else if o, err := ptrs[0].Open([]byte(secret)); err != nil || o.Text != "the plan" {
+				t.Errorf("the pointer given opens to %+v, %v", o, err)
 			}
 			if n := len(r.fake.ChannelMessages(general.ChannelID)); n != 0 {
 				t.Errorf("%d posts", n)
 			}
 		})
+	}
+}
+
+func TestFailedPostSaysWhyAndKeepsTheCause(t *testing.T) {
+	limited := fmt.Errorf("discord: posting in a channel: %w", ErrRateLimited)
+	other := errors.New("discord: posting in a channel: HTTP 500")
+	if postFailure(nil) != nil {
+		t.Fatal("a post that worked became an error")
+	}
+	for _, tc := range []struct {
+		err  error
+		why  string
+		keep error
+	}{{limited, "rate limiting me", ErrRateLimited}, {other, "did not accept", other}} {
+		var pe *bridge.PostError
+		err := postFailure(tc.err)
+		if !errors.As(err, &pe) || !strings.Contains(pe.Reason, tc.why) || !errors.Is(err, tc.keep) {
+			t.Errorf("postFailure(%v) = %#v", tc.err, err)
+		}
 	}
 }
 

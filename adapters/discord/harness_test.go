@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/clmbridge/clmbridge/adapters/discord/discordtest"
 	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/storage"
 )
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers (slog handlers
@@ -126,7 +128,7 @@ func (c *fakeCore) responderErrors() []error {
 type running struct {
 	a    *Adapter
 	fake *discordtest.Server
-	core *fakeCore
+	core *fakeCore // nil in front of the real core
 	logs *syncBuffer
 	stop func() error // stops Run and returns its error
 }
@@ -139,7 +141,33 @@ func start(t *testing.T, cfg Config, core *fakeCore, opts ...Option) *running {
 	return startWith(t, fake, cfg, core, opts...)
 }
 
-func startWith(t *testing.T, fake *discordtest.Server, cfg Config, core *fakeCore, opts ...Option) *running {
+// startReal runs an adapter on a new fake Discord in front of the real
+// bridge core over a fresh store, and returns the core too.
+func startReal(t *testing.T, cfg Config, opts ...Option) (*running, *bridge.Bridge) {
+	t.Helper()
+	st, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "bridge.db"),
+		storage.Options{Argon2: storage.Argon2Params{MemoryKiB: 8, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	core := bridge.New(st, bridge.Options{RatePerMinute: -1, SweepEvery: -1}, nil)
+	t.Cleanup(func() {
+		_ = core.Close()
+		_ = st.Close()
+	})
+	return startWith(t, discordtest.New(t), cfg, core, opts...), core
+}
+
+// nopReply is a Responder that drops every answer (for setting up the real
+// core's state directly).
+type nopReply struct{}
+
+func (nopReply) Private(context.Context, string) error           { return nil }
+func (nopReply) PrivateFile(context.Context, bridge.File) error  { return nil }
+func (nopReply) Public(context.Context, bridge.PublicPost) error { return nil }
+func (nopReply) DeleteRequest(context.Context) error             { return nil }
+
+func startWith(t *testing.T, fake *discordtest.Server, cfg Config, core bridge.Core, opts ...Option) *running {
 	t.Helper()
 	if cfg.Token == "" {
 		cfg.Token = fake.Token()
@@ -172,5 +200,6 @@ func startWith(t *testing.T, fake *discordtest.Server, cfg Config, core *fakeCor
 	fake.WaitCall(t, "command registration", func(c discordtest.Call) bool {
 		return c.Method == "PUT" && c.Status == 200
 	})
-	return &running{a: a, fake: fake, core: core, logs: logs, stop: stop}
+	fc, _ := core.(*fakeCore)
+	return &running{a: a, fake: fake, core: fc, logs: logs, stop: stop}
 }

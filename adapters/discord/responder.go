@@ -85,10 +85,6 @@ type interactionReply struct {
 
 	mu       sync.Mutex
 	answered bool // the deferred reply has been replaced by an answer
-	// unposted holds the public posts Discord refused, and why, so the
-	// member learns it (the core only logs a failed public post).
-	unposted []string
-	why      string
 }
 
 var _ bridge.Responder = (*interactionReply)(nil)
@@ -151,24 +147,28 @@ func (r *interactionReply) PrivateFile(ctx context.Context, f bridge.File) error
 	return r.send(ctx, "📎 "+f.Name, []*discordgo.File{{Name: f.Name, ContentType: "application/json", Reader: bytes.NewReader(f.Content)}})
 }
 
-// Public posts in the interaction's channel.
+// Public posts in the interaction's channel. When Discord does not take
+// the post, the error is a *bridge.PostError saying why, and the core tells
+// the member, with what was not posted.
 func (r *interactionReply) Public(ctx context.Context, p bridge.PublicPost) error {
 	ms := publicMessage(p, r.command, r.member.ID, "", r.i.ChannelID, r.i.GuildID)
-	err := r.a.post(ctx, r.i.ChannelID, ms)
-	if err != nil {
-		r.mu.Lock()
-		r.unposted = append(r.unposted, p.Text)
-		switch {
-		case errIsNoRights(err):
-			r.why = "I may not post in this channel (a server admin can give me Send Messages here)"
-		case errors.Is(err, ErrRateLimited):
-			r.why = "Discord is rate limiting me; try again in a minute"
-		default:
-			r.why = "Discord did not accept the post"
-		}
-		r.mu.Unlock()
+	return postFailure(r.a.post(ctx, r.i.ChannelID, ms))
+}
+
+// postFailure turns a failed channel post into a *bridge.PostError whose
+// reason the member can act on; nil stays nil.
+func postFailure(err error) error {
+	if err == nil {
+		return nil
 	}
-	return err
+	why := "Discord did not accept the post"
+	switch {
+	case errIsNoRights(err):
+		why = "I may not post in this channel (a server admin can give me Send Messages here)"
+	case errors.Is(err, ErrRateLimited):
+		why = "Discord is rate limiting me; try again in a minute"
+	}
+	return &bridge.PostError{Reason: why, Err: err}
 }
 
 // DeleteRequest has nothing to delete: an interaction leaves no message of
@@ -180,22 +180,8 @@ func (r *interactionReply) DeleteRequest(context.Context) error { return nil }
 // privately (for example, it only posted publicly).
 func (r *interactionReply) finish(ctx context.Context) {
 	r.mu.Lock()
-	answered, unposted, why := r.answered, r.unposted, r.why
+	answered := r.answered
 	r.mu.Unlock()
-	if len(unposted) > 0 {
-		// What failed to go public is public by nature (a pointer, a
-		// notice): show it to the member, who may paste it.
-		text := "⚠️ Nobody else saw that: " + why + "."
-		for _, u := range unposted {
-			if u != "" {
-				text += "\n" + u
-			}
-		}
-		if err := r.Private(ctx, text); err != nil {
-			r.a.log.Warn("cannot tell the member a post failed", "err", err)
-		}
-		return
-	}
 	if !answered {
 		if err := r.send(ctx, "Done.", nil); err != nil {
 			r.a.log.Warn("cannot close an interaction's reply", "err", err)
@@ -324,7 +310,7 @@ func (r *messageReply) Public(ctx context.Context, p bridge.PublicPost) error {
 	if r.command == "" {
 		replyTo = r.m.ID // a Receive button under a post that holds pointers
 	}
-	return r.a.post(ctx, r.m.ChannelID, publicMessage(p, r.command, r.member.ID, replyTo, r.m.ChannelID, r.m.GuildID))
+	return postFailure(r.a.post(ctx, r.m.ChannelID, publicMessage(p, r.command, r.member.ID, replyTo, r.m.ChannelID, r.m.GuildID)))
 }
 
 // DeleteRequest deletes the member's message. Bots cannot delete other
