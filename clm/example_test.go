@@ -55,6 +55,21 @@ func ExampleExtract() {
 	// x dave a <nil>
 }
 
+func ExampleScan() {
+	post := `{"e": 0, "n": "Zl36xzKUVD7r3qw1", "d": "68274bae5b9d1674fd5fc9593fd38a"} and a damaged one {"e": 0, "n": "Zl36xzKUVD7r3qw1", "d": "6827z"}`
+	for _, c := range clm.Scan(post) {
+		if c.Err != nil {
+			fmt.Println("error:", c.Err)
+			continue
+		}
+		o, err := c.Pointer.Open([]byte("s"))
+		fmt.Println(o.Text, err)
+	}
+	// Output:
+	// a <nil>
+	// error: clm: malformed pointer
+}
+
 func ExampleMaxMessageBytes() {
 	fmt.Println(clm.MaxMessageBytes(clm.DiscordLimit, "Work", "bob", true))
 	fmt.Println(clm.MaxMessageBytes(clm.DiscordLimit, "Work", "bob", false))

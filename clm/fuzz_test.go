@@ -87,7 +87,7 @@ func FuzzOpen(f *testing.F) {
 	f.Fuzz(func(t *testing.T, chat, user, text string, secret []byte, epoch int64, tagged bool, nonce, data, tag string) {
 		m := Message{Chat: chat, Username: user, Text: text}
 		valid := utf8.ValidString(chat) && utf8.ValidString(user) && utf8.ValidString(text) &&
-			endsCleanly(chat) && endsCleanly(user)
+			endsCleanly(chat) && endsCleanly(user) && 2*m.signedLen() <= MaxDataLen
 		make := NewLegacyPointer
 		if tagged {
 			make = NewPointer
