@@ -6,6 +6,10 @@
 // no logging, no package-level mutable state. Secrets are taken as byte slices
 // for the duration of a call and never kept, and no error ever contains one.
 //
+// [Pointer.Open] is fast enough to try every pointer seen against every
+// unlocked secret: a wrong secret is rejected after the first byte, without
+// allocating.
+//
 // It is not a store, a session cache or a transport: see the storage and
 // bridge packages for those.
 package clm
@@ -14,8 +18,8 @@ import (
 	"errors"
 )
 
-// Sentinel errors returned by [ParsePointer] and [Pointer.Open]. Check them
-// with errors.Is.
+// Sentinel errors returned by [ParsePointer], [Pointer.Open], [NewPointer]
+// and [NewLegacyPointer]. Check them with errors.Is.
 var (
 	// ErrMalformed means the text is not a well-formed CLM pointer.
 	ErrMalformed = errors.New("clm: malformed pointer")

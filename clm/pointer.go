@@ -16,11 +16,11 @@ const (
 	nonceLen = 16 // characters of the nonce kept (12 bytes of SHA-256)
 	tagBytes = 16 // bytes of HMAC-SHA256 kept in the tag
 	tagLen   = 22 // base64url characters of the tag
-
-	// MaxDataLen caps the hex length accepted in a pointer's "d" field, so a
-	// hostile pointer cannot make a receiver allocate without bound.
-	MaxDataLen = 1 << 20
 )
+
+// MaxDataLen caps the hex length of a pointer's "d" field, accepted and
+// made, so a hostile pointer cannot make a receiver allocate without bound.
+const MaxDataLen = 1 << 20
 
 // tagKey is the HMAC key of the tag extension's K_tag.
 const tagKey = "clm-tag-v1"
