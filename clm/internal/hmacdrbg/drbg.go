@@ -106,3 +106,9 @@ func (s *Stream) XORKeyStream(dst, src []byte) {
 		dst, src = dst[n:], src[n:]
 	}
 }
+
+// String hides the stream's key material from %v and logs.
+func (Stream) String() string { return "hmacdrbg.Stream{redacted}" }
+
+// GoString hides the stream's key material from %#v.
+func (Stream) GoString() string { return "hmacdrbg.Stream{redacted}" }

@@ -135,3 +135,9 @@ func fromBytes(b *[Size]byte) (h [8]uint32) {
 	}
 	return h
 }
+
+// String hides the key's chaining values (they stand for the key) from %v.
+func (Key) String() string { return "hmacdrbg.Key{redacted}" }
+
+// GoString hides the key's chaining values from %#v.
+func (Key) GoString() string { return "hmacdrbg.Key{redacted}" }

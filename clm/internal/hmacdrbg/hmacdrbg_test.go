@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -252,6 +253,18 @@ func TestBlockWordsMatchesBlock(t *testing.T) {
 		blockWordsGeneric(&h2, &w)
 		if h1 != h2 {
 			t.Fatalf("case %d: blockWords = %08x, blockWordsGeneric = %08x", i, h1, h2)
+		}
+	}
+}
+
+func TestKeyMaterialIsNotPrinted(t *testing.T) {
+	var seed [Size]byte
+	s := NewStream(&seed)
+	k := NewKey([]byte("key"))
+	for _, v := range []any{s, &s, k, &k, struct{ S Stream }{s}} {
+		out := fmt.Sprintf("%v %+v %#v %s", v, v, v, v)
+		if !strings.Contains(out, "redacted") || strings.Contains(out, fmt.Sprint(k.inner[0])) {
+			t.Errorf("printing %T shows key material: %s", v, out)
 		}
 	}
 }
