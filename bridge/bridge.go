@@ -50,6 +50,9 @@ const (
 	maxChannels = 4096
 	// searchLimit is how many matches search shows.
 	searchLimit = 20
+	// offerBudgetFactor is how much larger than the command budget the
+	// budget for MakePointer's offers is.
+	offerBudgetFactor = 4
 )
 
 // Options configure a Bridge. Zero fields take the defaults above.
@@ -63,6 +66,8 @@ type Options struct {
 	Now func() time.Time
 	// RateBurst and RatePerMinute are each member's request budget: a
 	// burst, then so many a minute. RatePerMinute < 0 disables the limit.
+	// MakePointer (inline offers, made as the member types) has a budget
+	// of its own, offerBudgetFactor times larger.
 	RateBurst     int
 	RatePerMinute int
 	// FreeUnlocks is how many wrong secrets a member may give before
@@ -141,6 +146,7 @@ type Bridge struct {
 	order    []*command // for help
 	sessions *registry
 	limiter  *rateLimiter
+	offers   *rateLimiter // MakePointer's budget
 	unlocks  *unlockGuard
 	refs     *refStore
 
@@ -211,6 +217,7 @@ func New(store *storage.Store, opts Options, logger *slog.Logger) *Bridge {
 		log:       logger,
 		sessions:  newRegistry(opts.SessionIdle, opts.SessionMaxAge, opts.Now),
 		limiter:   newRateLimiter(opts.RateBurst, opts.RatePerMinute),
+		offers:    newRateLimiter(opts.RateBurst*offerBudgetFactor, opts.RatePerMinute*offerBudgetFactor),
 		unlocks:   newUnlockGuard(opts.FreeUnlocks, opts.UnlockBackoff, opts.UnlockMaxWait),
 		refs:      newRefStore(opts.MaxReceiveRefs, maxRefBytes),
 		members:   make(map[memberKey]*memberState),
@@ -279,6 +286,7 @@ func (b *Bridge) Sweep() {
 		b.log.Debug("sessions expired", "count", n)
 	}
 	b.limiter.prune(now)
+	b.offers.prune(now)
 	b.unlocks.prune(now)
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -227,8 +227,11 @@ func TestCloseWipesSessionsAndRefusesRequests(t *testing.T) {
 	if !errors.Is(err, ErrClosed) {
 		t.Fatalf("Handle after Close: %v", err)
 	}
-	if _, err := e.b.MakePointer(context.Background(), member("alice"), "Work", "x"); !errors.Is(err, ErrClosed) {
+	if _, err := e.b.MakePointer(context.Background(), member("alice"), "Work", "x", 0); !errors.Is(err, ErrClosed) {
 		t.Fatalf("MakePointer after Close: %v", err)
+	}
+	if err := e.b.RecordSent(context.Background(), member("alice"), `{"e": 1, "n": "x", "d": "00", "t": "x"}`); !errors.Is(err, ErrClosed) {
+		t.Fatalf("RecordSent after Close: %v", err)
 	}
 	if err := e.b.Close(); err != nil {
 		t.Fatal("second Close:", err)

@@ -172,9 +172,22 @@ type Core interface {
 	// example, the Responder failed) and never contains a secret.
 	Handle(ctx context.Context, req Request) error
 	// MakePointer makes a tagged pointer from the member's unlocked chat and
-	// nickname without posting it (Telegram inline mode). The error text is
-	// fit to show the member ("unlock Work in a private chat first").
-	MakePointer(ctx context.Context, m Member, chat, text string) (string, error)
+	// nickname, of at most maxChars characters (0: no platform limit),
+	// without posting or saving it: it is an offer the member may never
+	// send (Telegram inline mode makes one each time the member pauses in
+	// typing). Call RecordSent when the member does send it. Making offers
+	// does not use up the member's command budget (it has a larger one of
+	// its own). The error text is fit to show the member ("unlock Work in a
+	// private chat first", "too long: at most 1890 bytes…").
+	MakePointer(ctx context.Context, m Member, chat, text string, maxChars int) (string, error)
+	// RecordSent saves pointer in the member's history as sent, once the
+	// member did send it (a chosen Telegram inline result). It saves only
+	// a pointer the member made: one that opens, authenticated, with the
+	// member's own unlocked session of the chat named inside it and is
+	// signed with the member's nickname; anything else is refused and
+	// nothing is saved. Recording the same pointer again changes nothing.
+	// The error is for the adapter's log and never holds a secret or text.
+	RecordSent(ctx context.Context, m Member, pointer string) error
 	// ChatNames lists the names of the member's chats (for autocomplete);
 	// no secret is needed.
 	ChatNames(ctx context.Context, m Member) ([]string, error)

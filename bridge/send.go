@@ -245,16 +245,17 @@ func cutChunks(text string, room int) []string {
 }
 
 // MakePointer makes a tagged pointer from the member's unlocked chat and
-// nickname without posting it (Telegram inline mode), and saves it in the
-// member's history as sent. The error text is fit to show the member.
-func (b *Bridge) MakePointer(ctx context.Context, m Member, chat, text string) (string, error) {
+// nickname, of at most maxChars characters (0: DefaultMaxPointerChars),
+// without posting or saving it (Telegram inline mode: an offer the member
+// may never send; see RecordSent). The error text is fit to show the member.
+func (b *Bridge) MakePointer(ctx context.Context, m Member, chat, text string, maxChars int) (string, error) {
 	if !b.enter() {
 		return "", ErrClosed
 	}
 	defer b.inflight.Done()
 	mk := keyOf(m)
-	if ok, wait, _ := b.limiter.allow(mk, b.opts.Now()); !ok {
-		return "", fmt.Errorf("you are sending me requests too fast; try again in %s", human(wait))
+	if ok, wait, _ := b.offers.allow(mk, b.opts.Now()); !ok {
+		return "", fmt.Errorf("you are typing faster than I make pointers; try again in %s", human(wait))
 	}
 	if msg := checkName("chat name", chat, MaxChatNameRunes); msg != "" {
 		return "", errors.New(msg)
@@ -273,16 +274,76 @@ func (b *Bridge) MakePointer(ctx context.Context, m Member, chat, text string) (
 		return "", fmt.Errorf("%s is locked: unlock it in a private chat with me first: /clm unlock %s <secret>", chat, quoteName(chat))
 	}
 	defer b.sessions.release(s)
+	limit := pointerLimit(Capabilities{MaxPointerChars: maxChars})
+	maxBytes := clm.MaxMessageBytes(limit, chat, st.nick, true)
+	if maxBytes == 0 {
+		return "", fmt.Errorf("the chat name and your nickname are too long for a pointer here (%d characters per message): use a shorter nickname (/clm name)", limit)
+	}
+	if len(text) > maxBytes {
+		return "", fmt.Errorf("too long: at most %d bytes fit in one pointer to %s here (%d characters per message); shorten it", maxBytes, chat, limit)
+	}
 	p, err := clm.NewPointer(s.secret(), clm.Message{Chat: chat, Username: st.nick, Text: text}, b.opts.Now().Unix())
 	if err != nil {
 		return "", errors.New("that message cannot be made into a pointer (is it valid text?)")
 	}
-	ptr := p.String()
-	if _, _, err := b.store.SaveMessage(ctx, s.key, storage.NewMessage{
-		Direction: storage.Sent, Epoch: p.Epoch, Nonce: p.Nonce, Pointer: ptr, Authenticated: true,
-		Username: st.nick, Text: text, Source: storage.Source{Platform: m.Platform},
-	}); err != nil {
-		b.log.LogAttrs(ctx, slog.LevelError, "saving a sent message failed", slog.String("error", err.Error()))
+	return p.String(), nil
+}
+
+// Errors of RecordSent, for the adapter's log.
+var (
+	errNotAPointer = errors.New("bridge: not a tagged CLM pointer")
+	errNotOpened   = errors.New("bridge: none of the member's unlocked chats opens the pointer as the chat named inside it (locked since, or not the member's)")
+	errNotTheirs   = errors.New("bridge: the pointer is not signed with the member's nickname")
+)
+
+// RecordSent saves pointer in the member's history as sent, if the member
+// made it: it must open, authenticated, with the member's own unlocked
+// session of the chat named inside it, and be signed with the member's
+// nickname. Saving it again changes nothing.
+func (b *Bridge) RecordSent(ctx context.Context, m Member, pointer string) error {
+	if m.Platform == "" || m.ID == "" {
+		return errors.New("bridge: RecordSent without a member platform and id")
 	}
-	return ptr, nil
+	if !b.enter() {
+		return ErrClosed
+	}
+	defer b.inflight.Done()
+	p, err := clm.ParsePointer(strings.TrimSpace(pointer))
+	if err != nil || p.Tag == "" {
+		return errNotAPointer
+	}
+	st := b.acquire(m)
+	defer b.releaseState(st)
+	if _, err := b.memberID(ctx, st); err != nil {
+		return err
+	}
+	hits := b.sessions.trialOpenMember(keyOf(m), p)
+	defer func() {
+		for _, h := range hits {
+			b.sessions.release(h.s)
+		}
+	}()
+	var found *hit
+	for k, h := range hits {
+		// The chat named inside must be this session's chat: a chat that
+		// shares another's secret does not get that chat's pointers.
+		if h.err == nil && h.opened.Authenticated && h.opened.Chat == h.s.chat {
+			found = &hits[k]
+			break
+		}
+	}
+	if found == nil {
+		return errNotOpened
+	}
+	if found.opened.Username != st.nick {
+		return errNotTheirs
+	}
+	o := found.opened
+	if _, _, err := b.store.SaveMessage(ctx, found.s.key, storage.NewMessage{
+		Direction: storage.Sent, Epoch: p.Epoch, Nonce: p.Nonce, Pointer: p.String(), Authenticated: true,
+		Username: o.Username, Text: o.Text, Source: storage.Source{Platform: m.Platform},
+	}); err != nil {
+		return fmt.Errorf("bridge: saving a sent message: %w", err)
+	}
+	return nil
 }

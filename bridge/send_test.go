@@ -228,3 +228,178 @@ func TestSendWhosePostFailsGivesThePointerPrivately(t *testing.T) {
 		})
 	}
 }
+
+// TestMakePointerIsAnOfferOnly: Telegram asks for a pointer each time the
+// member pauses in typing an inline query. None of those drafts may reach
+// the history, nor use up the member's command budget.
+func TestMakePointerIsAnOfferOnly(t *testing.T) {
+	e := newEnv(t, Options{RateBurst: 3, RatePerMinute: 1})
+	alice := member("alice")
+	e.newChat("alice", "Work", workSecret)
+	for _, draft := range []string{"The", "The launch", "The launch moves", "The launch moves to Friday."} {
+		ptr, err := e.b.MakePointer(context.Background(), alice, "Work", draft, clm.TelegramLimit)
+		if err != nil {
+			t.Fatalf("MakePointer(%q): %v", draft, err)
+		}
+		if o := openWith(t, ptr, workSecret); o.Text != draft {
+			t.Fatalf("the offer holds %q", o.Text)
+		}
+	}
+	if h := e.history("alice", "Work"); len(h) != 0 {
+		t.Fatalf("the drafts were saved: %d messages in the history", len(h))
+	}
+	// new used one of the 3 commands of the burst: 2 are left.
+	for i := 0; i < 2; i++ {
+		mustNotContain(t, e.cmd("alice", dm, "chats", "").text(), "too fast")
+	}
+	// Offers have a budget too: a flood is turned away, with a clear word.
+	var err error
+	for i := 0; i < 3*offerBudgetFactor+1 && err == nil; i++ {
+		_, err = e.b.MakePointer(context.Background(), alice, "Work", "again", 0)
+	}
+	if err == nil || !strings.Contains(err.Error(), "try again in") {
+		t.Fatalf("a flood of offers was not limited: %v", err)
+	}
+}
+
+func TestMakePointerKeepsToTheMessageLimit(t *testing.T) {
+	e := newEnv(t, Options{})
+	alice := member("alice")
+	e.newChat("alice", "Work", workSecret)
+	max := clm.MaxMessageBytes(clm.TelegramLimit, "Work", "alice", true)
+	tests := []struct {
+		name  string
+		text  string
+		limit int
+		want  string // in the error; "" for a pointer
+	}{
+		{"the most that fits", strings.Repeat("x", max), clm.TelegramLimit, ""},
+		{"one byte more", strings.Repeat("x", max+1), clm.TelegramLimit, "at most " + itoa(max) + " bytes fit in one pointer to Work"},
+		{"a limit too small for any text", "hello there", 90, "too long for a pointer here (90 characters per message)"},
+		{"no platform limit", strings.Repeat("x", max+1), 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ptr, err := e.b.MakePointer(context.Background(), alice, "Work", tt.text, tt.limit)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.limit > 0 && len(ptr) > tt.limit {
+					t.Fatalf("a pointer of %d characters, over %d", len(ptr), tt.limit)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			mustNotContain(t, err.Error(), tt.text)
+		})
+	}
+}
+
+// TestRecordSentSavesOnlyTheMembersOwnPointer: RecordSent saves a pointer
+// the member made and sent, once, in the chat named inside it, and refuses
+// anything else without saving.
+func TestRecordSentSavesOnlyTheMembersOwnPointer(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, Options{})
+	alice, bob := member("alice"), member("bob")
+	e.newChat("alice", "Work", workSecret)
+	e.newChat("alice", "Home", workSecret) // same secret as Work
+	e.newChat("bob", "Work", workSecret)
+	e.newChat("alice", "Locked", "another-secret-123")
+	mustContain(t, e.cmd("alice", dm, "lock", "Locked").text(), "Locked")
+
+	mine, err := e.b.MakePointer(ctx, alice, "Work", "sent by alice", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, err := e.b.MakePointer(ctx, alice, "Home", "for Home", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobs, err := e.b.MakePointer(ctx, bob, "Work", "sent by bob", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(secret string, m clm.Message, legacy bool) string {
+		t.Helper()
+		mkp := clm.NewPointer
+		if legacy {
+			mkp = clm.NewLegacyPointer
+		}
+		p, err := mkp([]byte(secret), m, 1_800_000_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.String()
+	}
+	otherChat := mk(workSecret, clm.Message{Chat: "Elsewhere", Username: "alice", Text: "not a chat of alice's"}, false)
+	legacy := mk(workSecret, clm.Message{Chat: "Work", Username: "alice", Text: "untagged"}, true)
+	locked := mk("another-secret-123", clm.Message{Chat: "Locked", Username: "alice", Text: "locked"}, false)
+	tampered := strings.Replace(mine, `"t": "`, `"t": "A`, 1)
+	tampered = tampered[:len(tampered)-3] + `"}`
+
+	refused := []struct{ name, pointer string }{
+		{"bob's pointer of a chat alice shares", bobs},
+		{"a chat alice does not have", otherChat},
+		{"an untagged pointer", legacy},
+		{"a locked chat", locked},
+		{"a tampered pointer", tampered},
+		{"no pointer", "hello"},
+	}
+	for _, tt := range refused {
+		t.Run("refuses "+tt.name, func(t *testing.T) {
+			if err := e.b.RecordSent(ctx, alice, tt.pointer); err == nil {
+				t.Fatal("recorded")
+			}
+		})
+	}
+	t.Run("saves her own, once", func(t *testing.T) {
+		for i := 0; i < 2; i++ {
+			if err := e.b.RecordSent(ctx, alice, mine); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := e.b.RecordSent(ctx, alice, home); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("in the chat named inside, and nothing else", func(t *testing.T) {
+		w := e.history("alice", "Work")
+		if len(w) != 1 || w[0].Text != "sent by alice" || w[0].Direction != storage.Sent || w[0].Pointer != mine || w[0].Username != "alice" {
+			t.Fatalf("alice's Work history: %+v", w)
+		}
+		if h := e.history("alice", "Home"); len(h) != 1 || h[0].Text != "for Home" {
+			t.Fatalf("alice's Home history: %+v", h)
+		}
+		if b := e.history("bob", "Work"); len(b) != 0 {
+			t.Fatalf("bob's history: %+v", b)
+		}
+	})
+	t.Run("only under her nickname of now", func(t *testing.T) {
+		before, err := e.b.MakePointer(ctx, alice, "Work", "offered before the new name", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustContain(t, e.cmd("alice", dm, "name", "Alice B").text(), "Alice B")
+		if err := e.b.RecordSent(ctx, alice, before); err == nil {
+			t.Fatal("recorded a pointer signed with a name that is not hers now")
+		}
+		after, err := e.b.MakePointer(ctx, alice, "Work", "offered after", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.b.RecordSent(ctx, alice, after); err != nil {
+			t.Fatal(err)
+		}
+		if w := e.history("alice", "Work"); len(w) != 2 || w[0].Username != "Alice B" {
+			t.Fatalf("alice's Work history: %+v", w)
+		}
+		if err := e.b.RecordSent(ctx, Member{Platform: "test"}, mine); err == nil {
+			t.Fatal("recorded for a member without an id")
+		}
+	})
+	e.assertNoPublicLeak(workSecret, "sent by alice")
+}

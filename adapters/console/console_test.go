@@ -32,9 +32,10 @@ func (f *fakeCore) Handle(ctx context.Context, req bridge.Request) error {
 	}
 	return nil
 }
-func (f *fakeCore) MakePointer(context.Context, bridge.Member, string, string) (string, error) {
+func (f *fakeCore) MakePointer(context.Context, bridge.Member, string, string, int) (string, error) {
 	return "", nil
 }
+func (f *fakeCore) RecordSent(context.Context, bridge.Member, string) error    { return nil }
 func (f *fakeCore) ChatNames(context.Context, bridge.Member) ([]string, error) { return nil, nil }
 func (f *fakeCore) UnlockedChats(bridge.Member) []string                       { return nil }
 func (f *fakeCore) RegisterNotifier(_ string, n bridge.Notifier)               { f.notifier = n }

@@ -3,6 +3,7 @@ package discord
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -71,8 +72,12 @@ func (c *fakeCore) Handle(ctx context.Context, req bridge.Request) error {
 	return nil
 }
 
-func (c *fakeCore) MakePointer(context.Context, bridge.Member, string, string) (string, error) {
-	return "", nil
+func (c *fakeCore) MakePointer(context.Context, bridge.Member, string, string, int) (string, error) {
+	return "", errors.New("fakeCore: Discord makes no pointers outside a request")
+}
+
+func (c *fakeCore) RecordSent(context.Context, bridge.Member, string) error {
+	return errors.New("fakeCore: Discord records no pointers outside a request")
 }
 
 func (c *fakeCore) ChatNames(_ context.Context, m bridge.Member) ([]string, error) {

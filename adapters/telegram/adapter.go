@@ -91,6 +91,7 @@ type Adapter struct {
 	disp   *dispatcher
 	hook   *webhookPoller // nil in polling mode
 	inline *inlineLatest
+	offers *inlineOffers
 	runMu  sync.Mutex
 	ran    bool
 	mu     sync.Mutex
@@ -153,6 +154,7 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 		retrying{maxAttempts: rc.MaxAttempts, base: rc.RetryBase, max: rc.RetryMax})
 	a.disp = newDispatcher(a.life, logger)
 	a.inline = &inlineLatest{m: map[int64]string{}}
+	a.offers = newInlineOffers()
 	o.metrics.SetOutboxDepthFunc(platform, a.out.Backlog)
 
 	a.bot.Handle("/clm", a.onMessage)
@@ -162,7 +164,7 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	a.bot.Handle("\f"+receiveUnique, a.onReceive)
 	a.bot.Handle(tele.OnCallback, a.onOtherCallback)
 	a.bot.Handle(tele.OnQuery, a.onQuery)
-	a.bot.Handle(tele.OnInlineResult, func(tele.Context) error { return nil })
+	a.bot.Handle(tele.OnInlineResult, a.onChosen)
 
 	core.RegisterNotifier(platform, a)
 	return a, nil

@@ -370,7 +370,57 @@ func TestInlineModeOffersOnlyUnlockedChats(t *testing.T) {
 		if reqs[0].Post != posted.Text || reqs[0].Member.ID != "1001" || reqs[0].Place.Kind != bridge.Public {
 			t.Errorf("the via-bot post reached the core as %+v", reqs[0])
 		}
+		rec := h.core.awaitRecorded(t, 1)
+		if len(rec) != 1 || rec[0].member != "1001" || rec[0].pointer != posted.Text {
+			t.Errorf("recorded as sent: %+v", rec)
+		}
 	})
+}
+
+// TestOnlyTheChosenInlineResultIsRecorded: every pause in typing gets an
+// offer, but only the result the member sends (chosen_inline_result) is
+// recorded as sent, once, and only for the member it was offered to.
+func TestOnlyTheChosenInlineResultIsRecorded(t *testing.T) {
+	h := startHarness(t, telegramtest.Options{}, nil, withInlineDebounce(0))
+	h.core.mu.Lock()
+	h.core.unlocked["1001"] = []string{"Work"}
+	h.core.mu.Unlock()
+	var queries []string
+	for i, draft := range []string{"Work: the", "Work: the plan", "Work: the plan is set"} {
+		q := h.tg.InlineQuery(alice, draft)
+		h.awaitCalls("answerInlineQuery", i+1)
+		queries = append(queries, q)
+	}
+	h.core.mu.Lock()
+	made := h.core.made
+	h.core.mu.Unlock()
+	if made != 3 || len(h.core.recordedSent()) != 0 {
+		t.Fatalf("%d offers made, %d recorded: offers must not be recorded", made, len(h.core.recordedSent()))
+	}
+	ids := h.tg.InlineResultIDs(queries[2])
+	if len(ids) != 1 || ids[0] == h.tg.InlineResultIDs(queries[1])[0] {
+		t.Fatalf("result ids %v are not distinct per offer", ids)
+	}
+
+	// bob claims alice's result, and alice a result never offered: nothing.
+	h.tg.Inject(telegramtest.Update{ChosenInlineResult: &telegramtest.ChosenInlineResult{ResultID: ids[0], From: bob}})
+	h.tg.Inject(telegramtest.Update{ChosenInlineResult: &telegramtest.ChosenInlineResult{ResultID: "made-up", From: alice}})
+	posted, err := h.tg.ChooseInlineResult(alice, team, queries[2], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same choice delivered twice is recorded once.
+	h.tg.Inject(telegramtest.Update{ChosenInlineResult: &telegramtest.ChosenInlineResult{ResultID: ids[0], From: alice}})
+	// Updates are handled in order, and a record is made in the member's
+	// private-chat lane: once a later private message of each of them
+	// reached the core, every record they could cause has been made.
+	h.tg.SendText(alice, alice.PrivateChat(), "/clm chats")
+	h.tg.SendText(bob, bob.PrivateChat(), "/clm chats")
+	h.core.awaitRequests(t, 3) // the via-bot post in the group, and those two
+	rec := h.core.recordedSent()
+	if len(rec) != 1 || rec[0].member != "1001" || rec[0].pointer != posted.Text {
+		t.Fatalf("recorded %+v, want alice's last pointer once", rec)
+	}
 }
 
 func TestPrivacyModeIsLoggedOnceAndInStatus(t *testing.T) {
@@ -484,8 +534,8 @@ func (g gateClock) Sleep(ctx context.Context, d time.Duration) error {
 }
 
 func TestInlineQueriesTypedOverAreNotAnswered(t *testing.T) {
-	// Every answer makes (and the core saves) a pointer: only the query
-	// the member paused on is answered, not each keystroke's.
+	// Every answer makes a pointer and an API call: only the query the
+	// member paused on is answered, not each keystroke's.
 	gc := gateClock{gate: make(chan struct{})}
 	h := startHarness(t, telegramtest.Options{}, nil, withClock(gc), withInlineDebounce(time.Hour))
 	h.core.mu.Lock()

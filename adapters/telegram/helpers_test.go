@@ -30,6 +30,14 @@ type fakeCore struct {
 	on        func(ctx context.Context, req bridge.Request) error
 	unlocked  map[string][]string // member id → unlocked chats
 	notifiers map[string]bridge.Notifier
+	made      int           // pointers made (MakePointer)
+	recorded  []recordedPtr // RecordSent calls
+}
+
+// recordedPtr is one RecordSent call.
+type recordedPtr struct {
+	member  string
+	pointer string
 }
 
 func newFakeCore() *fakeCore {
@@ -59,14 +67,58 @@ func (f *fakeCore) Handle(ctx context.Context, req bridge.Request) error {
 	return err
 }
 
-// MakePointer returns a stand-in pointer that does not contain the text.
-func (f *fakeCore) MakePointer(_ context.Context, m bridge.Member, chat, text string) (string, error) {
+// MakePointer returns a stand-in pointer that does not contain the text,
+// and checks the adapter passes Telegram's message limit.
+func (f *fakeCore) MakePointer(_ context.Context, m bridge.Member, chat, text string, maxChars int) (string, error) {
+	if maxChars != 4096 {
+		return "", errors.New("the adapter passed a limit of " + strconv.Itoa(maxChars) + " characters, not Telegram's 4096")
+	}
 	for _, c := range f.UnlockedChats(m) {
 		if c == chat {
+			f.mu.Lock()
+			f.made++
+			f.mu.Unlock()
 			return `{"e": 1, "n": "fake", "d": "` + hex.EncodeToString([]byte(chat+"|"+text)) + `"}`, nil
 		}
 	}
 	return "", errors.New("unlock " + chat + " in a private chat first")
+}
+
+// RecordSent records the call; it changes nothing the test did not set.
+func (f *fakeCore) RecordSent(_ context.Context, m bridge.Member, pointer string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.recorded = append(f.recorded, recordedPtr{member: m.ID, pointer: pointer})
+	close(f.changed)
+	f.changed = make(chan struct{})
+	return nil
+}
+
+// recordedSent returns the RecordSent calls so far.
+func (f *fakeCore) recordedSent() []recordedPtr {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]recordedPtr(nil), f.recorded...)
+}
+
+// awaitRecorded waits until the core was asked to record n pointers.
+func (f *fakeCore) awaitRecorded(t *testing.T, n int) []recordedPtr {
+	t.Helper()
+	deadline := time.NewTimer(waitLimit)
+	defer deadline.Stop()
+	for {
+		f.mu.Lock()
+		ch, got := f.changed, len(f.recorded)
+		f.mu.Unlock()
+		if got >= n {
+			return f.recordedSent()
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			t.Fatalf("the core was asked to record %d pointers, want %d", got, n)
+		}
+	}
 }
 
 func (f *fakeCore) ChatNames(context.Context, bridge.Member) ([]string, error) { return nil, nil }

@@ -12,9 +12,10 @@ import (
 
 // inlineDebounce is how long the adapter waits after an inline query for
 // a newer one from the same member. Telegram sends a query as the member
-// types; every answer makes a pointer, which the core saves in the
-// member's history and counts against their request budget, so only the
-// query the member paused on is answered.
+// types; answering only the query the member paused on saves making a
+// pointer and an answerInlineQuery call per keystroke. (History is kept
+// clean by other means: an offered pointer is recorded as sent only when
+// the member chooses it; see onChosen.)
 const inlineDebounce = 400 * time.Millisecond
 
 // inlineLatest remembers each member's newest inline query.
@@ -101,7 +102,8 @@ func (a *Adapter) onQuery(c tele.Context) error {
 // answerInline offers "Send as CLM pointer to <chat>" for the member's
 // unlocked chats only. The results are personal and never cached, so no
 // one else is ever offered this member's pointer; the result's message is
-// the pointer alone.
+// the pointer alone. Each offer is remembered under a fresh result id, so
+// that the one the member sends can be recorded in their history.
 func (a *Adapter) answerInline(ctx context.Context, q *tele.Query) {
 	m := memberOf(q.Sender)
 	unlocked := a.core.UnlockedChats(m)
@@ -121,24 +123,26 @@ func (a *Adapter) answerInline(ctx context.Context, q *tele.Query) {
 	case len(unlocked) == 1:
 		targets = unlocked
 	default:
-		// Making a pointer for every chat would save one in each chat's
-		// history: ask which chat instead.
+		// A result per chat would make posting to the wrong chat a slip of
+		// the finger: ask which chat instead.
 		ans.Button = &inlineButton{Text: truncateUnits("Start with the chat: "+strings.Join(unlocked, ": …, ")+": …", maxResultTitle), Start: "clm"}
 	}
 	if text == "" || units(text) > maxInlineQuery {
 		targets = nil
 	}
 	for _, name := range targets {
-		ptr, err := a.core.MakePointer(ctx, m, name, text)
+		ptr, err := a.core.MakePointer(ctx, m, name, text, maxMessageUnits)
 		if err != nil {
 			if ans.Button == nil {
 				ans.Button = &inlineButton{Text: truncateUnits(err.Error(), maxResultTitle), Start: "clm"}
 			}
 			continue
 		}
+		id := newOfferID()
+		a.offers.put(q.Sender.ID, id, ptr, a.opts.clock.Now())
 		ans.Results = append(ans.Results, inlineArticle{
 			Type:        "article",
-			ID:          "clm" + strconv.Itoa(len(ans.Results)),
+			ID:          id,
 			Title:       truncateUnits("Send as CLM pointer to "+name, maxResultTitle),
 			Description: "Only the pointer is posted; members who have " + name + " unlocked can open it.",
 			Content:     inlineText{Text: ptr},
@@ -152,6 +156,31 @@ func (a *Adapter) answerInline(ctx context.Context, q *tele.Query) {
 	if err != nil {
 		a.log.Warn("telegram: cannot answer an inline query", "error", a.red.err(err))
 	}
+}
+
+// onChosen handles a chosen_inline_result: the member sent one of the
+// pointers offered to them, which the core now records as sent. Telegram
+// sends these only when inline feedback is on (@BotFather, /setinlinefeedback).
+// A result id not offered to this member (or forgotten) records nothing.
+func (a *Adapter) onChosen(c tele.Context) error {
+	r := c.InlineResult()
+	if r == nil || r.Sender == nil {
+		return nil
+	}
+	ptr, ok := a.offers.take(r.Sender.ID, r.ResultID, a.opts.clock.Now())
+	if !ok {
+		a.log.Debug("telegram: a chosen inline result that was not offered (or was forgotten); not recorded")
+		return nil
+	}
+	m := memberOf(r.Sender)
+	// The member's private chat has the member's id: in its lane, the
+	// record is made before the member's next private command runs.
+	a.disp.submit(chatLane(r.Sender.ID), func(ctx context.Context) {
+		if err := a.core.RecordSent(ctx, m, ptr); err != nil && ctx.Err() == nil {
+			a.log.Warn("telegram: cannot record an inline pointer as sent", "error", a.red.err(err))
+		}
+	})
+	return nil
 }
 
 // findChat returns the name in names that matches name (ignoring case), or

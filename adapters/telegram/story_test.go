@@ -232,16 +232,21 @@ func TestStoryInlinePostAndReceive(t *testing.T) {
 	w.unlockWork(bob)
 	w.say(carol, carol.PrivateChat(), "/start", carol.ID)
 
-	// alice types "@clm_bot Work: …" in the group and picks the result.
+	// alice types "@clm_bot Work: …" in the group, pausing once on the
+	// way (Telegram asks for results then too), and picks the result.
+	const draft = "The launch moves"
+	dq := w.tg.InlineQuery(alice, "Work: "+draft)
+	w.tg.Await(t, waitLimit, "the draft's inline answer", func() bool { titles, _ := w.tg.InlineResults(dq); return titles != nil })
 	q := w.tg.InlineQuery(alice, "Work: "+launchText)
 	w.tg.Await(t, waitLimit, "the inline answer", func() bool { titles, _ := w.tg.InlineResults(q); return titles != nil })
 	titles, texts := w.tg.InlineResults(q)
 	if len(titles) != 1 || titles[0] != "Send as CLM pointer to Work" || strings.Contains(texts[0], "Friday") {
 		t.Fatalf("inline results: %q %q", titles, texts)
 	}
-	answer := w.tg.Calls("answerInlineQuery")[0].Params
-	if answer["is_personal"] != "true" || answer["cache_time"] != "0" {
-		t.Errorf("inline answer may be cached or shared: %v", answer)
+	for _, c := range w.tg.Calls("answerInlineQuery") {
+		if c.Params["is_personal"] != "true" || c.Params["cache_time"] != "0" {
+			t.Errorf("inline answer may be cached or shared: %v", c.Params)
+		}
 	}
 	posted, err := w.tg.ChooseInlineResult(alice, team, q, 0)
 	if err != nil {
@@ -265,6 +270,13 @@ func TestStoryInlinePostAndReceive(t *testing.T) {
 		_, hist := w.say(bob, bob.PrivateChat(), "/clm history Work", bob.ID)
 		if !strings.Contains(hist, launchText) {
 			t.Fatalf("bob's history: %q", hist)
+		}
+	})
+	t.Run("alice's history holds what she sent, once, and not her draft", func(t *testing.T) {
+		_, hist := w.say(alice, alice.PrivateChat(), "/clm history Work", alice.ID)
+		// The draft is the start of the text: seen once, it is only there.
+		if strings.Count(hist, launchText) != 1 || strings.Count(hist, draft) != 1 {
+			t.Fatalf("alice's history: %q", hist)
 		}
 	})
 	t.Run("carol taps and gets the hint, not the text", func(t *testing.T) {

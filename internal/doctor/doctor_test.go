@@ -81,7 +81,7 @@ func TestTelegramDoctor(t *testing.T) {
 		says    []string
 	}{
 		{name: "healthy bot", want: OK,
-			says: []string{"token accepted: bot @clm_bot", "privacy mode is off", "inline mode is on", "long polling will work", "Delete messages right", "/clm command is in the bot's menu"}},
+			says: []string{"token accepted: bot @clm_bot", "privacy mode is off", "inline mode is on", "/setinlinefeedback", "long polling will work", "Delete messages right", "/clm command is in the bot's menu"}},
 		{name: "token refused", token: "999:WrongTokenWrongToken", want: Fail,
 			says: []string{"token is refused", "@BotFather"}},
 		{name: "privacy mode on", change: func(a map[string]string) {

@@ -110,7 +110,9 @@ func (t Telegram) Check(ctx context.Context) []Finding {
 			"@BotFather → /setprivacy → choose the bot → Disable; then remove the bot from each group and add it again (Telegram applies the change on re-join)")
 	}
 	if me.SupportsInlineQueries {
-		add(OK, "inline mode is on: members can post pointers with @"+me.Username+" Work: text", "")
+		// getMe does not say whether inline feedback is on: remind.
+		add(OK, "inline mode is on: members can post pointers with @"+me.Username+" Work: text"+
+			" (for those pointers to reach the sender's history, inline feedback must be on too, which the Bot API cannot show: @BotFather → /setinlinefeedback → choose the bot → 100%)", "")
 	} else {
 		add(Warn, "inline mode is off: members cannot post a pointer straight into a group with @"+me.Username+" Work: text",
 			"@BotFather → /setinline → choose the bot → give a placeholder such as \"Chat: message\"")

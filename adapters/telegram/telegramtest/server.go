@@ -334,6 +334,18 @@ func (s *Server) InlineResults(id string) (titles, texts []string) {
 	return titles, texts
 }
 
+// InlineResultIDs returns the result ids the bot answered to inline query
+// id (nil if it has not answered), to forge chosen_inline_result updates.
+func (s *Server) InlineResultIDs(id string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for _, r := range s.inline[id] {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
 // ChooseInlineResult plays from picking result number i (0-based) of inline
 // query id in chat: as Telegram does, the result's text is posted in chat as
 // from's message "via" the bot, and a chosen_inline_result update is sent.
