@@ -89,6 +89,14 @@ type Options struct {
 	// OnEvent, if set, is called after each handled request (for metrics).
 	// It must be quick and must not call back into the bridge.
 	OnEvent func(Event)
+	// IsAdmin reports whether a member is one of the bridge's operators,
+	// who may run doctor. nil: nobody is. It must be quick.
+	IsAdmin func(Member) bool
+	// Doctor checks the bridge's setup and returns the report shown to an
+	// operator who runs doctor: findings and what to fix, never a token or
+	// a secret. It must return soon after ctx is done. nil: doctor is not
+	// available.
+	Doctor func(ctx context.Context) string
 }
 
 // Event describes one handled request, for metrics. It holds no member
@@ -155,6 +163,8 @@ type Bridge struct {
 	members   map[memberKey]*memberState
 	notifiers map[string]Notifier
 	seen      map[channelKey]map[memberKey]struct{}
+
+	doctoring sync.Mutex // held while a doctor check runs: one at a time
 
 	inflight  sync.WaitGroup
 	closeOnce sync.Once

@@ -81,6 +81,11 @@ func commandTable() []*command {
 			run: (*call).cmdWatch},
 		{name: "cancel", summary: "drop the question I asked you (a secret, or a confirmation)",
 			run: (*call).cmdCancel},
+		{name: "whoami", summary: "your id on this platform, shown only to you (an operator names theirs in CLM_ADMINS)",
+			run: (*call).cmdWhoami},
+		{name: "doctor", summary: "for the bot's operators: check the bot's setup and say what to fix",
+			help: "Checks the bridge's configuration, its store and each platform's settings, as `bridge doctor` does, and shows the findings and what to fix only to you, privately, wherever you ask. Only the bot's operators may run it (the members named in CLM_ADMINS).",
+			run:  (*call).cmdDoctor},
 	}
 }
 
