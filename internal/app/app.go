@@ -84,6 +84,10 @@ func RunWith(ctx context.Context, cfg Config, opts Options, stdin io.Reader, std
 	if ratePerMinute == 0 {
 		ratePerMinute = -1 // 0 in the environment means no limit
 	}
+	isAdmin, err := isAdminFunc(cfg.Admins)
+	if err != nil { // Validate checked it already
+		return err
+	}
 	core := bridge.New(store, bridge.Options{
 		SessionIdle:   cfg.SessionIdle,
 		SessionMaxAge: cfg.SessionMaxAge,
@@ -91,6 +95,8 @@ func RunWith(ctx context.Context, cfg Config, opts Options, stdin io.Reader, std
 		RatePerMinute: ratePerMinute,
 		Now:           opts.Now,
 		OnEvent:       ops.metrics.OnBridgeEvent,
+		IsAdmin:       isAdmin,
+		Doctor:        doctorFunc(cfg, DoctorTimeout),
 	}, logger)
 	// Close waits for requests in flight and wipes every session; it runs
 	// after the adapters have stopped (below) and before the store closes.

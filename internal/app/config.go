@@ -49,6 +49,10 @@ type Config struct {
 	// HTTPAddr is where /healthz, /readyz and /metrics are served
 	// (host:port; empty or "off" turns the endpoint off).
 	HTTPAddr string `split_words:"true" default:"127.0.0.1:9464"`
+	// Admins names the bridge's operators, who may run /clm doctor in
+	// chat: a comma-separated list of platform:id (telegram:123456789,
+	// discord:80351110224678912, console:alice). Empty: nobody.
+	Admins string `split_words:"true"`
 
 	// Telegram is read from CLM_TELEGRAM_*; an empty token disables it.
 	Telegram telegram.Config `ignored:"true"`
@@ -113,6 +117,9 @@ func (c Config) Validate() error {
 	case "text", "json":
 	default:
 		errs = append(errs, fmt.Errorf("CLM_LOG_FORMAT must be text or json, not %q", c.LogFormat))
+	}
+	if _, err := parseAdmins(c.Admins); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

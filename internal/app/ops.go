@@ -194,6 +194,13 @@ func doctorChecks() []doctor.Check {
 				Fix: "see config.example.env for every variable and its default"}}
 		}}}
 	}
+	return doctorChecksFor(cfg)
+}
+
+// doctorChecksFor returns the checks of a valid configuration: what
+// `bridge doctor` runs, and what /clm doctor runs inside the bridge. The
+// platforms are asked at their configured API URLs.
+func doctorChecksFor(cfg Config) []doctor.Check {
 	checks := []doctor.Check{
 		{Area: "config", Run: func(context.Context) []doctor.Finding { return configFindings(cfg) }},
 		{Area: "store", Run: doctor.Store{DataDir: cfg.DataDir, Path: filepath.Join(cfg.DataDir, DBFileName)}.Check},

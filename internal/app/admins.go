@@ -1,0 +1,152 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clmbridge/clmbridge/adapters/console"
+	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/internal/doctor"
+)
+
+// DoctorTimeout bounds one /clm doctor run: a platform that does not
+// answer cannot hang the command.
+const DoctorTimeout = 20 * time.Second
+
+// admin is one of the bridge's operators, named in CLM_ADMINS as
+// platform:id.
+type admin struct {
+	platform string
+	id       string
+}
+
+// parseAdmins reads CLM_ADMINS: a comma-separated list of platform:id
+// (telegram:123456789, discord:80351110224678912, console:alice). Spaces
+// around entries and their parts are ignored, and so are empty entries. The
+// error says which entry is wrong and how to write it; it never repeats an
+// id (a token pasted there by mistake stays out of the message).
+func parseAdmins(s string) ([]admin, error) {
+	var out []admin
+	for i, entry := range strings.Split(s, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		n := i + 1
+		p, id, ok := strings.Cut(entry, ":")
+		p, id = strings.ToLower(strings.TrimSpace(p)), strings.TrimSpace(id)
+		if !ok || p == "" || id == "" {
+			return nil, fmt.Errorf("CLM_ADMINS entry %d is not platform:id: write it like telegram:123456789, discord:80351110224678912 or console:alice (a member sees their id with /clm whoami)", n)
+		}
+		if err := checkAdminID(p, id); err != nil {
+			return nil, fmt.Errorf("CLM_ADMINS entry %d: %w", n, err)
+		}
+		out = append(out, admin{platform: p, id: id})
+	}
+	return out, nil
+}
+
+// checkAdminID checks that id is a user id of platform.
+func checkAdminID(platform, id string) error {
+	switch platform {
+	case "telegram":
+		if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
+			return fmt.Errorf("a Telegram user id is a number such as 123456789, not a @username: the member sees theirs by sending /clm whoami to the bot")
+		}
+	case "discord":
+		if n, err := strconv.ParseUint(id, 10, 64); err != nil || n == 0 {
+			return fmt.Errorf("a Discord user id is a number such as 80351110224678912, not a name: the member sees theirs with /clm whoami (or Developer Mode → right-click → Copy User ID)")
+		}
+	case console.Platform:
+		for _, r := range id {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+				return fmt.Errorf("a console member is a name of letters, digits, _ and -, as in console:alice")
+			}
+		}
+	default:
+		return fmt.Errorf("the platform %q is not telegram, discord or console", clipRunes(platform, 20))
+	}
+	return nil
+}
+
+func clipRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// isAdminFunc returns the core's Options.IsAdmin for CLM_ADMINS, or nil
+// (nobody) when it names no one.
+func isAdminFunc(s string) (func(bridge.Member) bool, error) {
+	list, err := parseAdmins(s)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	set := make(map[admin]struct{}, len(list))
+	for _, a := range list {
+		set[a] = struct{}{}
+	}
+	return func(m bridge.Member) bool {
+		_, ok := set[admin{platform: m.Platform, id: m.ID}]
+		return ok
+	}, nil
+}
+
+// doctorFunc returns the core's Options.Doctor: the same checks as
+// `bridge doctor` for cfg, bounded by timeout (DoctorTimeout in the
+// bridge), as a report with every token and webhook secret of cfg removed
+// (the checks never put one in a finding; this is a second guard).
+func doctorFunc(cfg Config, timeout time.Duration) func(context.Context) string {
+	return func(ctx context.Context) string {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		var b strings.Builder
+		doctor.Report(&b, doctor.Run(ctx, doctorChecksFor(cfg)))
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			fmt.Fprintf(&b, "doctor: the checks were stopped after %s: whatever did not answer by then is reported above as unreachable\n", timeout)
+		}
+		return redactAll(b.String(), configSecrets(cfg)...)
+	}
+}
+
+// configSecrets returns the tokens and webhook secrets cfg holds or names
+// in files (unreadable files give nothing).
+func configSecrets(cfg Config) []string {
+	var out []string
+	add := func(v string) {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	add(cfg.Telegram.Token)
+	add(cfg.Telegram.WebhookSecret)
+	add(cfg.Discord.Token)
+	for _, f := range []string{cfg.Telegram.TokenFile, cfg.Telegram.WebhookSecretFile} {
+		if f != "" {
+			if v, err := readToken("", f, "CLM_TELEGRAM"); err == nil {
+				add(v)
+			}
+		}
+	}
+	if cfg.Discord.Enabled() {
+		if v, err := cfg.Discord.LoadToken(); err == nil {
+			add(v)
+		}
+	}
+	return out
+}
+
+// redactAll replaces every occurrence of each secret in s.
+func redactAll(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+	}
+	return s
+}
