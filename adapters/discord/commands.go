@@ -141,6 +141,8 @@ var subcommands = []subSpec{
 	{name: "watch", desc: "Open pointers in channels for you automatically",
 		opts: []optSpec{{name: "state", desc: "on or off (empty: show the setting)", kind: optChoice, choices: []string{"on", "off"}}}},
 	{name: "cancel", desc: "Drop the question I asked you (a secret, or a confirmation)"},
+	{name: "whoami", desc: "Your Discord user id, only for you (what the bot's operator puts in CLM_ADMINS)"},
+	{name: "doctor", desc: "For the bot's operators: check the bridge's setup (the answer is only for you)"},
 }
 
 // confirmOpt is the "yes, really" switch of clear and forget.

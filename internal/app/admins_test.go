@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clmbridge/clmbridge/adapters/discord"
+	"github.com/clmbridge/clmbridge/adapters/discord/discordtest"
 	"github.com/clmbridge/clmbridge/adapters/telegram"
 	"github.com/clmbridge/clmbridge/adapters/telegram/telegramtest"
 	"github.com/clmbridge/clmbridge/bridge"
@@ -322,5 +323,66 @@ func TestDoctorInChatIsBoundedAndRedacted(t *testing.T) {
 	secrets := configSecrets(cfg)
 	if r := redactAll("a "+discordToken+" b 5151:HungTelegramTokenQwerty c", secrets...); r != "a [redacted] b [redacted] c" {
 		t.Errorf("redactAll = %q", r)
+	}
+}
+
+// TestDiscordDoctorForAdmins runs the bridge with the Discord adapter on a
+// fake Discord and CLM_ADMINS naming alice by her Discord id: /clm doctor in
+// a server channel answers her ephemerally with the Discord check's
+// findings, posts nothing in the channel, refuses bob, and never shows the
+// token.
+func TestDiscordDoctorForAdmins(t *testing.T) {
+	fake := discordtest.New(t)
+	cfg := storyCfg(t.TempDir())
+	cfg.RatePerMinute = 0
+	cfg.Admins = "discord:301"
+	cfg.Discord = discord.Config{Token: fake.Token(), APIURL: fake.URL(), GuildID: "77"}
+	logs := newWatchWriter()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- RunWith(ctx, cfg, Options{Storage: cheapStore}, strings.NewReader(""), io.Discard, logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("RunWith: %v", err)
+		}
+	})
+	fake.WaitReady(t)
+	fake.WaitCall(t, "command registration", func(c discordtest.Call) bool { return c.Method == "PUT" && c.Status == 200 })
+
+	alice := discordtest.User{ID: "301", Name: "alice"}
+	bob := discordtest.User{ID: "302", Name: "bob"}
+	general := discordtest.Channel("77", "500")
+	answer := func(u discordtest.User, sub string) string {
+		t.Helper()
+		in := fake.Interact(t, discordtest.Slash(u, general, sub))
+		rep := fake.WaitText(t, in.ID)
+		if !rep.Ephemeral {
+			t.Errorf("the answer to %s's /clm %s is not ephemeral: %q", u.Name, sub, rep.Content)
+		}
+		return rep.Content
+	}
+	a := answer(alice, "doctor")
+	for _, want := range []string{"Bridge doctor (only you see this)", "discord:", "store:"} {
+		if !strings.Contains(a, want) {
+			t.Errorf("alice's report lacks %q:\n%s", want, a)
+		}
+	}
+	b := answer(bob, "doctor")
+	if !strings.Contains(b, "for the bot's operators") || strings.Contains(b, "discord:") {
+		t.Errorf("bob saw:\n%s", b)
+	}
+	if w := answer(bob, "whoami"); !strings.Contains(w, "discord:302") {
+		t.Errorf("bob's whoami: %q", w)
+	}
+	if msgs := fake.ChannelMessages(general.ChannelID); len(msgs) != 0 {
+		t.Errorf("posted in the channel: %+v", msgs)
+	}
+	for where, s := range map[string]string{"alice's report": a, "bob's answer": b, "the logs": logs.String()} {
+		if strings.Contains(s, fake.Token()) {
+			t.Errorf("%s hold the token", where)
+		}
 	}
 }
