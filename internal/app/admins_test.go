@@ -133,6 +133,20 @@ func TestLoadConfigReadsAdmins(t *testing.T) {
 			t.Error("a store was created despite the invalid configuration")
 		}
 	})
+	t.Run("doctor says who may run it in chat", func(t *testing.T) {
+		var b strings.Builder
+		for _, f := range configFindings(Config{Admins: "telegram:1,console:alice", HTTPAddr: "off"}) {
+			b.WriteString(f.What + "\n")
+		}
+		for _, f := range configFindings(Config{HTTPAddr: "off"}) {
+			b.WriteString(f.What + "\n")
+		}
+		for _, want := range []string{"2 operator(s) named in CLM_ADMINS", "no operator is named in CLM_ADMINS"} {
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("findings lack %q:\n%s", want, b.String())
+			}
+		}
+	})
 	t.Run("empty: nobody", func(t *testing.T) {
 		is, err := isAdminFunc(" ")
 		if err != nil || is != nil {

@@ -272,6 +272,12 @@ func configFindings(cfg Config) []doctor.Finding {
 				Fix: "publish it only to your monitoring network"})
 		}
 	}
+	if admins, err := parseAdmins(cfg.Admins); err == nil && len(admins) == 0 {
+		fs = append(fs, doctor.Finding{Level: doctor.Info, What: "no operator is named in CLM_ADMINS: /clm doctor in chat is refused to everyone",
+			Fix: "to run it in chat, set CLM_ADMINS=telegram:<your id> (or discord:<your id>); /clm whoami shows the entry"})
+	} else if err == nil {
+		fs = append(fs, doctor.Finding{Level: doctor.OK, What: fmt.Sprintf("%d operator(s) named in CLM_ADMINS may run /clm doctor in chat", len(admins))})
+	}
 	if cfg.SessionMaxAge > 24*time.Hour {
 		fs = append(fs, doctor.Finding{Level: doctor.Info, What: "unlocked chats stay unlocked for up to " + cfg.SessionMaxAge.String() + " (CLM_SESSION_MAX_AGE)",
 			Fix: "a shorter maximum age keeps fewer secrets in memory"})
