@@ -71,7 +71,7 @@ func knownCommand(c string) bool {
 	// The core's commands (issue 4) and the adapters' entry points.
 	case "help", "new", "unlock", "lock", "chats", "send", "receive",
 		"history", "search", "trash", "delete", "restore", "purge", "clear",
-		"forget", "rekey", "export", "name", "profile", "watch", "doctor",
+		"forget", "rekey", "export", "name", "profile", "watch", "doctor", "whoami",
 		"status", "start", "confirm", "cancel",
 		// Requests that are not typed commands.
 		"post",                    // a message that is not a command (may hold pointers)
