@@ -29,10 +29,14 @@ const DefaultCheckTimeout = 2 * time.Second
 
 // Check is one readiness condition, such as "store" or "telegram". Check
 // returns nil when ready, else an error whose text says why not (it is
-// shown on /readyz, so it must hold no secret or token).
+// shown on /readyz, so it must hold no secret or token). It should return
+// when ctx ends; one that does not is never run twice at once: while it is
+// still running, /readyz waits for that run instead of starting another.
 type Check struct {
 	Name  string
 	Check func(ctx context.Context) error
+	// Timeout bounds this check; zero means Config.CheckTimeout.
+	Timeout time.Duration
 }
 
 // Config configures a [Server].
@@ -43,7 +47,8 @@ type Config struct {
 	Checks []Check
 	// Metrics serves /metrics; nil answers 404 there.
 	Metrics http.Handler
-	// CheckTimeout bounds each check; zero means DefaultCheckTimeout.
+	// CheckTimeout bounds each check that sets no Timeout of its own; zero
+	// means DefaultCheckTimeout.
 	CheckTimeout time.Duration
 	// Logger receives server errors; nil discards them.
 	Logger *slog.Logger
@@ -118,77 +123,172 @@ func (s *Server) Close() error {
 
 // Handler returns the endpoint's routes for cfg (Addr is ignored).
 func Handler(cfg Config) http.Handler {
-	timeout := cfg.CheckTimeout
-	if timeout <= 0 {
-		timeout = DefaultCheckTimeout
-	}
-	checks := append([]Check(nil), cfg.Checks...)
+	mux, _ := newHandler(cfg)
+	return mux
+}
+
+// newHandler is Handler, also returning the readiness state so tests can
+// wait for a check run to end.
+func newHandler(cfg Config) (http.Handler, *readiness) {
+	ready := newReadiness(cfg)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		results := runChecks(r.Context(), checks, timeout)
-		ready := true
-		var b strings.Builder
-		for _, res := range results {
-			if res.err != nil {
-				ready = false
-				fmt.Fprintf(&b, "%s: not ready: %s\n", res.name, oneLine(res.err.Error()))
-			} else {
-				fmt.Fprintf(&b, "%s: ok\n", res.name)
-			}
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		if ready {
-			w.WriteHeader(http.StatusOK)
-			_, _ = io.WriteString(w, "ready\n"+b.String())
-			return
-		}
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = io.WriteString(w, "not ready\n"+b.String())
-	})
+	mux.Handle("GET /readyz", ready)
 	metrics := cfg.Metrics
 	if metrics == nil {
 		metrics = http.NotFoundHandler()
 	}
 	mux.Handle("GET /metrics", metrics)
-	return mux
+	return mux, ready
 }
 
-type checkResult struct {
-	name string
-	err  error
+// readiness answers /readyz. It keeps, per check, the run in flight, so a
+// check that ignores its context costs at most one goroutine however often
+// /readyz is asked.
+type readiness struct {
+	runners []*checkRunner
 }
 
-// runChecks runs every check concurrently, each bounded by timeout, and
-// returns the results in the checks' order. A check that does not return
-// in time counts as not ready.
-func runChecks(ctx context.Context, checks []Check, timeout time.Duration) []checkResult {
-	results := make([]checkResult, len(checks))
+func newReadiness(cfg Config) *readiness {
+	timeout := cfg.CheckTimeout
+	if timeout <= 0 {
+		timeout = DefaultCheckTimeout
+	}
+	r := &readiness{}
+	for _, c := range cfg.Checks {
+		t := c.Timeout
+		if t <= 0 {
+			t = timeout
+		}
+		r.runners = append(r.runners, &checkRunner{check: c, timeout: t})
+	}
+	return r
+}
+
+func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	errs := make([]error, len(rd.runners))
 	var wg sync.WaitGroup
-	for i, c := range checks {
-		results[i].name = c.Name
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			done := make(chan error, 1)
-			go func() { done <- safeCheck(cctx, c) }()
-			select {
-			case err := <-done:
-				results[i].err = err
-			case <-cctx.Done():
-				results[i].err = fmt.Errorf("check did not answer within %s", timeout)
-			}
-		}()
+	for i, c := range rd.runners {
+		wg.Go(func() { errs[i] = c.result(r.Context()) })
 	}
 	wg.Wait()
-	return results
+	ready := true
+	var b strings.Builder
+	for i, c := range rd.runners {
+		if errs[i] != nil {
+			ready = false
+			fmt.Fprintf(&b, "%s: not ready: %s\n", c.check.Name, oneLine(errs[i].Error()))
+		} else {
+			fmt.Fprintf(&b, "%s: ok\n", c.check.Name)
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if ready {
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "ready\n"+b.String())
+		return
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = io.WriteString(w, "not ready\n"+b.String())
+}
+
+// checkRunner runs one check, at most one run at a time.
+type checkRunner struct {
+	check   Check
+	timeout time.Duration
+
+	mu  sync.Mutex
+	cur *checkRun // the run in flight; nil when none is
+}
+
+// checkRun is one run of a check.
+type checkRun struct {
+	started time.Time
+	done    chan struct{} // closed once err is set
+	err     error
+}
+
+// start returns the run in flight, starting one when none is; fresh says
+// whether this call started it. The run is bounded by the check's own
+// timeout, not by ctx, so a later request that waits for it is not cut
+// short by the first request's client going away.
+func (c *checkRunner) start(ctx context.Context) (run *checkRun, fresh bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur != nil {
+		return c.cur, false
+	}
+	run = &checkRun{started: time.Now(), done: make(chan struct{})}
+	c.cur = run
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
+	go func() {
+		defer cancel()
+		err := safeCheck(cctx, c.check)
+		if err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
+			err = c.timedOut()
+		}
+		c.mu.Lock()
+		c.cur = nil
+		c.mu.Unlock()
+		run.err = err
+		close(run.done)
+	}()
+	return run, true
+}
+
+// idle returns a channel closed once no run is in flight (for tests).
+func (c *checkRunner) idle() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur != nil {
+		return c.cur.done
+	}
+	done := make(chan struct{})
+	close(done)
+	return done
+}
+
+func (c *checkRunner) timedOut() error {
+	return fmt.Errorf("check did not answer within %s", c.timeout)
+}
+
+// result runs the check (or joins the run already in flight) and waits for
+// its answer for at most the check's timeout.
+func (c *checkRunner) result(ctx context.Context) error {
+	run, fresh := c.start(ctx)
+	timer := time.NewTimer(c.timeout)
+	defer timer.Stop()
+	if finished, err := awaitRun(ctx, run, timer.C); finished {
+		return err
+	}
+	if fresh {
+		return c.timedOut()
+	}
+	return fmt.Errorf("check still running from an earlier request (for %s; each run may take %s); it is not started again until it returns",
+		time.Since(run.started).Round(time.Millisecond), c.timeout)
+}
+
+// awaitRun waits for run to finish until expired fires or ctx ends, and
+// reports whether it finished and its error. A result that is already
+// there wins over an expiry that is also there.
+func awaitRun(ctx context.Context, run *checkRun, expired <-chan time.Time) (finished bool, err error) {
+	select {
+	case <-run.done:
+		return true, run.err
+	case <-expired:
+	case <-ctx.Done():
+	}
+	select {
+	case <-run.done:
+		return true, run.err
+	default:
+		return false, nil
+	}
 }
 
 // safeCheck runs c, turning a missing function or a panic into "not ready"

@@ -3,11 +3,13 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,8 +63,8 @@ func TestEndpoints(t *testing.T) {
 			method: "GET", path: "/readyz", wantStatus: 503,
 			wantBody: []string{"store: not ready: store is closed"}},
 		{name: "readyz check that hangs is not ready",
-			cfg: Config{CheckTimeout: 20 * time.Millisecond, Checks: []Check{ok("store"),
-				{Name: "discord", Check: func(context.Context) error { <-block; return nil }}}},
+			cfg: Config{CheckTimeout: time.Minute, Checks: []Check{ok("store"),
+				{Name: "discord", Timeout: 20 * time.Millisecond, Check: func(context.Context) error { <-block; return nil }}}},
 			method: "GET", path: "/readyz", wantStatus: 503,
 			wantBody: []string{"store: ok", "discord: not ready: check did not answer within 20ms"}},
 		{name: "readyz check that panics is not ready",
@@ -93,6 +95,117 @@ func TestEndpoints(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A check that ignores its context is never run twice at once: while it
+// hangs, each /readyz waits for the run in flight and says it is still
+// running, instead of leaving one more goroutine behind per request. Once
+// it returns, the next /readyz runs it afresh.
+func TestReadyzRunsAHangingCheckOnce(t *testing.T) {
+	block := make(chan struct{})
+	released := false
+	t.Cleanup(func() {
+		if !released {
+			close(block)
+		}
+	})
+	var calls atomic.Int32
+	h, rd := newHandler(Config{CheckTimeout: time.Minute, Checks: []Check{
+		ok("store"),
+		{Name: "discord", Timeout: 20 * time.Millisecond, Check: func(context.Context) error {
+			calls.Add(1)
+			<-block
+			return nil
+		}},
+	}})
+
+	status, body := get(t, h, "GET", "/readyz")
+	if status != 503 || !strings.Contains(body, "discord: not ready: check did not answer within 20ms") {
+		t.Fatalf("first readyz with a hanging check: %d\n%s", status, body)
+	}
+	for i := range 5 {
+		status, body := get(t, h, "GET", "/readyz")
+		if status != 503 || !strings.Contains(body, "discord: not ready: check still running from an earlier request") ||
+			!strings.Contains(body, "store: ok") {
+			t.Errorf("readyz %d while the check hangs: %d\n%s", i+2, status, body)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("hanging check started %d times over 6 requests, want once", n)
+	}
+
+	close(block)
+	released = true
+	<-rd.runners[1].idle()
+	// Its timeout is 20ms, so whether this run answers in time depends on
+	// the machine; what must hold is that it is a fresh run, not "still
+	// running".
+	if _, body := get(t, h, "GET", "/readyz"); strings.Contains(body, "still running") {
+		t.Errorf("readyz after the hanging check returned still says it is running:\n%s", body)
+	}
+	<-rd.runners[1].idle()
+	if n := calls.Load(); n != 2 {
+		t.Errorf("check started %d times, want 2 (once more after the first run returned)", n)
+	}
+}
+
+// A request that comes while a run is in flight joins it and gets that
+// run's answer, and the check is not called again.
+func TestCheckRunnerJoinsTheRunInFlight(t *testing.T) {
+	proceed := make(chan struct{})
+	var calls atomic.Int32
+	c := &checkRunner{timeout: time.Minute, check: Check{Name: "store", Check: func(context.Context) error {
+		n := calls.Add(1)
+		<-proceed
+		return fmt.Errorf("run %d: disk full", n)
+	}}}
+	first, fresh := c.start(context.Background())
+	if !fresh {
+		t.Fatal("first start did not start a run")
+	}
+	joined, fresh := c.start(context.Background())
+	if fresh || joined != first {
+		t.Fatal("second start while the first run is in flight started another run")
+	}
+	close(proceed)
+	finished, err := awaitRun(context.Background(), joined, nil)
+	if !finished || err == nil || err.Error() != "run 1: disk full" {
+		t.Errorf("joined run: finished %v, err %v; want run 1's answer", finished, err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("check called %d times, want 1", n)
+	}
+}
+
+// When the check's answer and the deadline are both there, the answer
+// wins: an ok check is never reported as timed out because select picked
+// the timer.
+func TestAwaitRunPrefersAResultAlreadyThere(t *testing.T) {
+	expired := make(chan time.Time)
+	close(expired)
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tt := range []struct {
+		name string
+		err  error
+	}{{"ok", nil}, {"failed", errors.New("store is closed")}} {
+		t.Run(tt.name, func(t *testing.T) {
+			run := &checkRun{done: make(chan struct{}), err: tt.err}
+			close(run.done)
+			for i := range 200 {
+				finished, err := awaitRun(gone, run, expired)
+				if !finished || err != tt.err {
+					t.Fatalf("try %d: awaitRun = %v, %v; want the result that was there", i, finished, err)
+				}
+			}
+		})
+	}
+	t.Run("no result yet", func(t *testing.T) {
+		run := &checkRun{done: make(chan struct{})}
+		if finished, _ := awaitRun(gone, run, expired); finished {
+			t.Error("awaitRun says a run with no result finished")
+		}
+	})
 }
 
 func TestServeProbeAndShutdown(t *testing.T) {
