@@ -45,6 +45,8 @@ type fakeCore struct {
 	// handle answers a request; nil answers "ok <command>" privately.
 	handle func(ctx context.Context, req bridge.Request) error
 	errs   []error // what the responder returned to the core
+	// handleErr is what Handle returns to the adapter (nil: success).
+	handleErr error
 }
 
 func newFakeCore() *fakeCore {
@@ -68,8 +70,9 @@ func (c *fakeCore) Handle(ctx context.Context, req bridge.Request) error {
 	c.errs = append(c.errs, err)
 	close(c.changed)
 	c.changed = make(chan struct{})
+	herr := c.handleErr
 	c.mu.Unlock()
-	return nil
+	return herr
 }
 
 func (c *fakeCore) MakePointer(context.Context, bridge.Member, string, string, int) (string, error) {

@@ -213,13 +213,27 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionC
 		req.Reply = rep
 		req.Caps = capsFor(req.Member.ID, true, false)
 		if err := a.core.Handle(ctx, req); err != nil {
-			a.log.Warn("the core could not finish a request", "command", req.Command, "err", a.red.Err(err))
+			a.log.Warn("the core could not finish a request", "command", logCommand(req.Command), "err", a.red.Err(err))
 		}
 		rep.finish(ctx)
 	})
 	if !started {
 		done()
 	}
+}
+
+// logCommand is what the logs may say about a request's command: the name
+// of a /clm subcommand, "post" for a plain message, and "unknown" for
+// anything else, since an unknown first word is whatever the member typed
+// (possibly a secret pasted in the wrong place).
+func logCommand(command string) string {
+	if command == "" {
+		return "post"
+	}
+	if _, ok := subByName(command); ok {
+		return command
+	}
+	return "unknown"
 }
 
 // respond sends the initial response to an interaction.
@@ -314,7 +328,7 @@ func (a *Adapter) onMessage(_ *discordgo.Session, ev *discordgo.MessageCreate) {
 		req.Reply = rep
 		req.Caps = capsFor(req.Member.ID, false, m.GuildID != "")
 		if err := a.core.Handle(ctx, req); err != nil {
-			a.log.Warn("the core could not finish a request", "command", req.Command, "err", a.red.Err(err))
+			a.log.Warn("the core could not finish a request", "command", logCommand(req.Command), "err", a.red.Err(err))
 		}
 	})
 	if !started {
