@@ -92,6 +92,7 @@ type Adapter struct {
 	hook   *webhookPoller // nil in polling mode
 	inline *inlineLatest
 	offers *inlineOffers
+	known  map[string]bool // the core's command names, for logs
 	runMu  sync.Mutex
 	ran    bool
 	mu     sync.Mutex
@@ -118,7 +119,7 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	for _, opt := range opts {
 		opt(&o)
 	}
-	a := &Adapter{cfg: rc, core: core, log: logger, red: newRedactor(rc.Token), opts: o}
+	a := &Adapter{cfg: rc, core: core, log: logger, red: newRedactor(rc.Token), opts: o, known: knownCommands(core)}
 	a.life, a.stop = context.WithCancel(context.Background())
 	a.status.Webhook = rc.WebhookURL != ""
 
@@ -416,8 +417,42 @@ func (a *Adapter) intro() string {
 // handle passes req to the core and logs what the core reports.
 func (a *Adapter) handle(ctx context.Context, req bridge.Request) {
 	if err := a.core.Handle(ctx, req); err != nil && ctx.Err() == nil {
-		a.log.Warn("telegram: handling a request failed", "command", req.Command, "error", a.red.err(err))
+		a.log.Warn("telegram: handling a request failed", "command", a.logName(req), "error", a.red.err(err))
 	}
+}
+
+// commandLister is implemented by a core that can list its commands
+// (*bridge.Bridge).
+type commandLister interface {
+	Commands() []string
+}
+
+// knownCommands returns the set of core's command names, empty when core
+// cannot list them.
+func knownCommands(core bridge.Core) map[string]bool {
+	known := map[string]bool{}
+	if cl, ok := core.(commandLister); ok {
+		for _, name := range cl.Commands() {
+			known[name] = true
+		}
+	}
+	return known
+}
+
+// logName names req's command for a log line: a known command name,
+// "post" for a message that is no command, else "unknown". The word after
+// /clm is the member's text (it may be a mistyped secret), so it is logged
+// only when it is one of the core's command names.
+func (a *Adapter) logName(req bridge.Request) string {
+	switch {
+	case req.Command == "" && req.ReceiveRef != "":
+		return "receive"
+	case req.Command == "":
+		return "post"
+	case a.known[req.Command]:
+		return req.Command
+	}
+	return "unknown"
 }
 
 // onReceive handles a press on a Receive button.
