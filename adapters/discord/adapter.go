@@ -269,7 +269,7 @@ func (a *Adapter) open(ctx context.Context) error {
 		if err == nil {
 			return nil
 		}
-		a.lastErr.Store(a.red.String(err.Error()))
+		a.lastErr.Store(a.red.Redact(err.Error()))
 		if authFailure(err) {
 			return fmt.Errorf("discord: Discord refused the bot token: check CLM_DISCORD_TOKEN (%w)", a.red.Err(err))
 		}

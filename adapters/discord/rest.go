@@ -47,8 +47,8 @@ type redactor struct {
 // webhook URLs: /interactions/{id}/{token}, /webhooks/{app}/{token}.
 var interactionTokenRE = regexp.MustCompile(`((?:interactions|webhooks)/[0-9A-Za-z_-]+/)[^/?\s"]+`)
 
-// String returns s without the bot token or interaction tokens.
-func (r redactor) String(s string) string {
+// Redact returns s without the bot token or interaction tokens.
+func (r redactor) Redact(s string) string {
 	if r.token != "" {
 		s = strings.ReplaceAll(s, r.token, "[redacted]")
 	}
@@ -75,7 +75,7 @@ func (r redactor) Err(err error) error {
 	if errors.As(err, &re) && re == err {
 		return err
 	}
-	return &redactedError{msg: r.String(err.Error()), err: err}
+	return &redactedError{msg: r.Redact(err.Error()), err: err}
 }
 
 // rewriteTransport sends every request to base (scheme and host), keeping
