@@ -35,7 +35,8 @@ func fillChat(b *testing.B, s *Store, k *ChatKey, n int) {
 			m := testMessage(i)
 			ph := pointerHash(m.Pointer)
 			ad = appendAD(ad[:0], adFields{memberID: k.memberID, chatID: k.chatID, pointerHash: ph[:],
-				direction: m.Direction, epoch: m.Epoch, authenticated: m.Authenticated})
+				direction: m.Direction, epoch: m.Epoch, authenticated: m.Authenticated,
+				srcPlatform: []byte(m.Source.Platform), srcChannel: []byte(m.Source.Channel), srcMessageID: []byte(m.Source.MessageID)})
 			plain = appendPayload(plain[:0], m.Username, m.Pointer, m.Nonce, m.Text)
 			sealed, err := seal(a, plain, ad)
 			if err != nil {

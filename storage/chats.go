@@ -212,7 +212,7 @@ func (s *Store) Rekey(ctx context.Context, key *ChatKey, newSecret []byte) (*Cha
 		for {
 			batch = batch[:0]
 			rows, err := tx.QueryContext(ctx,
-				`SELECT id, pointer_hash, direction, epoch, authenticated, sealed FROM messages
+				`SELECT `+sealCols+` FROM messages
 				 WHERE chat_id = ? AND id > ? ORDER BY id LIMIT ?`, key.chatID, after, rekeyBatch)
 			if err != nil {
 				return dbErr("reading messages", err)
@@ -223,7 +223,8 @@ func (s *Store) Rekey(ctx context.Context, key *ChatKey, newSecret []byte) (*Cha
 					f   = adFields{memberID: key.memberID, chatID: key.chatID}
 					dir string
 				)
-				if err := rows.Scan(&r.id, &f.pointerHash, &dir, &f.epoch, &f.authenticated, &r.sealed); err != nil {
+				if err := rows.Scan(&r.id, &f.pointerHash, &dir, &f.epoch, &f.authenticated, &r.sealed,
+					&f.srcPlatform, &f.srcChannel, &f.srcMessageID); err != nil {
 					_ = rows.Close()
 					return dbErr("reading messages", err)
 				}

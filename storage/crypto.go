@@ -32,7 +32,8 @@ import (
 // key, nonce, payload, ad), where payload = 0x01 || uvarint(len username)
 // || username || uvarint(len pointer) || pointer || uvarint(len clm nonce)
 // || clm nonce || text, and ad (see appendAD) binds the member id, chat id,
-// pointer hash and every clear column a reader relies on. A random 192-bit
+// pointer hash and every clear column a reader relies on (direction, epoch,
+// authenticated flag and source). A random 192-bit
 // nonce makes collisions negligible however many messages a key seals.
 //
 // The pointer is sealed, not stored in clear: with the chat name, a CLM
@@ -41,7 +42,8 @@ import (
 // holding the database file. The CLM nonce is sealed too: it is a hash of
 // "#chat|¶|username|¶|text_epoch", so in clear it would confirm guesses of
 // short messages. Only the epoch, direction, authenticated flag, source
-// and times stay in clear, as metadata.
+// and times stay in clear, as metadata; all but the times are bound into
+// the seal.
 
 // Argon2Params are the Argon2id cost parameters of one chat's verifier.
 type Argon2Params struct {
@@ -95,7 +97,7 @@ const (
 	maxSecret   = 1024 // bytes
 	infoVerify  = "clmbridge/storage/v1 verifier"
 	infoDataKey = "clmbridge/storage/v1 message key"
-	adPrefix    = "clmbridge/storage/v1 message\x00"
+	adPrefix    = "clmbridge/storage/ad2 message\x00" // the layout of appendAD, versioned on its own
 	payloadV1   = 1
 )
 
@@ -247,7 +249,8 @@ func pointerHash(pointer string) [32]byte {
 // adFields are the clear columns of a message row that are bound into its
 // seal, so that moving a row to another chat or member, swapping sealed
 // blobs between rows, or editing a clear column (say, marking a legacy
-// message authenticated) makes the row fail to open with ErrCorrupt.
+// message authenticated, or changing where it was seen) makes the row fail
+// to open with ErrCorrupt.
 type adFields struct {
 	memberID      int64
 	chatID        int64
@@ -255,16 +258,21 @@ type adFields struct {
 	direction     Direction
 	epoch         int64
 	authenticated bool
+	// The Source columns: src_platform, src_channel, src_message_id.
+	srcPlatform, srcChannel, srcMessageID []byte
 }
 
 // appendAD appends the associated data:
 //
-//	"clmbridge/storage/v1 message\0" || be64 member id || be64 chat id ||
+//	"clmbridge/storage/ad2 message\0" || be64 member id || be64 chat id ||
 //	pointer hash (32) || direction (1 sent, 2 received) || be64 epoch ||
-//	authenticated (0 or 1)
+//	authenticated (0 or 1) ||
+//	be32 len || source platform || be32 len || source channel ||
+//	be32 len || source message id
 //
-// Every field has a fixed length, so distinct rows never produce the same
-// bytes.
+// Every field has a fixed length or a fixed-width length prefix, so
+// distinct rows never produce the same bytes. (Layout "ad2" added the
+// source; "v1", without it, was never deployed.)
 func appendAD(b []byte, f adFields) []byte {
 	b = append(b, adPrefix...)
 	b = binary.BigEndian.AppendUint64(b, uint64(f.memberID))
@@ -283,6 +291,10 @@ func appendAD(b []byte, f adFields) []byte {
 		b = append(b, 1)
 	} else {
 		b = append(b, 0)
+	}
+	for _, field := range [...][]byte{f.srcPlatform, f.srcChannel, f.srcMessageID} {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(field)))
+		b = append(b, field...)
 	}
 	return b
 }

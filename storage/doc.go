@@ -26,9 +26,10 @@
 // params) gives a master key; HKDF-SHA256 splits it into a verifier (stored,
 // compared in constant time) and a 32-byte data key (never stored). Each
 // message is sealed with a fresh random 24-byte nonce; its associated data
-// binds the member id, chat id, pointer hash, direction, epoch and
-// authenticated flag, so a row moved to another chat or member, or edited
-// in clear, fails with [ErrCorrupt]. At most Options.MaxConcurrentKDF
+// binds the member id, chat id, pointer hash, direction, epoch,
+// authenticated flag and source (platform, channel, message id), so a row
+// moved to another chat or member, or edited in clear, fails with
+// [ErrCorrupt]. At most Options.MaxConcurrentKDF
 // Argon2id runs proceed at once.
 //
 // # Durability and concurrency

@@ -23,7 +23,7 @@ const (
 )
 
 // Source is where a pointer was seen (all optional). It is stored in clear,
-// as metadata.
+// as metadata, and bound into the message's seal.
 type Source struct {
 	Platform  string
 	Channel   string
@@ -74,6 +74,7 @@ func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (id
 	f := adFields{
 		memberID: key.memberID, chatID: key.chatID, pointerHash: ph[:],
 		direction: m.Direction, epoch: m.Epoch, authenticated: m.Authenticated,
+		srcPlatform: []byte(m.Source.Platform), srcChannel: []byte(m.Source.Channel), srcMessageID: []byte(m.Source.MessageID),
 	}
 	var buf [512]byte
 	ad := appendAD(buf[:0], f)
@@ -148,12 +149,13 @@ type Page struct {
 	Page int
 }
 
-// messageCols are the columns a full opener scans, in order; sealCols
-// are the columns a lean one scans: just enough to open the seal.
+// sealCols are the columns a lean opener scans, in order: just enough to
+// open the seal (every column bound into it); messageCols are the columns
+// a full opener scans: those and the times.
 const (
-	messageCols = `id, pointer_hash, direction, epoch, authenticated, sealed,
-	src_platform, src_channel, src_message_id, saved, deleted_at`
-	sealCols = `id, pointer_hash, direction, epoch, authenticated, sealed`
+	sealCols = `id, pointer_hash, direction, epoch, authenticated, sealed,
+	src_platform, src_channel, src_message_id`
+	messageCols = sealCols + `, saved, deleted_at`
 )
 
 // opener scans message rows of one chat and opens them, reusing its
@@ -178,9 +180,9 @@ type opener struct {
 // sealCols.
 func newOpener(a cipher.AEAD, key *ChatKey, full bool) *opener {
 	o := &opener{a: a, memberID: key.memberID, chatID: key.chatID}
-	o.dest = []any{&o.id, &o.ph, &o.dir, &o.epoch, &o.auth, &o.sealed}
+	o.dest = []any{&o.id, &o.ph, &o.dir, &o.epoch, &o.auth, &o.sealed, &o.srcP, &o.srcC, &o.srcM}
 	if full {
-		o.dest = append(o.dest, &o.srcP, &o.srcC, &o.srcM, &o.saved, &o.deleted)
+		o.dest = append(o.dest, &o.saved, &o.deleted)
 	}
 	return o
 }
@@ -201,6 +203,7 @@ func (o *opener) scanOpen(rows *sql.Rows) error {
 	o.ad = appendAD(o.ad[:0], adFields{
 		memberID: o.memberID, chatID: o.chatID, pointerHash: o.ph,
 		direction: o.direction, epoch: o.epoch, authenticated: o.auth,
+		srcPlatform: o.srcP, srcChannel: o.srcC, srcMessageID: o.srcM,
 	})
 	var err error
 	o.plain, err = open(o.a, o.plain[:0], o.sealed, o.ad)
@@ -215,7 +218,7 @@ func (o *opener) scanOpen(rows *sql.Rows) error {
 }
 
 // message builds the Message of the row last opened (with a lean opener,
-// Source, Saved and DeletedAt are left for the caller to fill).
+// Saved and DeletedAt are left for the caller to fill).
 func (o *opener) message() Message {
 	m := Message{
 		ID: o.id,
@@ -342,7 +345,7 @@ func (s *Store) Search(ctx context.Context, key *ChatKey, query string, limit in
 	)
 	defer func() { clear(lower[:cap(lower)]) }()
 	// The scan reads only what opening needs; the few matches get their
-	// clear metadata afterwards, in the same snapshot.
+	// times afterwards, in the same snapshot.
 	err := s.eachMessage(ctx, key, false, func(o *opener) bool {
 		lower = appendLower(lower[:0], o.payload.text)
 		if bytes.Contains(lower, needle) {
@@ -356,8 +359,7 @@ func (s *Store) Search(ctx context.Context, key *ChatKey, query string, limit in
 				saved   int64
 				deleted sql.NullInt64
 			)
-			err := tx.QueryRowContext(ctx, `SELECT src_platform, src_channel, src_message_id, saved, deleted_at
-				FROM messages WHERE id = ?`, m.ID).Scan(&m.Source.Platform, &m.Source.Channel, &m.Source.MessageID, &saved, &deleted)
+			err := tx.QueryRowContext(ctx, `SELECT saved, deleted_at FROM messages WHERE id = ?`, m.ID).Scan(&saved, &deleted)
 			if err != nil {
 				return dbErr("reading messages", err)
 			}

@@ -415,6 +415,16 @@ func TestDamagedMessageFailsWithErrCorrupt(t *testing.T) {
 		{"direction", func() { rawExec(t, s, `UPDATE messages SET direction = 'received' WHERE id = 2`) }},
 		{"epoch", func() { rawExec(t, s, `UPDATE messages SET epoch = epoch + 1 WHERE id = 2`) }},
 		{"pointer hash", func() { rawExec(t, s, `UPDATE messages SET pointer_hash = randomblob(32) WHERE id = 2`) }},
+		{"source platform edited in clear", func() { rawExec(t, s, `UPDATE messages SET src_platform = 'discord' WHERE id = 2`) }},
+		{"source channel edited in clear", func() { rawExec(t, s, `UPDATE messages SET src_channel = '-100999' WHERE id = 2`) }},
+		{"source message id edited in clear", func() { rawExec(t, s, `UPDATE messages SET src_message_id = '4242' WHERE id = 2`) }},
+		{"source cleared", func() {
+			rawExec(t, s, `UPDATE messages SET src_platform = '', src_channel = '', src_message_id = '' WHERE id = 2`)
+		}},
+		{"source moved between fields", func() {
+			// Same bytes overall: only the field boundaries move.
+			rawExec(t, s, `UPDATE messages SET src_platform = src_platform || src_channel, src_channel = '' WHERE id = 2`)
+		}},
 		{"sealed swapped with another row", func() {
 			rawExec(t, s, `UPDATE messages SET sealed = (SELECT sealed FROM messages WHERE id = 3) WHERE id = 2`)
 		}},
@@ -422,18 +432,20 @@ func TestDamagedMessageFailsWithErrCorrupt(t *testing.T) {
 	for _, e := range edits {
 		t.Run(e.name, func(t *testing.T) {
 			var orig struct {
-				sealed, ph []byte
-				dir        string
-				epoch      int64
-				auth       int
+				sealed, ph            []byte
+				dir, srcP, srcC, srcM string
+				epoch                 int64
+				auth                  int
 			}
-			if err := s.w.QueryRow(`SELECT sealed, pointer_hash, direction, epoch, authenticated FROM messages WHERE id = 2`).
-				Scan(&orig.sealed, &orig.ph, &orig.dir, &orig.epoch, &orig.auth); err != nil {
+			if err := s.w.QueryRow(`SELECT sealed, pointer_hash, direction, epoch, authenticated,
+				src_platform, src_channel, src_message_id FROM messages WHERE id = 2`).
+				Scan(&orig.sealed, &orig.ph, &orig.dir, &orig.epoch, &orig.auth, &orig.srcP, &orig.srcC, &orig.srcM); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() {
-				rawExec(t, s, `UPDATE messages SET sealed = ?, pointer_hash = ?, direction = ?, epoch = ?, authenticated = ? WHERE id = 2`,
-					orig.sealed, orig.ph, orig.dir, orig.epoch, orig.auth)
+				rawExec(t, s, `UPDATE messages SET sealed = ?, pointer_hash = ?, direction = ?, epoch = ?, authenticated = ?,
+					src_platform = ?, src_channel = ?, src_message_id = ? WHERE id = 2`,
+					orig.sealed, orig.ph, orig.dir, orig.epoch, orig.auth, orig.srcP, orig.srcC, orig.srcM)
 			})
 			e.edit()
 			_, err := s.History(ctx, k, Page{Size: 10})
@@ -448,6 +460,10 @@ func TestDamagedMessageFailsWithErrCorrupt(t *testing.T) {
 			if buf.Len() != 0 {
 				t.Error("a failed export wrote output")
 			}
+			// Rekey opens every message to re-seal it: it refuses too, and
+			// changes nothing (k stays the chat's key).
+			_, err = s.Rekey(ctx, k, []byte("new pw"))
+			wantErr(t, err, ErrCorrupt)
 			// Newer messages still open on their own.
 			if h := mustHistory(t, s, k, Page{Size: 1}); h[0].ID != 3 {
 				t.Fatal("newest message no longer opens")
