@@ -215,12 +215,18 @@ func (c *call) cmdRekey(args string) {
 		c.private(fmt.Sprintf("That is already %s's secret. Nothing was changed.", chat))
 		return
 	}
+	// Watch deliveries to this session wait while the key changes (see
+	// session.keyMu).
+	s.keyMu.Lock()
 	key, err := c.b.store.Rekey(c.ctx, s.key, nb)
+	if err == nil {
+		c.b.sessions.rekey(s, nb, key)
+	}
+	s.keyMu.Unlock()
 	if err != nil {
 		c.fail("changing the secret", err)
 		return
 	}
-	c.b.sessions.rekey(s, nb, key)
 	c.private(
 		fmt.Sprintf("🔑 %s has its new secret; your stored messages are re-sealed with it, and it stays unlocked.", chat),
 		"Give the new secret to the chat's members out of band. Each of them unlocks "+chat+" with the old secret and runs /clm rekey "+quoteName(chat)+" <new secret> too. Pointers made with the old secret no longer open for you.")

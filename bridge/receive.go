@@ -119,14 +119,14 @@ func (c *call) deliver(p clm.Pointer, hits []hit, src storage.Source) (lines []s
 			if named == nil {
 				named = h
 			}
-		case other == nil || (h.s.unconfirmed && !other.s.unconfirmed):
+		case other == nil || (h.unconfirmed && !other.unconfirmed):
 			other = h
 		}
 	}
 	switch {
 	case named != nil:
-		created, err := c.save(named.s.key, p, named.opened, src)
-		if named.s.unconfirmed {
+		created, err := c.saveHit(named, p, src)
+		if named.unconfirmed {
 			c.b.sessions.confirm(named.s)
 		}
 		return c.shown(named.opened, created, err), true
@@ -148,7 +148,7 @@ func (c *call) renamed(p clm.Pointer, h *hit, src storage.Source) []string {
 	secret := append([]byte(nil), h.s.secret()...)
 	defer clear(secret)
 	var note string
-	if h.s.unconfirmed {
+	if h.unconfirmed {
 		if sum, ok := c.findChat(h.s.chat); ok && sum.Messages+sum.Trashed == 0 {
 			c.b.sessions.remove(c.mk, h.s.chat)
 			if err := c.b.store.DeleteChat(c.ctx, c.st.id, h.s.chat); err == nil {
@@ -252,15 +252,39 @@ func (c *call) adoptChat(name string, secret []byte) (key *storage.ChatKey, repl
 	return nil, false, "Something went wrong on my side, so I did not save it."
 }
 
-// save stores an opened pointer as received.
-func (c *call) save(key *storage.ChatKey, p clm.Pointer, o clm.Opened, src storage.Source) (bool, error) {
-	_, created, err := c.b.store.SaveMessage(c.ctx, key, storage.NewMessage{
+// receivedMessage is what is stored of an opened pointer.
+func receivedMessage(p clm.Pointer, o clm.Opened, src storage.Source) storage.NewMessage {
+	return storage.NewMessage{
 		Direction: storage.Received, Epoch: p.Epoch, Nonce: p.Nonce, Pointer: p.String(),
 		Authenticated: o.Authenticated, Username: o.Username, Text: o.Text, Source: src,
-	})
+	}
+}
+
+// save stores an opened pointer as received.
+func (c *call) save(key *storage.ChatKey, p clm.Pointer, o clm.Opened, src storage.Source) (bool, error) {
+	_, created, err := c.b.store.SaveMessage(c.ctx, key, receivedMessage(p, o, src))
 	if err != nil {
 		c.b.log.LogAttrs(c.ctx, slog.LevelError, "saving a received message failed", slog.String("error", err.Error()))
 	}
+	return created, err
+}
+
+// saveHit stores the pointer a held hit opened, in the hit's chat.
+func (c *call) saveHit(h *hit, p clm.Pointer, src storage.Source) (bool, error) {
+	created, err := c.b.saveToSession(c.ctx, h, receivedMessage(p, h.opened, src))
+	if err != nil {
+		c.b.log.LogAttrs(c.ctx, slog.LevelError, "saving a received message failed", slog.String("error", err.Error()))
+	}
+	return created, err
+}
+
+// saveToSession saves m in a held hit's chat, with the session's current
+// key: when the hit's member is changing the chat's secret, it waits for
+// the rekey to finish (a rekey wipes the key the hit was found with).
+func (b *Bridge) saveToSession(ctx context.Context, h *hit, m storage.NewMessage) (created bool, err error) {
+	h.s.keyMu.RLock()
+	defer h.s.keyMu.RUnlock()
+	_, created, err = b.store.SaveMessage(ctx, b.sessions.currentKey(h.s), m)
 	return created, err
 }
 
@@ -411,10 +435,7 @@ func (b *Bridge) watchDeliver(ctx context.Context, req Request, pointers []clm.P
 			case h.s.chat != h.opened.Chat:
 				continue // another chat sharing the secret: not for watch
 			default:
-				_, created, err := b.store.SaveMessage(ctx, h.s.key, storage.NewMessage{
-					Direction: storage.Received, Epoch: p.Epoch, Nonce: p.Nonce, Pointer: p.String(),
-					Authenticated: h.opened.Authenticated, Username: h.opened.Username, Text: h.opened.Text, Source: src,
-				})
+				created, err := b.saveToSession(ctx, &h, receivedMessage(p, h.opened, src))
 				if err != nil {
 					b.log.LogAttrs(ctx, slog.LevelError, "saving a watched message failed", slog.String("error", err.Error()))
 				}

@@ -1,7 +1,9 @@
 package bridge
 
 import (
+	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -353,4 +355,67 @@ func TestAnExplicitCommandIsNotTakenAsTheSecret(t *testing.T) {
 	e.cmd("bob", dm, "receive", ptr)
 	e.post("bob", dm, "/clm help")
 	mustContain(t, e.post("bob", dm, workSecret).text(), "still waiting")
+}
+
+// TestRekeyRacingWatchDeliveriesKeepsEveryDeliveredMessage runs bob's
+// rekeys of Work (to carol's secret and back to alice's) against a stream of
+// posts that are watch-delivered to him, for the race detector. Each post
+// holds a pointer of alice's Work and one of carol's, so one of them opens
+// with whichever secret bob has; every message bob is told about must be
+// in his history (a save that met a rekey uses the chat's current key).
+func TestRekeyRacingWatchDeliveriesKeepsEveryDeliveredMessage(t *testing.T) {
+	const rotated = "rotated-secret-5150"
+	e := newEnv(t, Options{})
+	n := &notifier{}
+	e.b.RegisterNotifier("test", n)
+	e.newChat("alice", "Work", workSecret)
+	e.newChat("carol", "Work", rotated)
+	e.newChat("bob", "Work", workSecret)
+	e.cmd("bob", dm, "watch", "on")
+	e.post("bob", general, "hi all")
+	const rounds = 24
+	posts := make([]string, rounds)
+	for i := range posts {
+		posts[i] = e.send("alice", "Work", "from alice "+itoa(i)) + " " + e.send("carol", "Work", "from carol "+itoa(i))
+	}
+	handle := func(who string, req Request) {
+		req.Member, req.Reply, req.Caps = member(who), &recorder{}, e.caps
+		if err := e.b.Handle(context.Background(), req); err != nil {
+			t.Error(err)
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for _, p := range posts {
+			handle("dave", Request{Place: general, Post: p})
+		}
+	})
+	wg.Go(func() {
+		for range rounds / 2 {
+			handle("bob", Request{Place: dm, Command: "rekey", Args: "Work " + rotated})
+			handle("bob", Request{Place: dm, Command: "rekey", Args: "Work " + workSecret})
+		}
+	})
+	wg.Wait()
+	saved := make(map[string]bool)
+	for _, m := range e.history("bob", "Work") {
+		saved[m.Username+": "+m.Text] = true
+	}
+	told := n.to("id-bob")
+	delivered := 0
+	for i := range rounds {
+		for _, who := range []string{"alice", "carol"} {
+			msg := who + ": from " + who + " " + itoa(i)
+			if strings.Contains(told, msg+" ") {
+				delivered++
+				if !saved[msg] {
+					t.Errorf("bob was told %q but it is not in his history", msg)
+				}
+			}
+		}
+	}
+	if delivered < rounds {
+		t.Errorf("%d messages delivered to bob, want at least one per post (%d)", delivered, rounds)
+	}
+	mustNotContain(t, e.logs.String(), "saving a watched message failed")
 }

@@ -339,7 +339,7 @@ func (b *Bridge) RecordSent(ctx context.Context, m Member, pointer string) error
 		return errNotTheirs
 	}
 	o := found.opened
-	if _, _, err := b.store.SaveMessage(ctx, found.s.key, storage.NewMessage{
+	if _, _, err := b.store.SaveMessage(ctx, found.key, storage.NewMessage{
 		Direction: storage.Sent, Epoch: p.Epoch, Nonce: p.Nonce, Pointer: p.String(), Authenticated: true,
 		Username: o.Username, Text: o.Text, Source: storage.Source{Platform: m.Platform},
 	}); err != nil {

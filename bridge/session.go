@@ -63,6 +63,11 @@ type session struct {
 	// without a verifier to check against: the chat name is checked when
 	// the first pointer opens with it.
 	unconfirmed bool
+	// keyMu is held for writing while the member changes the chat's secret
+	// (storage wipes the old key before the registry has the new one), and
+	// for reading by a save from another member's request (a watch
+	// delivery), so that save always has the current key.
+	keyMu sync.RWMutex
 
 	// Guarded by the registry's mutex.
 	inUse int  // callers holding the session (see registry.release)
@@ -284,6 +289,14 @@ func (r *registry) rekey(s *session, newSecret []byte, newKey *storage.ChatKey) 
 	s.unconfirmed = false
 }
 
+// currentKey returns a held session's storage key as it is now (a rekey
+// replaces it). A held session is not wiped, even if removed meanwhile.
+func (r *registry) currentKey(s *session) *storage.ChatKey {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return s.key
+}
+
 // confirm marks a held session's chat name as checked.
 func (r *registry) confirm(s *session) {
 	r.mu.Lock()
@@ -348,10 +361,15 @@ func (r *registry) count() (sessions, secrets int) {
 
 // hit is one session whose secret opened a pointer (err is nil, or
 // clm.ErrTampered when the pointer opened but its tag did not verify).
+// key and unconfirmed are copied from the session, under the registry's
+// lock, when the hit is held: another member's request reads them while
+// the session's own member may rekey or confirm it.
 type hit struct {
-	s      *session
-	opened clm.Opened
-	err    error
+	s           *session
+	opened      clm.Opened
+	err         error
+	key         *storage.ChatKey
+	unconfirmed bool
 }
 
 // trialOpen tries p once per distinct secret held in memory and returns,
@@ -436,6 +454,7 @@ func (r *registry) hold(hits []hit) []hit {
 		}
 		h.s.used = now
 		h.s.inUse++
+		h.key, h.unconfirmed = h.s.key, h.s.unconfirmed
 		kept = append(kept, h)
 	}
 	return kept
