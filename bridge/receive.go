@@ -131,125 +131,116 @@ func (c *call) deliver(p clm.Pointer, hits []hit, src storage.Source) (lines []s
 		}
 		return c.shown(named.opened, created, err), true
 	case other != nil:
-		return c.renamed(p, other, src), true
+		return c.otherChat(p, other, src), true
 	default:
 		c.outcome = "tampered"
 		return []string{fmt.Sprintf("⚠️ A pointer opened with the secret of %s, but it was changed after it was made (tampered). I did not show it or save it.", tampered.s.chat)}, true
 	}
 }
 
-// renamed handles a pointer that opened with the secret of one of the
-// member's chats but names another chat inside. When the member joined that
-// chat with unlock and it holds nothing yet, the name inside wins (the
-// joined name was checked, and was wrong); otherwise the pointer's chat is
-// adopted beside it with the same secret.
-func (c *call) renamed(p clm.Pointer, h *hit, src storage.Source) []string {
-	name := h.opened.Chat
+// otherChat handles a pointer that opened with the secret of the member's
+// chat h.s.chat but names another chat inside. A pointer never deletes,
+// replaces or rekeys a chat because of the name it holds, and the name
+// inside an untagged pointer is not trusted at all (anyone on the way can
+// change it without the secret). So the message is saved only in the
+// member's own chat of that name when that chat has the same secret; or,
+// when the member joined h.s.chat with unlock (its name a guess, not yet
+// confirmed) and it holds nothing, the joined chat takes the name inside a
+// tagged pointer, if no chat has that name. Anything else is shown, and
+// the member is told why nothing was saved or changed.
+func (c *call) otherChat(p clm.Pointer, h *hit, src storage.Source) []string {
+	name, mine := h.opened.Chat, h.s.chat
+	refused := func(why string) []string {
+		return append(formatOpened(h.opened), why+" Nothing was saved or changed.")
+	}
+	if !h.opened.Authenticated {
+		if h.unconfirmed {
+			return refused(fmt.Sprintf("You joined %s with the secret that opens this pointer, and the pointer names the chat %s; but it is an old-style pointer without a tag, so that name may have been changed on the way: I did not rename your chat. If %s is the right name: /clm forget %s, then /clm unlock %s <secret>.",
+				mine, name, name, quoteName(mine), quoteName(name)))
+		}
+		return refused(fmt.Sprintf("This pointer opens with the secret of your chat %s but names the chat %s, and it is an old-style pointer without a tag: that name may have been changed on the way.", mine, name))
+	}
+	if msg := checkName("chat name", name, MaxChatNameRunes); msg != "" {
+		return refused(fmt.Sprintf("This pointer opens with the secret of your chat %s but names a chat I can't keep (%s).", mine, strings.TrimSuffix(msg, ".")))
+	}
 	secret := append([]byte(nil), h.s.secret()...)
 	defer clear(secret)
-	var note string
-	if h.unconfirmed {
-		if sum, ok := c.findChat(h.s.chat); ok && sum.Messages+sum.Trashed == 0 {
-			c.b.sessions.remove(c.mk, h.s.chat)
-			if err := c.b.store.DeleteChat(c.ctx, c.st.id, h.s.chat); err == nil {
-				note = fmt.Sprintf("You joined %s, but its pointers name the chat %s: I renamed your chat to %s.", h.s.chat, name, name)
+	_, exists, err := c.chatNamed(name)
+	if err != nil {
+		return refused("Something went wrong on my side while I looked at your chats.")
+	}
+	if exists {
+		key, err := c.b.store.UnlockChat(c.ctx, c.st.id, name, secret)
+		switch {
+		case err == nil:
+			created, serr := c.save(key, p, h.opened, src)
+			c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false)
+			return append(c.shown(h.opened, created, serr),
+				fmt.Sprintf("It opened with the secret of your chat %s; your chat %s has that secret too, so I saved it there and unlocked %s.", mine, name, name))
+		case errors.Is(err, storage.ErrWrongSecret):
+			why := fmt.Sprintf("This pointer opens with the secret of your chat %s but names your chat %s, which has another secret: I did not give %s this one.", mine, name, name)
+			if h.unconfirmed {
+				why += fmt.Sprintf(" You joined %s with this secret; I did not rename it either, as you already have a chat named %s.", mine, name)
 			}
+			return refused(why)
+		default:
+			c.b.log.LogAttrs(c.ctx, slog.LevelError, "unlocking a pointer's chat failed", slog.String("error", err.Error()))
+			return refused("Something went wrong on my side.")
 		}
 	}
-	if note == "" {
-		note = fmt.Sprintf("This pointer opened with the secret of your chat %s, but it belongs to the chat %s.", h.s.chat, name)
+	if h.unconfirmed {
+		if sum, ok, _ := c.chatNamed(mine); ok && sum.Messages+sum.Trashed == 0 {
+			return c.renameJoined(p, h, secret, src)
+		}
+		return refused(fmt.Sprintf("You joined %s with the secret that opens this pointer, and the pointer names the chat %s; but %s holds messages now, so I did not rename it. If %s is the right name, make it yours: /clm unlock %s <secret>.",
+			mine, name, mine, name, quoteName(name)))
 	}
-	r := c.saveAdopting(name, secret, p, h.opened, src)
-	if r.why != "" {
-		return append(formatOpened(h.opened), note+" "+r.why)
-	}
-	lines := append(c.shown(h.opened, r.created, r.err), note)
-	if r.note != "" {
-		lines = append(lines, r.note)
-	}
-	return lines
+	return refused(fmt.Sprintf("This pointer opens with the secret of your chat %s but names the chat %s, which you don't have. If %s is a chat of its own that shares %s's secret, join it yourself: /clm unlock %s <secret>, then receive the pointer again.",
+		mine, name, name, mine, quoteName(name)))
 }
 
-// findChat returns the member's chat summary without answering the member.
-func (c *call) findChat(name string) (storage.ChatSummary, bool) {
+// renameJoined gives the member's joined chat h.s.chat, empty and never
+// confirmed, the name inside the tagged pointer that opened with its
+// secret: the chat of that name is created (none exists), the message saved
+// in it, and the joined chat deleted.
+func (c *call) renameJoined(p clm.Pointer, h *hit, secret []byte, src storage.Source) []string {
+	name, joined := h.opened.Chat, h.s.chat
+	key, err := c.b.store.CreateChat(c.ctx, c.st.id, name, secret)
+	if err != nil {
+		c.b.log.LogAttrs(c.ctx, slog.LevelError, "renaming a joined chat failed", slog.String("error", err.Error()))
+		return append(formatOpened(h.opened), fmt.Sprintf("You joined %s, but this pointer names the chat %s. Something went wrong on my side, so I did not rename it. Nothing was saved or changed.", joined, name))
+	}
+	created, serr := c.save(key, p, h.opened, src)
+	c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false)
+	note := fmt.Sprintf("You joined %s, but its pointers name the chat %s: I renamed your chat to %s.", joined, name, name)
+	// Deleted only if it is still empty (a watch delivery may have saved
+	// into it meanwhile).
+	if sum, ok, _ := c.chatNamed(joined); !ok || sum.Messages+sum.Trashed > 0 {
+		note = fmt.Sprintf("You joined %s, but its pointers name the chat %s: I made the chat %s with the same secret and kept %s, which holds messages. /clm forget %s when you no longer need it.", joined, name, name, joined, quoteName(joined))
+	} else {
+		c.b.sessions.remove(c.mk, joined)
+		if err := c.b.store.DeleteChat(c.ctx, c.st.id, joined); err != nil {
+			c.b.log.LogAttrs(c.ctx, slog.LevelError, "deleting a renamed chat failed", slog.String("error", err.Error()))
+			note = fmt.Sprintf("You joined %s, but its pointers name the chat %s: I made the chat %s with the same secret, but could not delete %s. /clm forget %s.", joined, name, name, joined, quoteName(joined))
+		}
+	}
+	return append(c.shown(h.opened, created, serr), note)
+}
+
+// chatNamed returns the member's chat summary, without answering the
+// member.
+func (c *call) chatNamed(name string) (storage.ChatSummary, bool, error) {
 	chats, err := c.b.store.ListChats(c.ctx, c.st.id)
 	if err != nil {
-		return storage.ChatSummary{}, false
+		c.b.log.LogAttrs(c.ctx, slog.LevelError, "listing chats failed", slog.String("error", err.Error()))
+		return storage.ChatSummary{}, false, err
 	}
 	for _, ch := range chats {
 		if ch.Name == name {
-			return ch, true
+			return ch, true, nil
 		}
 	}
-	return storage.ChatSummary{}, false
-}
-
-// saveResult is what saveAdopting did.
-type saveResult struct {
-	created bool   // a new row (false: it was already saved)
-	err     error  // saving failed (logged)
-	why     string // set when nothing could be saved: why, for the member
-	note    string // something the member should know (a chat replaced)
-}
-
-// saveAdopting saves o in the member's chat name, unlocked with secret (a
-// secret proven by the pointer that opened): the unlocked session when it
-// has that secret, else the stored chat unlocked or created, or replaced
-// when it has another secret and no message.
-func (c *call) saveAdopting(name string, secret []byte, p clm.Pointer, o clm.Opened, src storage.Source) saveResult {
-	if s, uerr := c.b.sessions.use(c.mk, name); uerr == nil {
-		same := subtle.ConstantTimeCompare(s.secret(), secret) == 1
-		if same {
-			created, err := c.save(s.key, p, o, src)
-			c.b.sessions.release(s)
-			return saveResult{created: created, err: err}
-		}
-		c.b.sessions.release(s)
-	}
-	if msg := checkName("chat name", name, MaxChatNameRunes); msg != "" {
-		return saveResult{why: "I can't keep a chat of that name (" + strings.TrimSuffix(msg, ".") + "), so I did not save it."}
-	}
-	key, replaced, why := c.adoptChat(name, secret)
-	if why != "" {
-		return saveResult{why: why}
-	}
-	created, err := c.save(key, p, o, src)
-	c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false)
-	r := saveResult{created: created, err: err}
-	if replaced {
-		r.note = fmt.Sprintf("Your chat %s had another secret and no messages: it now uses the secret that opened this pointer.", name)
-	}
-	return r
-}
-
-// adoptChat returns the member's chat name unlocked with secret: unlocked,
-// created when the member has no such chat, or replaced when it exists with
-// another secret and holds no message.
-func (c *call) adoptChat(name string, secret []byte) (key *storage.ChatKey, replaced bool, why string) {
-	key, err := c.b.store.UnlockChat(c.ctx, c.st.id, name, secret)
-	switch {
-	case err == nil:
-		return key, false, ""
-	case errors.Is(err, storage.ErrNotFound):
-		key, err = c.b.store.CreateChat(c.ctx, c.st.id, name, secret)
-		if err == nil {
-			return key, false, ""
-		}
-	case errors.Is(err, storage.ErrWrongSecret):
-		sum, ok := c.findChat(name)
-		if !ok || sum.Messages+sum.Trashed > 0 {
-			return nil, false, fmt.Sprintf("You already have a chat named %s with another secret and messages in it, so I did not save this one there. If they are different chats, /clm forget one of them, or keep reading this one with /clm receive.", name)
-		}
-		c.b.sessions.remove(c.mk, name)
-		if err = c.b.store.DeleteChat(c.ctx, c.st.id, name); err == nil {
-			key, err = c.b.store.CreateChat(c.ctx, c.st.id, name, secret)
-			if err == nil {
-				return key, true, ""
-			}
-		}
-	}
-	c.b.log.LogAttrs(c.ctx, slog.LevelError, "adopting a chat failed", slog.String("error", err.Error()))
-	return nil, false, "Something went wrong on my side, so I did not save it."
+	return storage.ChatSummary{}, false, nil
 }
 
 // receivedMessage is what is stored of an opened pointer.
@@ -329,7 +320,7 @@ func (c *call) answerSecret(p *pending, text string) {
 		return
 	}
 	var out []string
-	openedAny := false
+	openedAny, unlockedAny := false, false
 	c.seen += len(p.pointers)
 	for _, ptr := range p.pointers {
 		o, err := ptr.Open(secret)
@@ -344,15 +335,9 @@ func (c *call) answerSecret(p *pending, text string) {
 		}
 		openedAny = true
 		c.opened++
-		r := c.saveAdopting(o.Chat, secret, ptr, o, p.source)
-		if r.why != "" {
-			out = append(append(out, formatOpened(o)...), r.why)
-			continue
-		}
-		out = append(out, c.shown(o, r.created, r.err)...)
-		if r.note != "" {
-			out = append(out, r.note)
-		}
+		lines, unlocked := c.fileAnswered(ptr, o, secret, p.source)
+		out = append(out, lines...)
+		unlockedAny = unlockedAny || unlocked
 	}
 	if !openedAny {
 		c.outcome = "wrong-secret"
@@ -365,8 +350,55 @@ func (c *call) answerSecret(p *pending, text string) {
 		return
 	}
 	c.b.unlocks.succeeded(c.mk)
-	out = append(out, "The chat is unlocked now; /clm chats lists your chats.")
+	if unlockedAny {
+		out = append(out, "The chat is unlocked now; /clm chats lists your chats.")
+	}
 	c.private(out...)
+}
+
+// fileAnswered saves a pointer opened with the secret the member just gave
+// in the member's chat named inside it: that chat unlocked with the secret,
+// or created when the member has none of that name and the pointer is
+// tagged (an untagged pointer's chat name may have been changed on the way).
+// A chat of that name with another secret is never replaced: the text is
+// shown and nothing saved. unlocked reports whether the chat is unlocked.
+func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src storage.Source) (lines []string, unlocked bool) {
+	name := o.Chat
+	otherSecret := func() []string {
+		return append(formatOpened(o), fmt.Sprintf("You already have a chat named %s with another secret, so I saved nothing and changed nothing: this message opened with the secret you just gave, not with %s's. If they are different chats, /clm forget one of them, or keep reading this one with /clm receive.", name, name))
+	}
+	if s, err := c.b.sessions.use(c.mk, name); err == nil {
+		defer c.b.sessions.release(s)
+		if subtle.ConstantTimeCompare(s.secret(), secret) != 1 {
+			return otherSecret(), false
+		}
+		created, serr := c.save(s.key, ptr, o, src)
+		return c.shown(o, created, serr), true
+	}
+	if msg := checkName("chat name", name, MaxChatNameRunes); msg != "" {
+		return append(formatOpened(o), "I can't keep a chat of that name ("+strings.TrimSuffix(msg, ".")+"), so I did not save it."), false
+	}
+	key, err := c.b.store.UnlockChat(c.ctx, c.st.id, name, secret)
+	switch {
+	case err == nil:
+		created, serr := c.save(key, ptr, o, src)
+		c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false)
+		return c.shown(o, created, serr), true
+	case errors.Is(err, storage.ErrWrongSecret):
+		return otherSecret(), false
+	case errors.Is(err, storage.ErrNotFound):
+		if !o.Authenticated {
+			return append(formatOpened(o), fmt.Sprintf("It is an old-style pointer without a tag, so the chat name inside (%s) may have been changed on the way: I did not create a chat from it, and saved nothing. If you know its chat, join it yourself (/clm unlock <chat> <secret>) and receive the pointer again.", name)), false
+		}
+		key, err = c.b.store.CreateChat(c.ctx, c.st.id, name, secret)
+		if err == nil {
+			created, serr := c.save(key, ptr, o, src)
+			c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false)
+			return c.shown(o, created, serr), true
+		}
+	}
+	c.b.log.LogAttrs(c.ctx, slog.LevelError, "saving an answered pointer failed", slog.String("error", err.Error()))
+	return append(formatOpened(o), "Something went wrong on my side, so I did not save it."), false
 }
 
 // publicPost handles a channel post that holds pointers: it offers a

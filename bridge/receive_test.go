@@ -264,12 +264,12 @@ func TestJoinedChatNameIsCheckedByTheFirstPointer(t *testing.T) {
 			t.Fatalf("history %+v", h)
 		}
 	})
-	t.Run("another chat sharing the secret is adopted beside it", func(t *testing.T) {
+	t.Run("a chat sharing the secret is not made from the name inside", func(t *testing.T) {
 		e.newChat("dave", "Home", workSecret)
 		e.send("dave", "Home", "mine")
 		r := e.cmd("dave", dm, "receive", ptr)
-		mustContain(t, r.text(), "first", "belongs to the chat Work")
-		if names := e.chatNames("dave"); len(names) != 2 {
+		mustContain(t, r.text(), "first", "opens with the secret of your chat Home but names the chat Work", "/clm unlock Work <secret>", "Nothing was saved or changed")
+		if names := e.chatNames("dave"); len(names) != 1 {
 			t.Fatalf("dave's chats %v", names)
 		}
 	})
@@ -280,21 +280,22 @@ func TestReceivePromptWithAnExistingChatOfAnotherSecret(t *testing.T) {
 	e.newChat("alice", "Work", workSecret)
 	ptr := e.send("alice", "Work", "hello")
 
-	t.Run("empty chat is replaced", func(t *testing.T) {
+	t.Run("an empty chat is not replaced", func(t *testing.T) {
 		e.newChat("bob", "Work", "typo-secret-1234")
 		e.cmd("bob", dm, "lock", "")
 		e.cmd("bob", dm, "receive", ptr)
 		r := e.post("bob", dm, workSecret)
-		mustContain(t, r.text(), "hello", "now uses the secret")
-		e.cmd("bob", dm, "lock", "")
-		e.unlock("bob", "Work", workSecret)
+		mustContain(t, r.text(), "hello", "another secret", "saved nothing and changed nothing")
+		if !e.secretOpens("bob", "Work", "typo-secret-1234") {
+			t.Fatal("bob's Work was given the answer's secret")
+		}
 	})
 	t.Run("chat with messages is kept", func(t *testing.T) {
 		e.newChat("carol", "Work", "other-secret-1234")
 		e.send("carol", "Work", "carol's own")
 		e.cmd("carol", dm, "receive", ptr)
 		r := e.post("carol", dm, workSecret)
-		mustContain(t, r.text(), "hello", "another secret and messages", "did not save")
+		mustContain(t, r.text(), "hello", "another secret", "saved nothing")
 		if h := e.history("carol", "Work"); len(h) != 1 || h[0].Text != "carol's own" {
 			t.Fatalf("carol's history changed: %+v", h)
 		}
