@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,13 @@ const (
 	MaxPointersPerRequest = 8
 	// MaxSplitParts is how many numbered parts `send --split` makes at most.
 	MaxSplitParts = 20
+	// MaxChatsPerMember is how many chats one member may keep (created,
+	// joined or made from a pointer); /clm forget frees a place.
+	MaxChatsPerMember = 100
+	// MaxUnconfirmedChats is how many chats a member may have joined with
+	// unlock (a name they did not have, so no secret was checked) that no
+	// pointer has confirmed yet.
+	MaxUnconfirmedChats = 3
 	// MinNewSecretRunes is the shortest secret `new` and `rekey` accept.
 	// (unlock and the receive prompt accept any secret: the chat may come
 	// from a 2.0.2 client with a short one.)
@@ -189,6 +197,12 @@ type memberState struct {
 	id   int64 // storage member id, 0 until known
 	nick string
 	pend *pending
+	// joined holds the names of the chats the member joined with unlock (a
+	// name they did not have: no secret was checked) that no pointer has
+	// confirmed yet. Unlocking one again does not confirm it. It is kept
+	// in memory only, and the member's state is not forgotten while it
+	// holds a name.
+	joined map[string]bool
 }
 
 // pendingKind is what a member's next answer means.
@@ -303,7 +317,7 @@ func (b *Bridge) Sweep() {
 	for mk, st := range b.members {
 		// refs == 0 means no request holds st.mu, so st.pend may be read.
 		if st.refs == 0 && !st.watch && now.Sub(st.lastSeen) > 24*time.Hour &&
-			(st.pend == nil || now.After(st.pend.expires)) && len(b.sessions.unlocked(mk)) == 0 {
+			(st.pend == nil || now.After(st.pend.expires)) && len(st.joined) == 0 && len(b.sessions.unlocked(mk)) == 0 {
 			delete(b.members, mk)
 		}
 	}
@@ -666,6 +680,46 @@ func (c *call) takePending(k pendingKind) *pending {
 		return nil
 	}
 	return p
+}
+
+// tooManyChats tells the member they have as many chats as they may keep.
+func tooManyChats() string {
+	return fmt.Sprintf("You have %d chats, the most I keep for one member. /clm forget one you no longer need (/clm chats lists them), then try again.", MaxChatsPerMember)
+}
+
+// chatsFull reports whether the member has MaxChatsPerMember chats already.
+func (c *call) chatsFull() (bool, error) {
+	chats, err := c.b.store.ListChats(c.ctx, c.st.id)
+	if err != nil {
+		return false, err
+	}
+	return len(chats) >= MaxChatsPerMember, nil
+}
+
+// roomForChat reports whether the member may have one more chat, and
+// answers them when not.
+func (c *call) roomForChat(nothing string) bool {
+	full, err := c.chatsFull()
+	if err != nil {
+		c.fail("listing your chats", err)
+		return false
+	}
+	if full {
+		c.outcome = "limited"
+		c.private(tooManyChats() + " " + nothing)
+		return false
+	}
+	return true
+}
+
+// joinedNames lists the member's joined, unconfirmed chats, sorted.
+func (c *call) joinedNames() []string {
+	names := make([]string, 0, len(c.st.joined))
+	for n := range c.st.joined {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // source says where the request came from, for stored messages.

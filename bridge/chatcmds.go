@@ -37,7 +37,7 @@ func (c *call) cmdNew(args string) {
 		return
 	}
 	id, ok := c.id()
-	if !ok {
+	if !ok || !c.roomForChat("Nothing was created.") {
 		return
 	}
 	sb := []byte(secret)
@@ -98,7 +98,9 @@ func (c *call) cmdUnlock(args string) {
 	switch {
 	case err == nil:
 		c.b.unlocks.succeeded(c.mk)
-		c.b.sessions.add(c.req.Member, id, chat, sb, key, false)
+		// A chat joined and never confirmed stays so: unlocking it again
+		// checked the secret the member chose when joining, nothing more.
+		c.b.sessions.add(c.req.Member, id, chat, sb, key, c.st.joined[chat])
 		c.private(fmt.Sprintf("🔓 %s is unlocked. %s", chat, c.lockedHint(chat)))
 	case errors.Is(err, storage.ErrWrongSecret):
 		c.outcome = "wrong-secret"
@@ -110,13 +112,29 @@ func (c *call) cmdUnlock(args string) {
 		c.private(fmt.Sprintf("That secret does not open %s. Nothing was unlocked. %s", chat, next))
 	case errors.Is(err, storage.ErrNotFound):
 		// Joining a chat the member was told about: nothing to check the
-		// secret against yet, so the first pointer that opens checks the name.
+		// secret against yet, so the first pointer that opens checks the
+		// name. Joins are few at a time, and a receive none of them opens
+		// counts as a wrong secret (see receive), so they are no way around
+		// the backoff.
+		if len(c.st.joined) >= MaxUnconfirmedChats {
+			c.outcome = "limited"
+			c.private(fmt.Sprintf("You have %d chats you joined that no pointer has confirmed yet (%s). Receive a pointer of one of them first (/clm receive <pointer>), or /clm forget one you joined by mistake. Nothing was unlocked.",
+				len(c.st.joined), strings.Join(c.joinedNames(), ", ")))
+			return
+		}
+		if !c.roomForChat("Nothing was unlocked.") {
+			return
+		}
 		key, err = c.b.store.CreateChat(c.ctx, id, chat, sb)
 		if err != nil {
 			c.fail("adding the chat", err)
 			return
 		}
 		c.b.sessions.add(c.req.Member, id, chat, sb, key, true)
+		if c.st.joined == nil {
+			c.st.joined = make(map[string]bool)
+		}
+		c.st.joined[chat] = true
 		c.private(fmt.Sprintf("🔓 You had no chat named %s, so you joined it with this secret, and it is unlocked. I check its name and secret when its first pointer opens (/clm receive). %s", chat, c.lockedHint(chat)))
 	case errors.Is(err, storage.ErrInvalid):
 		c.outcome = "usage"
@@ -324,6 +342,7 @@ func (c *call) doForget(chat string) {
 	case err != nil:
 		c.fail("deleting the chat", err)
 	default:
+		delete(c.st.joined, chat)
 		c.private(fmt.Sprintf("🗑 Forgot %s: the chat and its messages are deleted from my store, and its secret from my memory.", chat))
 	}
 }

@@ -39,7 +39,7 @@ func commandTable() []*command {
 			help:          "Creates a chat and unlocks it. Without a secret I generate a strong one and show it to you once, privately; share it with the chat's members in person or by another safe way. A secret you choose must be at least 8 characters, and may only be typed in a private chat with me.",
 			carriesSecret: afterFirstWord, run: (*call).cmdNew},
 		{name: "unlock", usage: "<chat> <secret>", summary: "open one of your chats, or join one you were told about (private chat only)",
-			help:          "Unlocks the chat for this session: its secret stays in my memory only, and is wiped after 30 minutes without use, 12 hours at most, or when you lock it. If you have no chat of that name, you join it: the name and secret are checked when its first pointer opens. Only in a private chat with me: a secret typed in a group is burned.",
+			help:          "Unlocks the chat for this session: its secret stays in my memory only, and is wiped after 30 minutes without use, 12 hours at most, or when you lock it. If you have no chat of that name, you join it: the name and secret are checked when its first pointer opens (/clm receive). You may have " + itoa(MaxUnconfirmedChats) + " joined chats waiting for that at a time, and a receive none of them opens counts as a wrong secret. Only in a private chat with me: a secret typed in a group is burned.",
 			carriesSecret: afterFirstWord, run: (*call).cmdUnlock},
 		{name: "lock", usage: "[chat]", summary: "forget the secret of one chat, or of all, now",
 			run: (*call).cmdLock},

@@ -58,10 +58,26 @@ func (c *call) receive(pointers []clm.Pointer, src storage.Source) {
 	if _, ok := c.id(); !ok {
 		return
 	}
+	// Chats the member joined and no pointer confirmed hold secrets nobody
+	// checked: a receive none of them opens counts as a wrong secret, and
+	// while the member must wait they open nothing.
+	joined := c.b.sessions.unconfirmed(c.mk)
+	waiting := false
+	if len(joined) > 0 {
+		ok, _ := c.b.unlocks.check(c.mk, c.now())
+		waiting = !ok
+	}
+	joinedOpened := false
 	var unopened []clm.Pointer
 	c.seen += len(pointers)
 	for _, p := range pointers {
 		hits := c.b.sessions.trialOpenMember(c.mk, p)
+		if waiting {
+			hits = c.b.sessions.dropUnconfirmed(hits)
+		}
+		for _, h := range hits {
+			joinedOpened = joinedOpened || h.unconfirmed
+		}
 		lines, opened := c.deliver(p, hits, src)
 		for _, h := range hits {
 			c.b.sessions.release(h.s)
@@ -72,6 +88,20 @@ func (c *call) receive(pointers []clm.Pointer, src storage.Source) {
 			unopened = append(unopened, p)
 		}
 		out = append(out, lines...)
+	}
+	if len(unopened) > 0 && len(joined) > 0 {
+		list := strings.Join(joined, ", ")
+		switch {
+		case waiting:
+			out = append(out, fmt.Sprintf("While you must wait, I don't open pointers with the chats you joined that no pointer has confirmed yet (%s).", list))
+		case !joinedOpened:
+			left, at := c.b.unlocks.failed(c.mk, c.now())
+			next := fmt.Sprintf("You may try %s more before you must wait.", plural(left, "time", "times"))
+			if left == 0 {
+				next = c.retryText(at)
+			}
+			out = append(out, fmt.Sprintf("None of the chats you joined that no pointer has confirmed yet (%s) opens it: I count that as a wrong secret, as if you had tried their secrets with /clm unlock. %s", list, next))
+		}
 	}
 	if len(unopened) > 0 {
 		out = append(out, c.askOrHint(unopened, src)...)
@@ -129,6 +159,7 @@ func (c *call) deliver(p clm.Pointer, hits []hit, src storage.Source) (lines []s
 		if named.unconfirmed {
 			c.b.sessions.confirm(named.s)
 		}
+		delete(c.st.joined, named.s.chat)
 		return c.shown(named.opened, created, err), true
 	case other != nil:
 		return c.otherChat(p, other, src), true
@@ -212,9 +243,11 @@ func (c *call) renameJoined(p clm.Pointer, h *hit, secret []byte, src storage.So
 	}
 	created, serr := c.save(key, p, h.opened, src)
 	c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false)
+	// The joined chat's secret is confirmed now, under the new name.
+	c.b.sessions.confirm(h.s)
+	delete(c.st.joined, joined)
 	note := fmt.Sprintf("You joined %s, but its pointers name the chat %s: I renamed your chat to %s.", joined, name, name)
-	// Deleted only if it is still empty (a watch delivery may have saved
-	// into it meanwhile).
+	// Deleted only if it is still empty, looked at once more just before.
 	if sum, ok, _ := c.chatNamed(joined); !ok || sum.Messages+sum.Trashed > 0 {
 		note = fmt.Sprintf("You joined %s, but its pointers name the chat %s: I made the chat %s with the same secret and kept %s, which holds messages. /clm forget %s when you no longer need it.", joined, name, name, joined, quoteName(joined))
 	} else {
@@ -390,6 +423,13 @@ func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src st
 		if !o.Authenticated {
 			return append(formatOpened(o), fmt.Sprintf("It is an old-style pointer without a tag, so the chat name inside (%s) may have been changed on the way: I did not create a chat from it, and saved nothing. If you know its chat, join it yourself (/clm unlock <chat> <secret>) and receive the pointer again.", name)), false
 		}
+		var full bool
+		if full, err = c.chatsFull(); err == nil && full {
+			return append(formatOpened(o), tooManyChats()+" I did not create the chat "+name+", and saved nothing."), false
+		}
+		if err != nil {
+			break
+		}
 		key, err = c.b.store.CreateChat(c.ctx, c.st.id, name, secret)
 		if err == nil {
 			created, serr := c.save(key, ptr, o, src)
@@ -451,7 +491,9 @@ func (b *Bridge) watchDeliver(ctx context.Context, req Request, pointers []clm.P
 	}
 	where := placeName(req.Place)
 	for _, p := range pointers {
-		hits := b.sessions.trialOpen(p, want)
+		// A joined chat no pointer confirmed yet opens pointers only when its
+		// member asks (receive counts the ones it does not open).
+		hits := b.sessions.dropUnconfirmed(b.sessions.trialOpen(p, want))
 		if len(hits) > 0 {
 			opened++
 		}

@@ -304,6 +304,36 @@ func (r *registry) confirm(s *session) {
 	r.mu.Unlock()
 }
 
+// unconfirmed returns the names of the member's unexpired sessions whose
+// chat the member joined and no pointer confirmed yet, sorted.
+func (r *registry) unconfirmed(mk memberKey) []string {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var names []string
+	for name, s := range r.byMember[mk] {
+		if s.unconfirmed && !s.expired(now, r.idle, r.maxAge) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// dropUnconfirmed releases the held hits of unconfirmed sessions and returns
+// the others.
+func (r *registry) dropUnconfirmed(hits []hit) []hit {
+	kept := hits[:0]
+	for _, h := range hits {
+		if h.unconfirmed {
+			r.release(h.s)
+			continue
+		}
+		kept = append(kept, h)
+	}
+	return kept
+}
+
 // unlocked returns the names of the member's unexpired sessions, sorted.
 func (r *registry) unlocked(mk memberKey) []string {
 	now := r.now()
