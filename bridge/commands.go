@@ -23,12 +23,18 @@ type command struct {
 	run           func(c *call, args string)
 }
 
-// afterFirstWord reports whether args has anything after its first word:
-// for "unlock Work s3cret", the secret.
+// afterFirstWord reports whether args may hold a secret after the chat
+// name: anything after its first word ("unlock Work s3cret"), or arguments
+// that do not parse (`unlock "Project Athena s3cret`, the quote not closed:
+// the secret may be inside).
 func afterFirstWord(args string) bool {
 	_, rest, err := nextWord(args)
-	return err == nil && strings.TrimSpace(rest) != ""
+	return err != nil || strings.TrimSpace(rest) != ""
 }
+
+// minMaybeSecretWords is how many words after an unknown command make it
+// look like a mistyped command with a secret ("unlcok Work s3cret").
+const minMaybeSecretWords = 2
 
 // commandTable returns the commands in the order help lists them.
 func commandTable() []*command {
@@ -93,6 +99,10 @@ func commandTable() []*command {
 func (c *call) runCommand(name, args string) {
 	cmd := c.b.cmds[name]
 	if cmd == nil {
+		if !c.req.InputIsPrivate() && len(strings.Fields(args)) >= minMaybeSecretWords {
+			c.maybeSecret(name)
+			return
+		}
 		c.outcome = "unknown"
 		c.private(fmt.Sprintf("I don't know the command %q.", clip(name, 32)), c.shortHelp())
 		return
@@ -130,6 +140,24 @@ func (c *call) burned(name string) {
 		fmt.Sprintf("🔥 You typed a secret in %s, where others can read it. I did not use it: nothing was unlocked or changed. %s", where, gone),
 		"Treat that secret as public from now on. If it is a chat's secret, the chat needs a new one: in a private chat with me, unlock the chat and run /clm rekey <chat> <new secret>, and give the new secret to the chat's members out of band.",
 		"Secrets go only in a private chat with me.")
+}
+
+// maybeSecret handles an unknown command followed by words in a public
+// place: it may be a mistyped command with a secret ("/clm unlcok Work
+// s3cret"), so the message is removed and the member warned privately.
+// Nothing runs.
+func (c *call) maybeSecret(name string) {
+	c.outcome = "refused"
+	c.b.log.LogAttrs(c.ctx, slog.LevelWarn, "unknown command with words in a public place removed",
+		slog.String("platform", c.req.Member.Platform))
+	gone := "so I removed your message and did nothing with it."
+	if !c.deleteRequest() {
+		gone = "so I did nothing with it; but I could not remove your message: delete it yourself now."
+	}
+	c.private(
+		fmt.Sprintf("⚠️ I don't know the command %q. What you typed after it in %s looked like a command with a secret (such as /clm unlock <chat> <secret>), %s", clip(name, 32), placeName(c.req.Place), gone),
+		"If it did hold a secret, others may have read it: change it. In a private chat with me, unlock the chat and run /clm rekey <chat> <new secret>, and give the new secret to the chat's members out of band. Secrets go only in a private chat with me.",
+		c.shortHelp())
 }
 
 // privatePost handles a line the member wrote to the bot privately that

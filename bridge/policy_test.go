@@ -68,6 +68,59 @@ func TestSecretsTypedInPublicAreRefusedDeletedAndBurned(t *testing.T) {
 	})
 }
 
+// TestMistypedSecretCommandsInPublicAreRemoved covers commands that may hold
+// a secret but do not parse: an unclosed quote, or a misspelt command name
+// followed by words. In a public place they are removed and the member is
+// warned privately; nothing runs.
+func TestMistypedSecretCommandsInPublicAreRemoved(t *testing.T) {
+	const secret = "s3cret-horse"
+	tests := []struct {
+		name, cmd, args string
+		place           Place
+		want            []string // in the private answer
+		deleted         bool
+	}{
+		{"unlock, unclosed quote", "unlock", `"Project Athena ` + secret, general, []string{"🔥", "did not use it", "rekey"}, true},
+		{"new, unclosed quote", "new", `"Project Athena ` + secret, general, []string{"🔥", "did not use it"}, true},
+		{"rekey, unclosed quote", "rekey", `"Work ` + secret, general, []string{"🔥", "did not use it"}, true},
+		{"new, only an unclosed quote", "new", `"Project`, general, []string{"🔥"}, true},
+		{"misspelt unlock", "unlcok", "Work " + secret, general, []string{`don't know the command "unlcok"`, "removed", "looked like", "secret", "change it", "rekey"}, true},
+		{"misspelt unlock, quoted name", "unlcok", `"Project Athena" ` + secret, general, []string{"removed", "looked like"}, true},
+		{"misspelt unlock, unclosed quote", "unlokc", `"Project Athena ` + secret, general, []string{"removed"}, true},
+		{"unknown command, one word", "sned", "hello", general, []string{`don't know the command "sned"`}, false},
+		{"unknown command alone", "frobnicate", "", general, []string{`don't know the command "frobnicate"`}, false},
+		{"unlock without a secret", "unlock", "Work", general, []string{"Usage: /clm unlock"}, false},
+		{"misspelt unlock in private", "unlcok", "Work " + secret, dm, []string{`don't know the command "unlcok"`}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, Options{})
+			r := e.cmd("alice", tt.place, tt.cmd, tt.args)
+			if got := r.deletes == 1; got != tt.deleted {
+				t.Fatalf("deleted = %v (%d DeleteRequest calls), want %v; answer:\n%s", got, r.deletes, tt.deleted, r.text())
+			}
+			mustContain(t, r.text(), tt.want...)
+			mustNotContain(t, r.text(), secret)
+			if len(r.public) != 0 {
+				t.Fatalf("posted publicly: %v", r.public)
+			}
+			if len(e.chatNames("alice")) != 0 || len(e.b.UnlockedChats(member("alice"))) != 0 {
+				t.Fatal("something was created or unlocked")
+			}
+			e.assertNoPublicLeak(secret)
+		})
+	}
+	t.Run("misspelt, cannot delete: says so privately, posts nothing", func(t *testing.T) {
+		e := newEnv(t, Options{})
+		r := &recorder{deleteErr: ErrCannotDelete}
+		e.run(Request{Member: member("alice"), Place: general, Command: "unlcok", Args: "Work " + secret, Reply: r})
+		mustContain(t, r.text(), "delete it yourself")
+		if len(r.public) != 0 {
+			t.Fatalf("public %v", r.public)
+		}
+	})
+}
+
 func TestSessionsExpireAfterIdleAndMaxAgeAndAreWiped(t *testing.T) {
 	e := newEnv(t, Options{SessionIdle: 10 * time.Minute, SessionMaxAge: time.Hour})
 	e.newChat("alice", "Work", workSecret)
