@@ -61,6 +61,10 @@ const (
 	// offerBudgetFactor is how much larger than the command budget the
 	// budget for MakePointer's offers is.
 	offerBudgetFactor = 4
+	// lateAnswerWindow is how long after a "which secret?" question expired
+	// the member's next plain private line is taken as a late answer: removed
+	// and not used, never run as a command.
+	lateAnswerWindow = 24 * time.Hour
 )
 
 // Options configure a Bridge. Zero fields take the defaults above.
@@ -197,6 +201,11 @@ type memberState struct {
 	id   int64 // storage member id, 0 until known
 	nick string
 	pend *pending
+	// lateUntil is set when a "which secret?" question expired unanswered:
+	// until then, the member's next plain private line is a late answer (a
+	// secret, maybe one that reads like a command). An explicit command
+	// clears it.
+	lateUntil time.Time
 	// joined holds the names of the chats the member joined with unlock (a
 	// name they did not have: no secret was checked) that no pointer has
 	// confirmed yet. Unlocking one again does not confirm it. It is kept
@@ -317,7 +326,8 @@ func (b *Bridge) Sweep() {
 	for mk, st := range b.members {
 		// refs == 0 means no request holds st.mu, so st.pend may be read.
 		if st.refs == 0 && !st.watch && now.Sub(st.lastSeen) > 24*time.Hour &&
-			(st.pend == nil || now.After(st.pend.expires)) && len(st.joined) == 0 && len(b.sessions.unlocked(mk)) == 0 {
+			(st.pend == nil || now.After(st.pend.expires.Add(lateAnswerWindow))) && !now.Before(st.lateUntil) &&
+			len(st.joined) == 0 && len(b.sessions.unlocked(mk)) == 0 {
 			delete(b.members, mk)
 		}
 	}
@@ -528,8 +538,10 @@ type call struct {
 func (c *call) dispatch() string {
 	c.outcome = "ok"
 	req := c.req
+	c.expireQuestion()
 	switch {
 	case req.Command != "" || req.ReceiveRef != "":
+		c.st.lateUntil = time.Time{} // an explicit command: no late answer now
 		name := strings.ToLower(strings.TrimSpace(req.Command))
 		if name == "" {
 			name = "receive"
@@ -666,6 +678,34 @@ func (c *call) release(s *session) { c.b.sessions.release(s) }
 func (c *call) setPending(p *pending) {
 	p.expires = c.now().Add(c.b.opts.ConfirmWindow)
 	c.st.pend = p
+}
+
+// expireQuestion turns an expired "which secret?" question into the wait
+// for a late answer (see memberState.lateUntil).
+func (c *call) expireQuestion() {
+	if p := c.st.pend; p != nil && p.kind == pendSecret && !c.now().Before(p.expires) {
+		c.st.pend = nil
+		c.st.lateUntil = p.expires.Add(lateAnswerWindow)
+	}
+}
+
+// lateAnswer handles text, a plain private line, when it may answer an
+// expired "which secret?" question: it is removed and neither used nor run.
+// It reports whether it did; a line holding pointers is not an answer.
+func (c *call) lateAnswer(text string) bool {
+	if c.st.lateUntil.IsZero() {
+		return false
+	}
+	late := c.now().Before(c.st.lateUntil) && len(clm.Extract(text)) == 0
+	c.st.lateUntil = time.Time{}
+	if !late {
+		return false
+	}
+	c.outcome = "expired"
+	c.deleteRequest()
+	c.private(fmt.Sprintf("⌛ My question for a pointer's secret expired (I wait %s), so I took your message as a late answer: I removed it, did not use it, and did not run it as a command.", human(c.b.opts.ConfirmWindow)),
+		"To open the pointer, /clm receive it again and answer within the time. If your message was a command, send it again (with /clm in front to be sure).")
+	return true
 }
 
 // takePending returns and clears the member's open question if it is still

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -164,6 +165,11 @@ func (c *call) maybeSecret(name string) {
 // is not a command: the answer to a question, a command without the /clm
 // prefix, or pointers to receive.
 func (c *call) privatePost(text string) string {
+	if explicitCommand(text) {
+		c.st.lateUntil = time.Time{}
+	} else if c.lateAnswer(text) {
+		return "secret-answer"
+	}
 	if c.st.pend != nil {
 		switch c.st.pend.kind {
 		case pendSecret:

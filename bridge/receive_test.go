@@ -122,15 +122,87 @@ func TestReceivePromptWithWrongSecretCreatesNothing(t *testing.T) {
 func TestReceivePromptExpires(t *testing.T) {
 	e := newEnv(t, Options{})
 	e.newChat("alice", "Work", workSecret)
-	ptr := e.send("alice", "Work", "late")
+	ptr := e.send("alice", "Work", "too slow")
 	e.cmd("bob", dm, "receive", ptr)
 	e.clock.Advance(DefaultConfirmWindow + time.Second)
 	r := e.post("bob", dm, workSecret)
-	mustNotContain(t, r.text(), "late", workSecret)
-	mustContain(t, r.text(), "/clm help")
+	mustNotContain(t, r.text(), "too slow", workSecret)
+	mustContain(t, r.text(), "expired", "/clm receive")
 	if len(e.chatNames("bob")) != 0 {
 		t.Fatal("an expired prompt created a chat")
 	}
+}
+
+// TestALateAnswerIsNeitherUsedNorRunAsACommand: bob answers the "which
+// secret?" question after it expired, with a passphrase that reads like a
+// command ("name of the rose"). The line must not become his nickname: it
+// is removed, unused, and he is told how to try again.
+func TestALateAnswerIsNeitherUsedNorRunAsACommand(t *testing.T) {
+	const passphrase = "name of the rose"
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", passphrase)
+	ptr := e.send("alice", "Work", "in the library")
+	ask := func(who string) {
+		t.Helper()
+		mustContain(t, e.cmd(who, dm, "receive", ptr).text(), "send it as your next message")
+	}
+	nickname := func(who string) string {
+		t.Helper()
+		return e.cmd(who, dm, "name", "").text()
+	}
+
+	ask("bob")
+	e.clock.Advance(DefaultConfirmWindow + time.Minute)
+	r := e.post("bob", dm, passphrase)
+	if r.deletes != 1 {
+		t.Fatalf("the late answer was not deleted (%d)", r.deletes)
+	}
+	mustContain(t, r.text(), "expired", "did not use it", "/clm receive")
+	mustNotContain(t, r.text(), passphrase, "in the library")
+	mustContain(t, nickname("bob"), "as bob.")
+	if len(e.chatNames("bob")) != 0 {
+		t.Fatal("the late answer created a chat")
+	}
+	// Only that one line: the next is a command again.
+	mustContain(t, e.post("bob", dm, "name Bobby").text(), "as Bobby now")
+
+	t.Run("an explicit command ends the wait for a late answer", func(t *testing.T) {
+		ask("carol")
+		e.clock.Advance(DefaultConfirmWindow + time.Minute)
+		mustContain(t, e.post("carol", dm, "/clm chats").text(), "no chats yet")
+		r := e.post("carol", dm, "hello there")
+		mustContain(t, r.text(), "/clm help")
+		if r.deletes != 0 {
+			t.Fatal("deleted a line after an explicit command")
+		}
+	})
+	t.Run("so does a command from the platform's menu", func(t *testing.T) {
+		ask("dave")
+		e.clock.Advance(DefaultConfirmWindow + time.Minute)
+		mustContain(t, e.cmd("dave", dm, "chats", "").text(), "no chats yet")
+		if r := e.post("dave", dm, "hello there"); r.deletes != 0 {
+			t.Fatal("deleted a line after a command")
+		}
+	})
+	t.Run("a day later a line is an ordinary line", func(t *testing.T) {
+		ask("erin")
+		e.clock.Advance(DefaultConfirmWindow + 25*time.Hour)
+		r := e.post("erin", dm, "hello there")
+		mustContain(t, r.text(), "/clm help")
+		if r.deletes != 0 {
+			t.Fatal("deleted a line a day later")
+		}
+	})
+	t.Run("a pasted pointer is received, not taken as an answer", func(t *testing.T) {
+		ask("frank")
+		e.clock.Advance(DefaultConfirmWindow + time.Minute)
+		r := e.post("frank", dm, ptr)
+		mustContain(t, r.text(), "None of your unlocked chats opens this pointer", "send it as your next message")
+		if r.deletes != 0 {
+			t.Fatal("deleted a pointer")
+		}
+	})
+	e.assertNoPublicLeak(passphrase, "in the library")
 }
 
 func TestReceiveInPublicWithNothingUnlockedGivesAPrivateHint(t *testing.T) {
