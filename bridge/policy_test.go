@@ -246,6 +246,47 @@ func TestSessionTypesPrintRedacted(t *testing.T) {
 	}
 }
 
+func TestRequestsPrintWithoutWhatTheMemberTyped(t *testing.T) {
+	typed := []string{workSecret, "post-canary", "quoted-canary", "unlcok-canary", "ref-canary", "msg-canary", "display-canary"}
+	base := Request{Member: Member{Platform: "test", ID: "id-alice", DisplayName: "display-canary"}, Place: general,
+		Command: "unlock", Args: "Work " + workSecret, Post: "post-canary " + workSecret, Quoted: "quoted-canary " + workSecret,
+		ReceiveRef: "ref-canary", MessageID: "msg-canary", Reply: &recorder{}}
+	unknown := base
+	unknown.Command = "unlcok-canary"
+	press := base
+	press.Command, press.Args = "", ""
+	post := press
+	post.ReceiveRef = ""
+	tests := []struct {
+		name string
+		req  Request
+		want string // the command name printed
+	}{
+		{"known command", base, "unlock"},
+		{"unknown command", unknown, "unknown"},
+		{"button press", press, "receive"},
+		{"post", post, "post"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			values := []any{tt.req, &tt.req, struct{ R Request }{tt.req}, []Request{tt.req}}
+			for _, v := range values {
+				for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+					fmt.Fprintf(&out, verb+"\n", v)
+				}
+			}
+			var logs bytes.Buffer
+			slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "req", tt.req)
+			slog.New(slog.NewTextHandler(&logs, nil)).Info("x", "req", tt.req, "ptr", &tt.req)
+			got := out.String() + logs.String()
+			mustNotContain(t, got, append(secretForms(workSecret), typed...)...)
+			mustContain(t, fmt.Sprint(tt.req), tt.want, "public", "test")
+			mustContain(t, logs.String(), tt.want, "public")
+		})
+	}
+}
+
 func TestLogsHoldNoSecretOrText(t *testing.T) {
 	e := newEnv(t, Options{})
 	e.newChat("alice", "Work", workSecret)

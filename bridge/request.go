@@ -3,6 +3,10 @@ package bridge
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
 )
 
 // PlaceKind says who can see what a member types in a place.
@@ -88,6 +92,43 @@ type Request struct {
 
 	Caps  Capabilities
 	Reply Responder
+}
+
+// String describes the request without anything the member typed or
+// pointed at (Args, Post, Quoted, ids): the platform, the kind of place and
+// the command's name when it is one of the bridge's ("unknown" when not,
+// "receive" for a button press, "post" for a message).
+func (r Request) String() string {
+	return "bridge.Request{platform:" + r.Member.Platform + " place:" + r.Place.Kind.String() + " command:" + r.name() + "}"
+}
+
+// GoString is String, so %#v is redacted too.
+func (r Request) GoString() string { return r.String() }
+
+// Format prints String for every verb (%v, %+v, %#v, %s, %q, %x…).
+func (r Request) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
+
+// LogValue logs what String shows, as fields.
+func (r Request) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("platform", r.Member.Platform),
+		slog.String("place", r.Place.Kind.String()),
+		slog.String("command", r.name()))
+}
+
+// name is the request's command name fit for logs: a known command, or
+// "unknown", "receive" (a button) or "post".
+func (r Request) name() string {
+	switch name := strings.ToLower(strings.TrimSpace(r.Command)); {
+	case name != "":
+		if commandName(name) {
+			return name
+		}
+		return "unknown"
+	case r.ReceiveRef != "":
+		return "receive"
+	}
+	return "post"
 }
 
 // InputIsPrivate reports whether what the member typed was seen by nobody
