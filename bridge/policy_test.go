@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -333,42 +334,89 @@ func TestCloseWipesSessionsAndRefusesRequests(t *testing.T) {
 }
 
 func TestCloseWaitsForRequestsInFlight(t *testing.T) {
+	const failAfter = 10 * time.Second // only a failure bound: the test waits on channels
+	ctx := context.Background()
 	e := newEnv(t, Options{})
 	e.newChat("alice", "Work", workSecret)
+	var (
+		mu    sync.Mutex
+		order []string // "released" and "closed", as they happened
+	)
+	note := func(what string) {
+		mu.Lock()
+		order = append(order, what)
+		mu.Unlock()
+	}
 	entered := make(chan struct{})
 	proceed := make(chan struct{})
-	r := &blockingRecorder{entered: entered, proceed: proceed}
-	done := make(chan error, 1)
+	// The request notes its release while still in flight (inside its
+	// answer), so a Close that waits for it always returns after the note.
+	r := &blockingRecorder{entered: entered, proceed: proceed, released: func() { note("released") }}
+	handled := make(chan error, 1)
 	go func() {
-		done <- e.b.Handle(context.Background(), Request{Member: member("alice"), Place: dm, Command: "chats", Reply: r})
+		handled <- e.b.Handle(ctx, Request{Member: member("alice"), Place: dm, Command: "chats", Reply: r})
 	}()
-	<-entered
+	<-entered // alice's request is in flight, held in its answer
 	closed := make(chan struct{})
-	go func() { _ = e.b.Close(); close(closed) }()
+	go func() {
+		_ = e.b.Close()
+		note("closed")
+		close(closed)
+	}()
+	// Close has begun once the bridge turns new requests away.
+	deadline := time.Now().Add(failAfter)
+	for !errors.Is(e.b.Handle(ctx, Request{Member: member("probe"), Place: dm, Command: "help", Reply: &recorder{}}), ErrClosed) {
+		if time.Now().After(deadline) {
+			t.Fatal("the bridge still takes requests after Close was called")
+		}
+		runtime.Gosched()
+	}
 	select {
 	case <-closed:
 		t.Fatal("Close returned while a request was in flight")
-	case <-time.After(50 * time.Millisecond):
+	default:
+	}
+	if len(e.b.UnlockedChats(member("alice"))) != 1 {
+		t.Fatal("Close wiped the sessions while a request was in flight")
 	}
 	close(proceed)
-	<-closed
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-handled:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(failAfter):
+		t.Fatal("the request in flight never finished")
+	}
+	select {
+	case <-closed:
+	case <-time.After(failAfter):
+		t.Fatal("Close never returned after the request finished")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(order) != 2 || order[0] != "released" || order[1] != "closed" {
+		t.Fatalf("order %v: Close must return after the request in flight", order)
 	}
 	if len(e.b.UnlockedChats(member("alice"))) != 0 {
 		t.Fatal("sessions left after Close")
 	}
 }
 
-// blockingRecorder holds its first private answer until told to go on.
+// blockingRecorder holds its first private answer until told to go on,
+// then calls released (if set).
 type blockingRecorder struct {
 	recorder
 	entered, proceed chan struct{}
+	released         func()
 }
 
 func (b *blockingRecorder) Private(ctx context.Context, text string) error {
 	close(b.entered)
 	<-b.proceed
+	if b.released != nil {
+		b.released()
+	}
 	return b.recorder.Private(ctx, text)
 }
 
