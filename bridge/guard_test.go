@@ -19,7 +19,7 @@ func TestJoinedButUnconfirmedChatsAreCapped(t *testing.T) {
 	e.cmd("bob", dm, "unlock", "Work "+workSecret)
 	for i := 1; i < MaxUnconfirmedChats; i++ {
 		r := e.cmd("bob", dm, "unlock", "g"+itoa(i)+" guess-number-"+itoa(i))
-		mustContain(t, r.text(), "joined")
+		mustContain(t, r.text(), "so you joined it")
 	}
 	r := e.cmd("bob", dm, "unlock", "one-more guess-one-more")
 	mustContain(t, r.text(), itoa(MaxUnconfirmedChats)+" chats you joined", "Work", "g1", "/clm receive", "/clm forget", "Nothing was unlocked")
@@ -35,12 +35,25 @@ func TestJoinedButUnconfirmedChatsAreCapped(t *testing.T) {
 	})
 	t.Run("a pointer confirms one, and a join is free again", func(t *testing.T) {
 		mustContain(t, e.cmd("bob", dm, "receive", ptr).text(), "📨 Work · alice: confirming")
-		mustContain(t, e.cmd("bob", dm, "unlock", "one-more guess-one-more").text(), "joined")
+		mustContain(t, e.cmd("bob", dm, "unlock", "one-more guess-one-more").text(), "so you joined it")
+	})
+	t.Run("the which-secret answer confirms one too", func(t *testing.T) {
+		e := newEnv(t, Options{})
+		e.newChat("alice", "Work", workSecret)
+		ptr := e.send("alice", "Work", "answered")
+		e.cmd("bob", dm, "unlock", "Work "+workSecret)
+		for i := 1; i < MaxUnconfirmedChats; i++ {
+			e.cmd("bob", dm, "unlock", "g"+itoa(i)+" guess-number-"+itoa(i))
+		}
+		e.cmd("bob", dm, "lock", "Work")
+		e.cmd("bob", dm, "receive", ptr)
+		mustContain(t, e.post("bob", dm, workSecret).text(), "📨 Work · alice: answered")
+		mustContain(t, e.cmd("bob", dm, "unlock", "one-more guess-one-more").text(), "so you joined it")
 	})
 	t.Run("forgetting one frees its place", func(t *testing.T) {
 		mustContain(t, e.cmd("bob", dm, "unlock", "two-more guess-two-more").text(), "chats you joined")
 		e.cmd("bob", dm, "forget", "g2 confirm")
-		mustContain(t, e.cmd("bob", dm, "unlock", "two-more guess-two-more").text(), "joined")
+		mustContain(t, e.cmd("bob", dm, "unlock", "two-more guess-two-more").text(), "so you joined it")
 	})
 }
 

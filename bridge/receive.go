@@ -206,6 +206,7 @@ func (c *call) otherChat(p clm.Pointer, h *hit, src storage.Source) []string {
 		case err == nil:
 			created, serr := c.save(key, p, h.opened, src)
 			c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false)
+			delete(c.st.joined, name) // its name and secret are confirmed now
 			return append(c.shown(h.opened, created, serr),
 				fmt.Sprintf("It opened with the secret of your chat %s; your chat %s has that secret too, so I saved it there and unlocked %s.", mine, name, name))
 		case errors.Is(err, storage.ErrWrongSecret):
@@ -406,6 +407,8 @@ func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src st
 			return otherSecret(), false
 		}
 		created, serr := c.save(s.key, ptr, o, src)
+		c.b.sessions.confirm(s)
+		delete(c.st.joined, name)
 		return c.shown(o, created, serr), true
 	}
 	if msg := checkName("chat name", name, MaxChatNameRunes); msg != "" {
@@ -416,6 +419,7 @@ func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src st
 	case err == nil:
 		created, serr := c.save(key, ptr, o, src)
 		c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false)
+		delete(c.st.joined, name) // its name and secret are confirmed now
 		return c.shown(o, created, serr), true
 	case errors.Is(err, storage.ErrWrongSecret):
 		return otherSecret(), false
