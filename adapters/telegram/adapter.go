@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -362,8 +363,55 @@ func (a *Adapter) onMessage(c tele.Context) error {
 		return nil
 	}
 	msg := *m
-	a.disp.submit(chatLane(m.Chat.ID), func(ctx context.Context) { a.handleMessage(ctx, &msg) })
+	handle := func(ctx context.Context) { a.handleMessage(ctx, &msg) }
+	if m.Chat.ID < 0 && secretBearing(textOf(m), a.username()) {
+		// A secret typed in a group must be deleted now, whatever the
+		// group's lane holds: it goes through a priority lane, and if even
+		// that is full, it is at least deleted.
+		if !a.disp.submitPriority(secretLane(m.Chat.ID), handle) {
+			a.burnUnhandled(&msg)
+		}
+		return nil
+	}
+	a.disp.submit(chatLane(m.Chat.ID), handle)
 	return nil
+}
+
+// secretBearing reports whether text looks like a command that carries a
+// secret: /clm new, unlock, rekey or profile with arguments. (The core
+// decides what it means; the adapter only makes sure such a message typed
+// in a group is handled, and so deleted, at once.)
+func secretBearing(text, botUsername string) bool {
+	cmd, isCmd, forUs := parseCommand(text, botUsername)
+	if !isCmd || !forUs || cmd.Name != "clm" {
+		return false
+	}
+	name, args := splitCLM(cmd.Rest)
+	switch name {
+	case "new", "unlock", "rekey", "profile":
+		return strings.TrimSpace(args) != ""
+	}
+	return false
+}
+
+// secretLane is the priority lane of the secret-bearing commands of chat.
+func secretLane(chat int64) string {
+	return "secret:" + strconv.FormatInt(chat, 10)
+}
+
+// burnUnhandled deletes a secret-bearing message that cannot be handled
+// (too many of them are waiting in its group): the member is not answered,
+// but the secret does not stay in the group.
+func (a *Adapter) burnUnhandled(m *tele.Message) {
+	a.log.Warn("telegram: too many secret-bearing commands waiting in one group; deleting one without handling it")
+	err := a.out.post(a.life, []delivery{a.deleteDelivery(m.Chat.ID, m.ID)}, func(err error) {
+		if err != nil && !isNotFound(err) && !errors.Is(err, context.Canceled) {
+			a.log.Warn("telegram: cannot delete a secret-bearing message", "error", a.red.err(err))
+		}
+	})
+	if err != nil {
+		a.log.Warn("telegram: cannot delete a secret-bearing message", "error", a.red.err(err))
+	}
 }
 
 // handleMessage turns one message into a request for the core (or answers
@@ -385,7 +433,7 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tele.Message) {
 	case isCmd && !forUs:
 		return // "/clm@other_bot"
 	case isCmd && (cmd.Name == "start" || cmd.Name == "help"):
-		if err := a.sendText(ctx, m.Chat.ID, a.intro(), sendOpts{replyTo: replyInGroup(place, m.ID)}); err != nil {
+		if err := a.postText(ctx, m.Chat.ID, a.intro(), sendOpts{replyTo: replyInGroup(place, m.ID)}); err != nil {
 			a.log.Warn("telegram: cannot answer /"+cmd.Name, "error", a.red.err(err))
 		}
 		return

@@ -247,6 +247,9 @@ func TestMemberWhoNeverStartedTheBotGetsADeepLink(t *testing.T) {
 				t.Fatalf("Private = %v, want ErrCannotReachPrivately", err)
 			}
 		}
+		// The notice is queued (a group's pacing must not hold up the
+		// request): wait for it.
+		h.tg.Await(t, waitLimit, "the notice in the group", func() bool { return len(h.tg.BotMessages(team.ID)) > 0 })
 		bot := h.tg.BotMessages(team.ID)
 		if len(bot) != 1 {
 			t.Fatalf("want exactly one notice in the group, got %d", len(bot))

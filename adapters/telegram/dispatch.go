@@ -8,17 +8,22 @@ import (
 
 // Limits of the dispatcher.
 const (
-	maxUpdateBacklog = 64 // updates waiting in one chat
-	maxHandlers      = 64 // requests handled at once
+	maxUpdateBacklog   = 64 // updates waiting in one chat
+	maxHandlers        = 64 // requests handled at once
+	maxPriorityBacklog = 64 // secret-bearing commands waiting in one group
+	maxPriorityRunning = 16 // secret-bearing commands handled at once
 )
 
 // dispatcher runs the handling of updates: one at a time and in order per
 // key (a chat, so a member's next private line is handled after the
 // command that asked for it), and at most maxHandlers at once overall.
+// Priority lanes (secret-bearing commands typed in groups) have their own
+// bounds and their own handler slots, so a busy chat cannot hold them up.
 type dispatcher struct {
-	ctx context.Context
-	log *slog.Logger
-	sem chan struct{}
+	ctx  context.Context
+	log  *slog.Logger
+	sem  chan struct{}
+	psem chan struct{} // handler slots of priority lanes
 
 	mu     sync.Mutex
 	lanes  map[string]*dlane
@@ -27,28 +32,45 @@ type dispatcher struct {
 }
 
 type dlane struct {
-	fns []func(context.Context)
+	fns  []func(context.Context)
+	prio bool
 }
 
 func newDispatcher(ctx context.Context, log *slog.Logger) *dispatcher {
-	return &dispatcher{ctx: ctx, log: log, sem: make(chan struct{}, maxHandlers), lanes: map[string]*dlane{}}
+	return &dispatcher{ctx: ctx, log: log, sem: make(chan struct{}, maxHandlers),
+		psem: make(chan struct{}, maxPriorityRunning), lanes: map[string]*dlane{}}
 }
 
 // submit queues fn in lane key. It returns false (and drops fn) when the
 // lane is full or the dispatcher is closed.
 func (d *dispatcher) submit(key string, fn func(context.Context)) bool {
+	return d.add(key, fn, false)
+}
+
+// submitPriority queues fn in priority lane key (a key of its own, not a
+// chat's). It returns false (and drops fn) when the lane is full or the
+// dispatcher is closed.
+func (d *dispatcher) submitPriority(key string, fn func(context.Context)) bool {
+	return d.add(key, fn, true)
+}
+
+func (d *dispatcher) add(key string, fn func(context.Context), prio bool) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
 		return false
 	}
 	l := d.lanes[key]
-	if l != nil && len(l.fns) >= maxUpdateBacklog {
-		d.log.Warn("telegram: too many updates waiting in one chat, dropping one")
+	limit := maxUpdateBacklog
+	if prio {
+		limit = maxPriorityBacklog
+	}
+	if l != nil && len(l.fns) >= limit {
+		d.log.Warn("telegram: too many updates waiting in one chat, dropping one", "priority", prio)
 		return false
 	}
 	if l == nil {
-		l = &dlane{}
+		l = &dlane{prio: prio}
 		d.lanes[key] = l
 		d.wg.Add(1)
 		go d.run(key, l)
@@ -59,6 +81,10 @@ func (d *dispatcher) submit(key string, fn func(context.Context)) bool {
 
 func (d *dispatcher) run(key string, l *dlane) {
 	defer d.wg.Done()
+	sem := d.sem
+	if l.prio {
+		sem = d.psem
+	}
 	for {
 		d.mu.Lock()
 		if len(l.fns) == 0 {
@@ -72,12 +98,12 @@ func (d *dispatcher) run(key string, l *dlane) {
 		d.mu.Unlock()
 
 		select {
-		case d.sem <- struct{}{}:
+		case sem <- struct{}{}:
 		case <-d.ctx.Done():
 			continue // drain without running: the adapter is stopping
 		}
 		d.runOne(fn)
-		<-d.sem
+		<-sem
 	}
 }
 

@@ -50,8 +50,19 @@ type delivery struct {
 
 type job struct {
 	delivery
-	ctx  context.Context
-	done chan error // buffered: the worker never blocks on a caller that left
+	ctx   context.Context
+	done  chan error // buffered: the worker never blocks on a caller that left
+	batch *batch     // the calls posted with this one (nil for do)
+}
+
+// batch is calls posted together (the parts of one message): they are
+// made in order, a call is skipped once one before it failed, and then
+// learns the outcome after the last. Only the worker of their lane
+// touches it.
+type batch struct {
+	left int
+	err  error
+	then func(error)
 }
 
 type lane struct {
@@ -120,25 +131,52 @@ func (o *outbox) do(ctx context.Context, d delivery) error {
 // channel its outcome will be sent on.
 func (o *outbox) enqueue(ctx context.Context, d delivery) (<-chan error, error) {
 	j := &job{delivery: d, ctx: ctx, done: make(chan error, 1)}
+	if err := o.add(d.lane, []*job{j}); err != nil {
+		return nil, err
+	}
+	return j.done, nil
+}
+
+// post queues ds, calls of one lane, behind the calls already there and
+// returns at once: for callers that do not need the outcome (a reply in a
+// group, which pacing may hold for minutes). The calls are made in order,
+// one is skipped once one before it failed, and then (if not nil) is
+// called from the lane's worker with the first error, or nil, after the
+// last. The calls do not end with ctx, only when the outbox stops.
+func (o *outbox) post(ctx context.Context, ds []delivery, then func(error)) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	b := &batch{left: len(ds), then: then}
+	jobs := make([]*job, len(ds))
+	for i, d := range ds {
+		jobs[i] = &job{delivery: d, ctx: context.WithoutCancel(ctx), done: make(chan error, 1), batch: b}
+	}
+	return o.add(ds[0].lane, jobs)
+}
+
+// add queues jobs (of lane key) all or none, and starts the lane's worker
+// if it is idle.
+func (o *outbox) add(key string, jobs []*job) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.life.Err() != nil {
-		return nil, errOutboxClosed
+		return errOutboxClosed
 	}
-	l := o.lanes[d.lane]
-	if (l != nil && len(l.jobs) >= maxLaneBacklog) || o.backlog >= maxTotalBacklog {
-		o.log.Warn("telegram: outbox full, dropping a call", "method", d.method, "backlog", o.backlog)
-		return nil, errOutboxFull
+	l := o.lanes[key]
+	if (l != nil && len(l.jobs)+len(jobs) > maxLaneBacklog) || o.backlog+len(jobs) > maxTotalBacklog {
+		o.log.Warn("telegram: outbox full, dropping a call", "method", jobs[0].method, "backlog", o.backlog)
+		return errOutboxFull
 	}
-	o.backlog++
+	o.backlog += len(jobs)
 	if l == nil {
 		l = &lane{}
-		o.lanes[d.lane] = l
+		o.lanes[key] = l
 		o.wg.Add(1)
-		go o.work(d.lane, l)
+		go o.work(key, l)
 	}
-	l.jobs = append(l.jobs, j)
-	return j.done, nil
+	l.jobs = append(l.jobs, jobs...)
+	return nil
 }
 
 // work runs the calls of one lane in order, and ends when the lane is empty.
@@ -157,7 +195,21 @@ func (o *outbox) work(key string, l *lane) {
 		l.jobs = l.jobs[1:]
 		o.mu.Unlock()
 
-		j.done <- o.deliver(j)
+		var err error
+		if b := j.batch; b != nil && b.err != nil {
+			err = b.err // an earlier part failed: do not send the rest
+		} else {
+			err = o.deliver(j)
+		}
+		j.done <- err
+		if b := j.batch; b != nil {
+			if b.err == nil {
+				b.err = err
+			}
+			if b.left--; b.left == 0 && b.then != nil {
+				b.then(b.err)
+			}
+		}
 
 		o.mu.Lock()
 		o.backlog--

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -353,4 +354,48 @@ func TestOutboxThroughTelebot(t *testing.T) {
 			t.Errorf("%d attempts for a 403", got)
 		}
 	})
+}
+
+// post queues the parts of a message and returns at once; the parts go in
+// order, the rest are skipped once one fails, and the outcome arrives
+// after the last. Ending the caller's context does not cancel them.
+func TestOutboxPost(t *testing.T) {
+	o, _ := newTestOutbox(t, newFakeClock(), pacing{}, retrying{maxAttempts: 1})
+	hold := make(chan struct{})
+	if _, err := o.enqueue(context.Background(), delivery{lane: "x", method: "m", call: func() error { <-hold; return nil }}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var sent []string
+	part := func(name string, err error) delivery {
+		return delivery{lane: "x", method: "sendMessage", call: func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			sent = append(sent, name)
+			return err
+		}}
+	}
+	rejected := &apiError{Method: "sendMessage", Code: 400, Kind: kindPermanent, msg: "Bad Request"}
+	ctx, cancel := context.WithCancel(context.Background())
+	outcomes := make(chan error, 2)
+	// Both are queued behind the held call: post does not wait for it.
+	if err := o.post(ctx, []delivery{part("a1", nil), part("a2", rejected), part("a3", nil)}, func(err error) { outcomes <- err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.post(ctx, []delivery{part("b1", nil)}, func(err error) { outcomes <- err }); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	close(hold)
+	if err := <-outcomes; !errors.Is(err, rejected) {
+		t.Errorf("first post's outcome = %v, want the rejection", err)
+	}
+	if err := <-outcomes; err != nil {
+		t.Errorf("second post's outcome = %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(sent, []string{"a1", "a2", "b1"}) {
+		t.Errorf("sent %v, want a1 a2 (a3 skipped) b1", sent)
+	}
 }

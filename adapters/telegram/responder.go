@@ -19,14 +19,46 @@ type sendOpts struct {
 	receiveRef string // attach a Receive button carrying this ref
 }
 
-// sendText sends text to chat through the outbox, split into several
-// messages if it is longer than Telegram allows. Only the first part
-// replies to replyTo; the Receive button goes on the last part.
+// sendText sends text to chat through the outbox and waits until Telegram
+// took it, split into several messages if it is longer than Telegram
+// allows. Only the first part replies to replyTo; the Receive button goes
+// on the last part.
 func (a *Adapter) sendText(ctx context.Context, chat int64, text string, o sendOpts) error {
+	parts, err := a.textDeliveries(chat, text, o)
+	if err != nil {
+		return err
+	}
+	for _, d := range parts {
+		if err := a.out.do(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// postText queues text for chat like sendText but returns once it is
+// queued: for messages whose outcome the caller does not need (replies in
+// groups, which pacing may hold for minutes, must not hold up the chat's
+// next update). A failure is logged.
+func (a *Adapter) postText(ctx context.Context, chat int64, text string, o sendOpts) error {
+	parts, err := a.textDeliveries(chat, text, o)
+	if err != nil {
+		return err
+	}
+	return a.out.post(ctx, parts, func(err error) {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Warn("telegram: cannot post in a chat", "error", a.red.err(err))
+		}
+	})
+}
+
+// textDeliveries returns the sendMessage calls that send text to chat.
+func (a *Adapter) textDeliveries(chat int64, text string, o sendOpts) ([]delivery, error) {
 	if o.receiveRef != "" && len(receiveData(o.receiveRef)) > maxCallbackData {
-		return fmt.Errorf("telegram: a receive reference of %d bytes does not fit Telegram's %d-byte button data", len(o.receiveRef), maxCallbackData)
+		return nil, fmt.Errorf("telegram: a receive reference of %d bytes does not fit Telegram's %d-byte button data", len(o.receiveRef), maxCallbackData)
 	}
 	parts := splitText(text, maxMessageUnits)
+	out := make([]delivery, len(parts))
 	for i, part := range parts {
 		opts := &tele.SendOptions{AllowWithoutReply: true, DisableWebPagePreview: true}
 		if i == 0 && o.replyTo != 0 {
@@ -37,18 +69,15 @@ func (a *Adapter) sendText(ctx context.Context, chat int64, text string, o sendO
 				{Text: "🔓 Receive", Data: receiveData(o.receiveRef)},
 			}}}
 		}
-		err := a.out.do(ctx, delivery{
+		out[i] = delivery{
 			lane: chatLane(chat), paced: true, group: chat < 0, method: "sendMessage",
 			call: func() error {
 				_, err := a.bot.Send(tele.ChatID(chat), part, opts)
 				return err
 			},
-		})
-		if err != nil {
-			return err
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // sendFile sends f to chat as a document.
@@ -66,16 +95,24 @@ func (a *Adapter) sendFile(ctx context.Context, chat int64, f bridge.File) error
 // deleteMessage deletes message id of chat. A message that is already gone
 // counts as deleted.
 func (a *Adapter) deleteMessage(ctx context.Context, chat int64, id int) error {
-	err := a.out.do(ctx, delivery{
-		lane: chatLane(chat), method: "deleteMessage",
-		call: func() error {
-			return a.bot.Delete(&tele.StoredMessage{MessageID: strconv.Itoa(id), ChatID: chat})
-		},
-	})
+	err := a.out.do(ctx, a.deleteDelivery(chat, id))
 	if isNotFound(err) {
 		return nil
 	}
 	return err
+}
+
+// deleteDelivery is the deleteMessage call for message id of chat. It has
+// a lane of its own per chat, unpaced: deleting is not sending a message
+// for Telegram's limits, and a secret must not wait behind the replies a
+// busy group's pacing holds back (it is still retried on 429 and 5xx).
+func (a *Adapter) deleteDelivery(chat int64, id int) delivery {
+	return delivery{
+		lane: deleteLane(chat), method: "deleteMessage",
+		call: func() error {
+			return a.bot.Delete(&tele.StoredMessage{MessageID: strconv.Itoa(id), ChatID: chat})
+		},
+	}
 }
 
 // answerCallback answers a button press: text as an alert (or a short
@@ -91,6 +128,11 @@ func (a *Adapter) answerCallback(ctx context.Context, id, text string, alert boo
 
 func chatLane(chat int64) string {
 	return "chat:" + strconv.FormatInt(chat, 10)
+}
+
+// deleteLane is the outbox lane of the deletions in chat.
+func deleteLane(chat int64) string {
+	return "del:" + strconv.FormatInt(chat, 10)
 }
 
 // deepLink is the link that opens a private chat with the bot. Its start
@@ -151,7 +193,7 @@ func (r *responder) dm(ctx context.Context, send func() error) error {
 	r.unreachable = true
 	r.mu.Unlock()
 	if first {
-		if perr := r.a.sendText(ctx, r.chat, r.a.unreachableNotice(r.user), sendOpts{replyTo: r.msgID}); perr != nil {
+		if perr := r.a.postText(ctx, r.chat, r.a.unreachableNotice(r.user), sendOpts{replyTo: r.msgID}); perr != nil {
 			r.a.log.Warn("telegram: cannot tell a member in the group to start the bot", "error", r.a.red.err(perr))
 		}
 	}
@@ -159,8 +201,10 @@ func (r *responder) dm(ctx context.Context, send func() error) error {
 }
 
 // Public posts p in the request's chat, as a reply to the member's message.
+// It returns once the post is queued: the chat's pacing may hold it back
+// for minutes, and the chat's next update must not wait for that.
 func (r *responder) Public(ctx context.Context, p bridge.PublicPost) error {
-	return r.a.sendText(ctx, r.chat, p.Text, sendOpts{replyTo: r.msgID, receiveRef: p.ReceiveRef})
+	return r.a.postText(ctx, r.chat, p.Text, sendOpts{replyTo: r.msgID, receiveRef: p.ReceiveRef})
 }
 
 // DeleteRequest deletes the member's message. It returns
@@ -254,15 +298,15 @@ func (r *callbackResponder) dmOrLink(ctx context.Context, send func() error) err
 		}
 		return bridge.ErrCannotReachPrivately
 	}
-	if perr := r.a.sendText(ctx, r.chat, r.a.unreachableNotice(r.user), sendOpts{}); perr != nil {
+	if perr := r.a.postText(ctx, r.chat, r.a.unreachableNotice(r.user), sendOpts{}); perr != nil {
 		r.a.log.Warn("telegram: cannot tell a member in the group to start the bot", "error", r.a.red.err(perr))
 	}
 	return bridge.ErrCannotReachPrivately
 }
 
-// Public posts p in the group of the button.
+// Public posts p in the group of the button, returning once it is queued.
 func (r *callbackResponder) Public(ctx context.Context, p bridge.PublicPost) error {
-	return r.a.sendText(ctx, r.chat, p.Text, sendOpts{replyTo: r.msgID, receiveRef: p.ReceiveRef})
+	return r.a.postText(ctx, r.chat, p.Text, sendOpts{replyTo: r.msgID, receiveRef: p.ReceiveRef})
 }
 
 // DeleteRequest: a button press has no message of the member's to delete.
