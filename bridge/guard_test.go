@@ -75,6 +75,14 @@ func TestAReceiveNoJoinedChatOpensCountsAsAWrongSecret(t *testing.T) {
 	r = e.cmd("mallory", dm, "unlock", "Work "+workSecret)
 	mustContain(t, r.text(), "Too many wrong secrets", "Nothing was unlocked")
 
+	t.Run("rekeying a joined chat does not confirm it", func(t *testing.T) {
+		e := newEnv(t, Options{})
+		e.newChat("alice", "Work", workSecret)
+		ptr := e.send("alice", "Work", "hi")
+		e.cmd("bob", dm, "unlock", "Work guess-number-1")
+		mustContain(t, e.cmd("bob", dm, "rekey", "Work guess-number-2").text(), "new secret")
+		mustContain(t, e.cmd("bob", dm, "receive", ptr).text(), "None of the chats you joined", "wrong secret")
+	})
 	t.Run("a receive a confirmed chat opens counts nothing", func(t *testing.T) {
 		e := newEnv(t, Options{})
 		e.newChat("alice", "Work", workSecret)

@@ -249,13 +249,20 @@ func (c *call) renameJoined(p clm.Pointer, h *hit, secret []byte, src storage.So
 	delete(c.st.joined, joined)
 	note := fmt.Sprintf("You joined %s, but its pointers name the chat %s: I renamed your chat to %s.", joined, name, name)
 	// Deleted only if it is still empty, looked at once more just before.
-	if sum, ok, _ := c.chatNamed(joined); !ok || sum.Messages+sum.Trashed > 0 {
+	couldNot := fmt.Sprintf("You joined %s, but its pointers name the chat %s: I made the chat %s with the same secret, but could not delete %s. /clm forget %s.", joined, name, name, joined, quoteName(joined))
+	sum, ok, err := c.chatNamed(joined)
+	switch {
+	case err != nil:
+		note = couldNot
+	case ok && sum.Messages+sum.Trashed > 0:
 		note = fmt.Sprintf("You joined %s, but its pointers name the chat %s: I made the chat %s with the same secret and kept %s, which holds messages. /clm forget %s when you no longer need it.", joined, name, name, joined, quoteName(joined))
-	} else {
+	default:
 		c.b.sessions.remove(c.mk, joined)
-		if err := c.b.store.DeleteChat(c.ctx, c.st.id, joined); err != nil {
-			c.b.log.LogAttrs(c.ctx, slog.LevelError, "deleting a renamed chat failed", slog.String("error", err.Error()))
-			note = fmt.Sprintf("You joined %s, but its pointers name the chat %s: I made the chat %s with the same secret, but could not delete %s. /clm forget %s.", joined, name, name, joined, quoteName(joined))
+		if ok {
+			if err := c.b.store.DeleteChat(c.ctx, c.st.id, joined); err != nil {
+				c.b.log.LogAttrs(c.ctx, slog.LevelError, "deleting a renamed chat failed", slog.String("error", err.Error()))
+				note = couldNot
+			}
 		}
 	}
 	return append(c.shown(h.opened, created, serr), note)

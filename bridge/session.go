@@ -273,7 +273,8 @@ func (r *registry) removeMember(mk memberKey) []string {
 }
 
 // rekey moves a held session to a new secret and key. The old key has
-// already been wiped by storage.Rekey.
+// already been wiped by storage.Rekey. A joined chat no pointer confirmed
+// stays unconfirmed: the member chose the new secret, nobody checked it.
 func (r *registry) rekey(s *session, newSecret []byte, newKey *storage.ChatKey) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -286,7 +287,6 @@ func (r *registry) rekey(s *session, newSecret []byte, newKey *storage.ChatKey) 
 	}
 	s.key = newKey
 	r.attachLocked(s, newSecret)
-	s.unconfirmed = false
 }
 
 // currentKey returns a held session's storage key as it is now (a rekey
