@@ -22,6 +22,10 @@ import (
 // callTimeout bounds every Bot API call but getUpdates.
 const callTimeout = 30 * time.Second
 
+// defaultDrainTimeout is how long Run waits, once its context ends, for
+// the updates taken from Telegram to be handled and their answers sent.
+const defaultDrainTimeout = 10 * time.Second
+
 // allowedUpdates are the update types the bridge asks Telegram for.
 func allowedUpdates() []string {
 	return []string{"message", "callback_query", "inline_query", "chosen_inline_result"}
@@ -35,6 +39,7 @@ type options struct {
 	metrics  *metrics.Metrics
 	clock    clock
 	debounce time.Duration // wait for a member to stop typing an inline query
+	drain    time.Duration
 }
 
 // WithHTTPClient makes the adapter use c (its Transport; the adapter sets
@@ -47,6 +52,13 @@ func WithHTTPClient(c *http.Client) Option {
 // depth in m.
 func WithMetrics(m *metrics.Metrics) Option {
 	return func(o *options) { o.metrics = m }
+}
+
+// WithDrainTimeout sets how long Run waits, after its context ends, for
+// the requests in flight to be answered (default 10 s); then it cancels
+// them.
+func WithDrainTimeout(d time.Duration) Option {
+	return func(o *options) { o.drain = d }
 }
 
 // withClock replaces the clock (tests).
@@ -85,7 +97,12 @@ type Adapter struct {
 	red  *redactor
 	opts options
 
-	life   context.Context // ends when Run returns
+	// polling ends when Run's context does: no more updates are taken.
+	polling     context.Context
+	stopPolling context.CancelFunc
+	// life ends when Run returns, after the updates taken were handled
+	// and answered (or the drain timed out): it cancels handlers and calls.
+	life   context.Context
 	stop   context.CancelFunc
 	bot    *tele.Bot
 	out    *outbox
@@ -116,12 +133,13 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	o := options{clock: realClock{}, debounce: inlineDebounce}
+	o := options{clock: realClock{}, debounce: inlineDebounce, drain: defaultDrainTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	a := &Adapter{cfg: rc, core: core, log: logger, red: newRedactor(rc.Token), opts: o, known: knownCommands(core)}
 	a.life, a.stop = context.WithCancel(context.Background())
+	a.polling, a.stopPolling = context.WithCancel(a.life)
 	a.status.Webhook = rc.WebhookURL != ""
 
 	base := http.DefaultTransport
@@ -129,7 +147,7 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 		base = o.client.Transport
 	}
 	client := &http.Client{Transport: &transport{
-		base: base, life: a.life, met: o.metrics,
+		base: base, life: a.life, polling: a.polling, met: o.metrics,
 		callTimeout: callTimeout, pollTimeout: rc.PollTimeout + 15*time.Second,
 	}}
 
@@ -195,10 +213,12 @@ func (a *Adapter) username() string {
 	return a.status.Username
 }
 
-// Run connects to Telegram and serves updates until ctx ends. It returns
-// nil after a clean stop, or an error when it cannot start (a webhook
-// address it cannot listen on). Telegram being unreachable is not an error:
-// Run keeps retrying with a backoff, and Status says so.
+// Run connects to Telegram and serves updates until ctx ends. Then it
+// stops taking updates, finishes handling the ones it took and sends their
+// answers (waiting at most the drain timeout, then cancelling what is
+// left), and returns nil. It returns an error when it cannot start (a
+// webhook address it cannot listen on). Telegram being unreachable is not
+// an error: Run keeps retrying with a backoff, and Status says so.
 func (a *Adapter) Run(ctx context.Context) error {
 	a.runMu.Lock()
 	if a.ran {
@@ -208,18 +228,18 @@ func (a *Adapter) Run(ctx context.Context) error {
 	a.ran = true
 	a.runMu.Unlock()
 	defer a.stop()
-	defer context.AfterFunc(ctx, a.stop)()
+	defer context.AfterFunc(ctx, a.stopPolling)()
 
 	if a.hook != nil {
 		if err := a.hook.listen(); err != nil {
 			return err
 		}
 	}
-	if err := a.hello(a.life); err != nil {
+	if err := a.hello(a.polling); err != nil {
 		a.shutdown(false)
 		return nil // ctx ended before Telegram answered
 	}
-	a.setup(a.life)
+	a.setup(a.polling)
 
 	started := make(chan struct{})
 	go func() {
@@ -227,23 +247,61 @@ func (a *Adapter) Run(ctx context.Context) error {
 		a.bot.Start()
 	}()
 	<-started
-	<-a.life.Done()
+	<-a.polling.Done()
 	a.shutdown(true)
 	return nil
 }
 
-// shutdown stops polling (if it started), the handlers and the outbox.
+// shutdown stops polling (if it started), then lets the handlers finish
+// the updates already taken and the outbox send what they queued, for at
+// most the drain timeout, and then cancels whatever is left.
 func (a *Adapter) shutdown(started bool) {
-	a.stop()
+	a.stopPolling()
 	if started {
-		a.bot.Stop()
+		a.bot.Stop() // returns once the poller has stopped
+		a.handleTaken()
 	}
 	if a.hook != nil {
 		a.hook.close()
 	}
-	a.disp.close()
+	timer := time.NewTimer(a.opts.drain)
+	defer timer.Stop()
+	drained := true
+	select {
+	case <-a.disp.stopTaking():
+	case <-timer.C:
+		drained = false
+	}
+	if drained {
+		select {
+		case <-a.out.idle():
+		case <-timer.C:
+			drained = false
+		}
+	}
+	if !drained {
+		a.log.Warn("telegram: requests or answers still pending at shutdown; cancelling them",
+			"drain_timeout", a.opts.drain, "outbox_backlog", a.out.Backlog())
+	}
+	a.stop()
+	<-a.disp.stopTaking()
 	a.out.wait()
 	a.setConnected(false, nil)
+}
+
+// handleTaken hands the updates the poller took but telebot had not yet
+// processed (they are confirmed to Telegram, which will not send them
+// again) to their handlers, which queue them. Run calls it after the bot
+// stopped, so nothing else reads the channel.
+func (a *Adapter) handleTaken() {
+	for {
+		select {
+		case u := <-a.bot.Updates:
+			a.bot.ProcessUpdate(u)
+		default:
+			return
+		}
+	}
 }
 
 // hello reads getMe, retrying with a backoff until it works or ctx ends.

@@ -118,11 +118,22 @@ func (d *dispatcher) runOne(fn func(context.Context)) {
 	fn(d.ctx)
 }
 
-// close stops accepting work and waits for the running handlers (which see
-// their context end).
-func (d *dispatcher) close() {
+// stopTaking stops accepting work and returns a channel closed once the
+// handlers queued and running have finished (they see their context end
+// when the adapter's life does).
+func (d *dispatcher) stopTaking() <-chan struct{} {
 	d.mu.Lock()
 	d.closed = true
 	d.mu.Unlock()
-	d.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		d.wg.Wait()
+		close(done)
+	}()
+	return done
+}
+
+// close stops accepting work and waits for the handlers.
+func (d *dispatcher) close() {
+	<-d.stopTaking()
 }

@@ -88,6 +88,7 @@ type outbox struct {
 	groups  map[string]*window
 	global  *window
 	backlog int
+	idlers  []chan struct{} // closed when backlog is next 0
 	wg      sync.WaitGroup
 }
 
@@ -213,6 +214,12 @@ func (o *outbox) work(key string, l *lane) {
 
 		o.mu.Lock()
 		o.backlog--
+		if o.backlog == 0 {
+			for _, ch := range o.idlers {
+				close(ch)
+			}
+			o.idlers = nil
+		}
 		o.mu.Unlock()
 	}
 }
@@ -310,6 +317,19 @@ func (o *outbox) deliver(j *job) error {
 			return err
 		}
 	}
+}
+
+// idle returns a channel closed once no call is waiting or in flight.
+func (o *outbox) idle() <-chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	ch := make(chan struct{})
+	if o.backlog == 0 {
+		close(ch)
+		return ch
+	}
+	o.idlers = append(o.idlers, ch)
+	return ch
 }
 
 // wait blocks until every lane has finished (after the adapter's life

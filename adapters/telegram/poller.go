@@ -27,7 +27,7 @@ type longPoller struct {
 // Poll implements tele.Poller: it delivers updates to dest until stop is
 // closed.
 func (p *longPoller) Poll(b *tele.Bot, dest chan tele.Update, stop chan struct{}) {
-	ctx, cancel := context.WithCancel(p.a.life)
+	ctx, cancel := context.WithCancel(p.a.polling)
 	defer cancel()
 	go func() {
 		select {

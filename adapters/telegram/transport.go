@@ -12,16 +12,18 @@ import (
 )
 
 // transport wraps the HTTP transport telebot uses. It
-//   - bounds every call (telebot sets no deadline of its own) and ends all
-//     calls when the adapter stops;
+//   - bounds every call (telebot sets no deadline of its own), ends the
+//     calls that take updates when Run's context ends, and all calls when
+//     the adapter stops;
 //   - turns a 5xx answer into a *statusError: telebot ignores the HTTP
 //     status and would take an HTML 502 page for success on some methods;
 //   - counts failed calls in the metrics.
 type transport struct {
 	base        http.RoundTripper
-	life        context.Context
-	callTimeout time.Duration // any method but getUpdates
-	pollTimeout time.Duration // getUpdates (its long-poll timeout plus a margin)
+	life        context.Context // ends every call
+	polling     context.Context // ends the calls that take updates or start the bot
+	callTimeout time.Duration   // any method but getUpdates
+	pollTimeout time.Duration   // getUpdates (its long-poll timeout plus a margin)
 	met         *metrics.Metrics
 }
 
@@ -33,7 +35,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		timeout = t.pollTimeout
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), timeout)
-	stop := context.AfterFunc(t.life, cancel)
+	ends := t.life
+	if t.polling != nil && (method == "getUpdates" || method == "getMe" || method == "setWebhook") {
+		// When Run's context ends, an open getUpdates must not take more
+		// updates, nor keep Run waiting for its long poll.
+		ends = t.polling
+	}
+	stop := context.AfterFunc(ends, cancel)
 	release := func() { stop(); cancel() }
 
 	resp, err := t.base.RoundTrip(req.WithContext(ctx))

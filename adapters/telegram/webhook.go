@@ -90,7 +90,7 @@ func (w *webhookPoller) Poll(b *tele.Bot, dest chan tele.Update, stop chan struc
 		}
 	}()
 
-	ctx, cancel := context.WithCancel(w.a.life)
+	ctx, cancel := context.WithCancel(w.a.polling)
 	defer cancel()
 	go func() {
 		select {
