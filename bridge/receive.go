@@ -399,8 +399,9 @@ func (c *call) answerSecret(p *pending, text string) {
 
 // fileAnswered saves a pointer opened with the secret the member just gave
 // in the member's chat named inside it: that chat unlocked with the secret,
-// or created when the member has none of that name and the pointer is
-// tagged (an untagged pointer's chat name may have been changed on the way).
+// or created when the member has none of that name (the "secure chat
+// creation" of CLM 2.0.2; for an untagged pointer, whose chat name may have
+// been changed on the way, the member is told to check the name).
 // A chat of that name with another secret is never replaced: the text is
 // shown and nothing saved. unlocked reports whether the chat is unlocked.
 func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src storage.Source) (lines []string, unlocked bool) {
@@ -431,9 +432,6 @@ func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src st
 	case errors.Is(err, storage.ErrWrongSecret):
 		return otherSecret(), false
 	case errors.Is(err, storage.ErrNotFound):
-		if !o.Authenticated {
-			return append(formatOpened(o), fmt.Sprintf("It is an old-style pointer without a tag, so the chat name inside (%s) may have been changed on the way: I did not create a chat from it, and saved nothing. If you know its chat, join it yourself (/clm unlock <chat> <secret>) and receive the pointer again.", name)), false
-		}
 		var full bool
 		if full, err = c.chatsFull(); err == nil && full {
 			return append(formatOpened(o), tooManyChats()+" I did not create the chat "+name+", and saved nothing."), false
@@ -445,7 +443,11 @@ func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src st
 		if err == nil {
 			created, serr := c.save(key, ptr, o, src)
 			c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false)
-			return c.shown(o, created, serr), true
+			lines := c.shown(o, created, serr)
+			if !o.Authenticated {
+				lines = append(lines, fmt.Sprintf("⚠️ It was an old-style pointer without a tag (2.0.2 clients make these), so nothing proves its chat name was not changed on the way. I created %s with the secret you gave; if that is not the name its members use, /clm forget %s and join the right one with /clm unlock <chat> <secret>.", name, quoteName(name)))
+			}
+			return lines, true
 		}
 	}
 	c.b.log.LogAttrs(c.ctx, slog.LevelError, "saving an answered pointer failed", slog.String("error", err.Error()))

@@ -180,11 +180,17 @@ func TestABitFlippedLegacyPointerNeverRekeysAChat(t *testing.T) {
 		if !e.secretOpens("bob", "Home", homeSecret) {
 			t.Fatal("bob's Home was rekeyed through the answer")
 		}
+		// dave has no chat of that name: the 2.0.2 "secure chat creation"
+		// makes one (2.0.2 clients only make untagged pointers), and he is
+		// told the name is unproven. Nobody else's chat changes.
 		e.cmd("dave", dm, "receive", flipped)
 		r = e.post("dave", dm, workSecret)
-		mustContain(t, r.text(), "old style", "without a tag", "did not create")
-		if names := e.chatNames("dave"); len(names) != 0 {
-			t.Fatalf("dave got chats %v from an untagged pointer", names)
+		mustContain(t, r.text(), "old style", "without a tag", "/clm forget Home")
+		if names := e.chatNames("dave"); len(names) != 1 || names[0] != "Home" {
+			t.Fatalf("dave's chats %v, want the Home he was told about", names)
+		}
+		if !e.secretOpens("bob", "Home", homeSecret) {
+			t.Fatal("dave's answer changed bob's Home")
 		}
 	})
 }
