@@ -110,6 +110,8 @@ type Adapter struct {
 	hook   *webhookPoller // nil in polling mode
 	inline *inlineLatest
 	offers *inlineOffers
+	groups *memberGroups   // where members were seen, to post for them
+	posts  *postTokens     // "Post in <group>" buttons shown
 	known  map[string]bool // the core's command names, for logs
 	runMu  sync.Mutex
 	ran    bool
@@ -175,6 +177,8 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	a.disp = newDispatcher(a.life, logger)
 	a.inline = &inlineLatest{m: map[int64]string{}}
 	a.offers = newInlineOffers()
+	a.groups = newMemberGroups()
+	a.posts = newPostTokens()
 	o.metrics.SetOutboxDepthFunc(platform, a.out.Backlog)
 
 	a.bot.Handle("/clm", a.onMessage)
@@ -182,6 +186,7 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	a.bot.Handle("/help", a.onMessage)
 	a.bot.Handle(tele.OnText, a.onMessage)
 	a.bot.Handle("\f"+receiveUnique, a.onReceive)
+	a.bot.Handle("\f"+postUnique, a.onPostPress)
 	a.bot.Handle(tele.OnCallback, a.onOtherCallback)
 	a.bot.Handle(tele.OnQuery, a.onQuery)
 	a.bot.Handle(tele.OnInlineResult, a.onChosen)
@@ -420,6 +425,11 @@ func (a *Adapter) onMessage(c tele.Context) error {
 	if _, ok := placeOf(m.Chat); !ok {
 		return nil
 	}
+	if !m.Sender.IsBot || m.Via != nil {
+		// The member and the bot are both in this group: the bot may
+		// post there for the member (see postFromPrivate).
+		a.groups.see(m.Sender.ID, m.Chat, a.opts.clock.Now())
+	}
 	msg := *m
 	handle := func(ctx context.Context) { a.handleMessage(ctx, &msg) }
 	if m.Chat.ID < 0 && secretBearing(textOf(m), a.username()) {
@@ -476,14 +486,14 @@ func (a *Adapter) burnUnhandled(m *tele.Message) {
 // /start and /help itself).
 func (a *Adapter) handleMessage(ctx context.Context, m *tele.Message) {
 	place, _ := placeOf(m.Chat)
+	r := &responder{a: a, user: m.Sender, chat: m.Chat.ID, private: place.Kind == bridge.Private, msgID: m.ID}
 	req := bridge.Request{
 		Member:    memberOf(m.Sender),
 		Place:     place,
 		MessageID: strconv.Itoa(m.ID),
 		Quoted:    textOf(m.ReplyTo),
 		Caps:      caps(),
-		Reply: &responder{a: a, user: m.Sender, chat: m.Chat.ID,
-			private: place.Kind == bridge.Private, msgID: m.ID},
+		Reply:     r,
 	}
 	text := textOf(m)
 	cmd, isCmd, forUs := parseCommand(text, a.username())
@@ -503,7 +513,13 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tele.Message) {
 		}
 		req.Post = text
 	}
+	r.cmd = req.Command
 	a.handle(ctx, req)
+	if r.pointersWithoutGroup() {
+		if err := a.sendText(ctx, m.Sender.ID, a.noGroupHint(), sendOpts{}); err != nil && ctx.Err() == nil {
+			a.log.Warn("telegram: cannot send a private hint", "error", a.red.err(err))
+		}
+	}
 }
 
 func replyInGroup(p bridge.Place, id int) int {
@@ -578,6 +594,7 @@ func (a *Adapter) onReceive(c tele.Context) error {
 	if !ok {
 		return nil
 	}
+	a.groups.see(cb.Sender.ID, cb.Message.Chat, a.opts.clock.Now())
 	cbc := *cb
 	// A press gets its own lane per member, not the group's: it must be
 	// answered quickly, and the group's lane may be waiting on pacing.

@@ -15,8 +15,9 @@ import (
 
 // sendOpts are the options of one message the adapter sends.
 type sendOpts struct {
-	replyTo    int    // message to reply to (0: none)
-	receiveRef string // attach a Receive button carrying this ref
+	replyTo    int                   // message to reply to (0: none)
+	receiveRef string                // attach a Receive button carrying this ref
+	buttons    [][]tele.InlineButton // or attach these buttons
 }
 
 // sendText sends text to chat through the outbox and waits until Telegram
@@ -64,10 +65,14 @@ func (a *Adapter) textDeliveries(chat int64, text string, o sendOpts) ([]deliver
 		if i == 0 && o.replyTo != 0 {
 			opts.ReplyTo = &tele.Message{ID: o.replyTo}
 		}
-		if i == len(parts)-1 && o.receiveRef != "" {
+		switch {
+		case i < len(parts)-1:
+		case o.receiveRef != "":
 			opts.ReplyMarkup = &tele.ReplyMarkup{InlineKeyboard: [][]tele.InlineButton{{
 				{Text: "🔓 Receive", Data: receiveData(o.receiveRef)},
 			}}}
+		case len(o.buttons) > 0:
+			opts.ReplyMarkup = &tele.ReplyMarkup{InlineKeyboard: o.buttons}
 		}
 		out[i] = delivery{
 			lane: chatLane(chat), paced: true, group: chat < 0, method: "sendMessage",
@@ -156,16 +161,38 @@ type responder struct {
 	chat    int64      // where the request came from
 	private bool       // chat is the member's private chat with the bot
 	msgID   int        // the member's message (0: none)
+	cmd     string     // the request's command ("" for a post)
 
 	mu          sync.Mutex
 	unreachable bool // a DM was refused and the member was told in place
+	noGroup     bool // a private send's pointer was shown with no group to post it in
 }
 
 var _ bridge.Responder = (*responder)(nil)
 
-// Private sends text to the member's private chat.
+// Private sends text to the member's private chat. The pointers of a
+// private /clm send come with a "📤 Post in <group>" button for each group
+// where the bot saw the member.
 func (r *responder) Private(ctx context.Context, text string) error {
-	return r.dm(ctx, func() error { return r.a.sendText(ctx, r.user.ID, text, sendOpts{}) })
+	var o sendOpts
+	if r.private && r.cmd == "send" {
+		buttons, pointers := r.a.postButtons(r.user, text)
+		o.buttons = buttons
+		if pointers && len(buttons) == 0 {
+			r.mu.Lock()
+			r.noGroup = true
+			r.mu.Unlock()
+		}
+	}
+	return r.dm(ctx, func() error { return r.a.sendText(ctx, r.user.ID, text, o) })
+}
+
+// pointersWithoutGroup reports whether the member was given pointers to
+// post with no group known to post them in.
+func (r *responder) pointersWithoutGroup() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.noGroup
 }
 
 // PrivateFile sends f to the member's private chat as a document.

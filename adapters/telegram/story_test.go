@@ -530,3 +530,75 @@ func TestStoryMemberWhoNeverWroteToTheBot(t *testing.T) {
 		t.Errorf("plaintext in the group:\n%s", g)
 	}
 }
+
+// TestStorySendFromThePrivateChat: alice sends from her private chat and
+// chooses the group with a button; only the pointer is posted there, with
+// a Receive button, and bob opens it. Nobody else can use alice's button,
+// and the group never sees the text.
+func TestStorySendFromThePrivateChat(t *testing.T) {
+	w := startWorld(t, telegramtest.Options{})
+	w.unlockWork(alice)
+	w.unlockWork(bob)
+	w.say(carol, carol.PrivateChat(), "/start", carol.ID)
+	w.say(alice, team, "/clm chats", alice.ID) // the bot sees alice in Team
+
+	before := len(w.tg.BotMessages(alice.ID))
+	w.tg.SendText(alice, alice.PrivateChat(), "/clm send Work "+launchText)
+	var offer telegramtest.Message
+	w.tg.Await(t, waitLimit, "the pointer with a Post button", func() bool {
+		msgs := w.tg.BotMessages(alice.ID)
+		for _, m := range msgs[before:] {
+			if len(m.Buttons()) > 0 {
+				offer = m
+				return true
+			}
+		}
+		return false
+	})
+	b := offer.Buttons()
+	if len(b) != 1 || b[0].Text != "📤 Post in Team" || !strings.HasPrefix(offer.Text, `{"e": `) || strings.Contains(offer.Text, "Friday") {
+		t.Fatalf("alice's pointer message: %q %+v", offer.Text, b)
+	}
+
+	t.Run("carol cannot use alice's button", func(t *testing.T) {
+		ans := w.press(carol, offer, b[0].CallbackData)
+		if !strings.Contains(ans.Params["text"], "belongs to the member") {
+			t.Errorf("carol's press: %v", ans.Params)
+		}
+		if n := len(w.tg.BotMessages(team.ID)); n != 0 {
+			t.Errorf("carol's press posted %d messages", n)
+		}
+	})
+	t.Run("alice's press posts the pointer, with a Receive button", func(t *testing.T) {
+		ans := w.press(alice, offer, b[0].CallbackData)
+		if ans.Params["text"] != "📤 Posted in Team." {
+			t.Errorf("alice's press: %v", ans.Params)
+		}
+		btnMsg, _ := w.receiveButton(team.ID)
+		msgs := w.tg.BotMessages(team.ID)
+		if len(msgs) != 2 || msgs[0].Text != offer.Text || btnMsg.ReplyTo == nil || btnMsg.ReplyTo.MessageID != msgs[0].MessageID {
+			t.Fatalf("Team got %+v", msgs)
+		}
+	})
+	t.Run("bob opens it with Receive", func(t *testing.T) {
+		btnMsg, data := w.receiveButton(team.ID)
+		w.press(bob, btnMsg, data)
+		if !strings.Contains(w.privateTo(bob), "📨 Work · alice: "+launchText) {
+			t.Errorf("bob was shown %q", w.privateTo(bob))
+		}
+	})
+	t.Run("alice's history holds it once", func(t *testing.T) {
+		_, hist := w.say(alice, alice.PrivateChat(), "/clm history Work", alice.ID)
+		if strings.Count(hist, launchText) != 1 {
+			t.Errorf("alice's history: %q", hist)
+		}
+	})
+	t.Run("the group saw the pointer and neutral text only", func(t *testing.T) {
+		g := w.groupText(team.ID)
+		for _, bad := range []string{launchText, "Friday", workSecret} {
+			if strings.Contains(g, bad) {
+				t.Errorf("the group saw %q:\n%s", bad, g)
+			}
+		}
+	})
+}
