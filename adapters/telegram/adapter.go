@@ -117,6 +117,10 @@ type Adapter struct {
 	ran    bool
 	mu     sync.Mutex
 	status Status
+
+	// plainHTTP reaches the Bot API around telebot (the shutdown's
+	// confirming getUpdates).
+	plainHTTP *http.Client
 }
 
 var _ bridge.Notifier = (*Adapter)(nil)
@@ -148,6 +152,7 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	if o.client != nil && o.client.Transport != nil {
 		base = o.client.Transport
 	}
+	a.plainHTTP = &http.Client{Transport: base}
 	client := &http.Client{Transport: &transport{
 		base: base, life: a.life, polling: a.polling, met: o.metrics,
 		callTimeout: callTimeout, pollTimeout: rc.PollTimeout + 15*time.Second,

@@ -1,8 +1,11 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -15,13 +18,19 @@ import (
 const (
 	pollBackoffBase = time.Second
 	pollBackoffMax  = time.Minute
+	// confirmTimeout bounds the getUpdates that confirms, at shutdown, the
+	// updates taken.
+	confirmTimeout = 5 * time.Second
 )
 
 // longPoller is a tele.Poller that long-polls getUpdates with a backoff
 // after failures and keeps Status up to date.
 type longPoller struct {
 	a      *Adapter
-	lastID int
+	lastID int // the last update handed to the bot
+	// confirmed is the offset of the last getUpdates that worked: Telegram
+	// forgot every update below it.
+	confirmed int
 }
 
 // Poll implements tele.Poller: it delivers updates to dest until stop is
@@ -29,6 +38,7 @@ type longPoller struct {
 func (p *longPoller) Poll(b *tele.Bot, dest chan tele.Update, stop chan struct{}) {
 	ctx, cancel := context.WithCancel(p.a.polling)
 	defer cancel()
+	defer p.confirm()
 	go func() {
 		select {
 		case <-stop:
@@ -69,13 +79,13 @@ func (p *longPoller) Poll(b *tele.Bot, dest chan tele.Update, stop chan struct{}
 		}
 		p.a.setConnected(true, nil)
 		for _, u := range updates {
-			if u.ID > p.lastID {
-				p.lastID = u.ID
-			}
 			select {
 			case dest <- u:
 			case <-ctx.Done():
-				return
+				return // the rest were not taken: Telegram sends them again
+			}
+			if u.ID > p.lastID {
+				p.lastID = u.ID
 			}
 		}
 	}
@@ -99,5 +109,41 @@ func (p *longPoller) fetch(b *tele.Bot) ([]tele.Update, error) {
 	if err := json.Unmarshal(data, &resp); err != nil {
 		return nil, &apiError{Method: "getUpdates", Kind: kindTransient, msg: "unexpected answer"}
 	}
+	p.confirmed = p.lastID + 1
 	return resp.Result, nil
+}
+
+// confirm tells Telegram, when polling stops, that the updates handed to
+// the bot since the last getUpdates were taken (the adapter handles them
+// before it stops), so they are not sent again at the next start. It is a
+// getUpdates that waits for nothing; the next start's first getUpdates
+// would confirm them too, after handling them a second time. It goes around
+// telebot (whose calls to getUpdates end with polling) and is bounded by
+// confirmTimeout and the adapter's life.
+func (p *longPoller) confirm() {
+	if p.lastID+1 <= p.confirmed {
+		return
+	}
+	body, _ := json.Marshal(map[string]any{"offset": p.lastID + 1, "timeout": 0, "limit": 1, "allowed_updates": allowedUpdates()})
+	ctx, cancel := context.WithTimeout(p.a.life, confirmTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.a.cfg.APIURL+"/bot"+p.a.cfg.Token+"/getUpdates", bytes.NewReader(body))
+	if err != nil {
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := p.a.plainHTTP.Do(req)
+	if err == nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			err = &apiError{Method: "getUpdates", Code: resp.StatusCode, Kind: kindOfCode(resp.StatusCode), msg: "HTTP " + strconv.Itoa(resp.StatusCode)}
+		}
+	}
+	if err != nil {
+		p.a.log.Warn("telegram: cannot confirm the updates taken; Telegram may send them again at the next start",
+			"error", p.a.red.err(err))
+		return
+	}
+	p.confirmed = p.lastID + 1
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,5 +105,48 @@ func TestShutdownDrainIsBounded(t *testing.T) {
 	h.awaitRun()
 	if !strings.Contains(h.logs.String(), "still pending at shutdown; cancelling them") {
 		t.Errorf("the cancelled drain was not logged:\n%s", h.logs)
+	}
+}
+
+// TestShutdownConfirmsTheUpdatesTaken: an update handed to the bot is
+// confirmed to Telegram when polling stops, so the next start does not
+// handle it a second time. (Here the getUpdates that would confirm it
+// fails, and the poller waits in its backoff when the stop comes.)
+func TestShutdownConfirmsTheUpdatesTaken(t *testing.T) {
+	gate := gateClock{gate: make(chan struct{})} // holds the poller's backoff
+	h := startHarness(t, telegramtest.Options{}, nil, withClock(gate))
+	t.Cleanup(func() { close(gate.gate) })
+	var failing atomic.Bool
+	failing.Store(true)
+	h.tg.SetFailer(func(method string, p map[string]string) *telegramtest.Failure {
+		// The first update's id is 1: fail the getUpdates that would
+		// confirm it.
+		if method == "getUpdates" && failing.Load() && p["offset"] == "2" {
+			f := telegramtest.BadGateway()
+			return &f
+		}
+		return nil
+	})
+	h.tg.SendText(alice, alice.PrivateChat(), "/clm chats")
+	h.core.awaitRequests(t, 1)
+	h.tg.Await(t, waitLimit, "the failed getUpdates", func() bool {
+		for _, c := range h.tg.Calls("getUpdates") {
+			if c.Injected {
+				return true
+			}
+		}
+		return false
+	})
+	failing.Store(false)
+	if n := h.tg.Pending(); n != 1 {
+		t.Fatalf("%d updates pending before the stop, want 1", n)
+	}
+	h.stop()
+	h.awaitRun()
+	if n := h.tg.Pending(); n != 0 {
+		t.Errorf("the update taken is still pending at Telegram: the next start would handle it again")
+	}
+	if strings.Contains(h.logs.String(), "cannot confirm") {
+		t.Errorf("log:\n%s", h.logs)
 	}
 }
