@@ -11,6 +11,7 @@ import (
 
 	"github.com/clmbridge/clmbridge/adapters/telegram/telegramtest"
 	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/clm"
 )
 
 // sendingCore answers a private /clm send the way the core does (a head
@@ -286,4 +287,33 @@ func TestPostTokensAreBoundedAndSingleUse(t *testing.T) {
 	if n := p.size(); n > maxPostTokens {
 		t.Errorf("%d tokens kept, more than %d", n, maxPostTokens)
 	}
+}
+
+// FuzzPointersOnly: what a "Post in" button posts is the pointers of the
+// member's message and nothing else: every line is one pointer, as the
+// message held it.
+func FuzzPointersOnly(f *testing.F) {
+	f.Add(`📤 {"e": 1700000000, "n": "AAEC", "d": "00ff"} secret words`)
+	f.Add(`{"e": 1, "n": "x", "d": "ab"}{"e": 2, "n": "y", "d": "cd"}`)
+	f.Add("no pointer here")
+	f.Fuzz(func(t *testing.T, text string) {
+		out, ok := pointersOnly(text)
+		want := clm.Extract(text)
+		if ok != (len(want) > 0) {
+			t.Fatalf("ok = %v with %d pointers in %q", ok, len(want), text)
+		}
+		if !ok {
+			return
+		}
+		lines := strings.Split(out, "\n")
+		if len(lines) != len(want) {
+			t.Fatalf("%d lines for %d pointers: %q", len(lines), len(want), out)
+		}
+		for i, line := range lines {
+			got := clm.Extract(line)
+			if len(got) != 1 || got[0] != want[i] || got[0].String() != line {
+				t.Fatalf("line %q is not exactly pointer %d of %q", line, i, text)
+			}
+		}
+	})
 }
