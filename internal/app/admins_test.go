@@ -228,23 +228,7 @@ func TestTelegramDoctorForAdmins(t *testing.T) {
 		PerChatInterval: time.Millisecond, GroupPerMinute: 60_000, GlobalPerSecond: 10_000,
 		MaxAttempts: 3, RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond,
 	}
-	stderr := newWatchWriter()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- RunWith(ctx, cfg, Options{Storage: cheapStore}, strings.NewReader(""), io.Discard, stderr)
-	}()
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("RunWith: %v", err)
-			}
-		}
-	}
-	t.Cleanup(stop)
+	stderr, stop := runInBackground(t, cfg)
 
 	alice := telegramtest.User{ID: 1001, FirstName: "Alice", Username: "alice"}
 	bob := telegramtest.User{ID: 1002, FirstName: "Bob", Username: "bob"}

@@ -36,6 +36,30 @@ type watchWriter struct {
 
 func newWatchWriter() *watchWriter { return &watchWriter{changed: make(chan struct{})} }
 
+// runInBackground runs the bridge with cfg (cheap Argon2, no console input)
+// until stop is called or the test ends, and returns its stderr. stop may
+// be called more than once; RunWith's error fails the test.
+func runInBackground(t *testing.T, cfg Config) (stderr *watchWriter, stop func()) {
+	t.Helper()
+	stderr = newWatchWriter()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- RunWith(ctx, cfg, Options{Storage: cheapStore}, strings.NewReader(""), io.Discard, stderr)
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("RunWith: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stderr, stop
+}
+
 func (w *watchWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -392,23 +416,7 @@ func TestTelegramOperatorView(t *testing.T) {
 			MaxAttempts: 6, RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond,
 		},
 	}
-	stderr := newWatchWriter()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- RunWith(ctx, cfg, Options{Storage: cheapStore}, strings.NewReader(""), io.Discard, stderr)
-	}()
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("RunWith: %v", err)
-			}
-		}
-	}
-	t.Cleanup(stop)
+	stderr, stop := runInBackground(t, cfg)
 	base := "http://" + awaitEndpoint(t, stderr)
 
 	alice := telegramtest.User{ID: 1001, FirstName: "Alice", Username: "alice"}
