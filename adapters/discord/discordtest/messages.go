@@ -32,31 +32,22 @@ type Message struct {
 }
 
 // ButtonIDs returns the custom ids of the message's buttons, in order.
-func (m Message) ButtonIDs() []string {
-	var out []string
-	for _, row := range m.Components {
-		r, _ := row.(map[string]any)
-		cs, _ := r["components"].([]any)
-		for _, c := range cs {
-			cm, _ := c.(map[string]any)
-			if id, ok := cm["custom_id"].(string); ok {
-				out = append(out, id)
-			}
-		}
-	}
-	return out
-}
+func (m Message) ButtonIDs() []string { return m.buttonField("custom_id") }
 
 // ButtonLabels returns the labels of the message's buttons, in order.
-func (m Message) ButtonLabels() []string {
+func (m Message) ButtonLabels() []string { return m.buttonField("label") }
+
+// buttonField returns one string field of every component in the message's
+// action rows, in order, skipping components without it.
+func (m Message) buttonField(key string) []string {
 	var out []string
 	for _, row := range m.Components {
 		r, _ := row.(map[string]any)
 		cs, _ := r["components"].([]any)
 		for _, c := range cs {
 			cm, _ := c.(map[string]any)
-			if l, ok := cm["label"].(string); ok {
-				out = append(out, l)
+			if v, ok := cm[key].(string); ok {
+				out = append(out, v)
 			}
 		}
 	}
