@@ -205,26 +205,37 @@ func (r *responder) PrivateFile(ctx context.Context, f bridge.File) error {
 // told in the group, once, how to open the private chat, and dm returns
 // bridge.ErrCannotReachPrivately.
 func (r *responder) dm(ctx context.Context, send func() error) error {
-	r.mu.Lock()
-	told := r.unreachable
-	r.mu.Unlock()
-	if told {
+	if r.knownUnreachable() {
 		return bridge.ErrCannotReachPrivately
 	}
 	err := send()
 	if err == nil || !isForbidden(err) || r.private {
 		return err
 	}
-	r.mu.Lock()
-	first := !r.unreachable
-	r.unreachable = true
-	r.mu.Unlock()
-	if first {
+	if r.markUnreachable() {
 		if perr := r.a.postText(ctx, r.chat, r.a.unreachableNotice(r.user), sendOpts{replyTo: r.msgID}); perr != nil {
 			r.a.log.Warn("telegram: cannot tell a member in the group to start the bot", "error", r.a.red.err(perr))
 		}
 	}
 	return bridge.ErrCannotReachPrivately
+}
+
+// knownUnreachable reports whether a DM to the member was already refused
+// during this request.
+func (r *responder) knownUnreachable() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.unreachable
+}
+
+// markUnreachable records that Telegram refused a DM to the member and
+// reports whether this is the first refusal of the request.
+func (r *responder) markUnreachable() (first bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	first = !r.unreachable
+	r.unreachable = true
+	return first
 }
 
 // Public posts p in the request's chat, as a reply to the member's message.
@@ -253,7 +264,8 @@ func (r *responder) DeleteRequest(ctx context.Context) error {
 // callbackResponder answers a press on a Receive button. The press itself
 // must be answered (answerCallbackQuery) exactly once: with the private text
 // as an alert when it fits, else with a short notice after the text went to
-// the member's private chat.
+// the member's private chat. Public is the embedded responder's: it posts
+// in the button's group, as a reply to the button's message.
 type callbackResponder struct {
 	responder
 	cbID string
@@ -300,10 +312,7 @@ func (r *callbackResponder) PrivateFile(ctx context.Context, f bridge.File) erro
 // with the deep link to the bot (Telegram opens it for the member alone);
 // if the press was already answered, the member is told in the group.
 func (r *callbackResponder) dmOrLink(ctx context.Context, send func() error) error {
-	r.mu.Lock()
-	told := r.unreachable
-	r.mu.Unlock()
-	if told {
+	if r.knownUnreachable() {
 		return bridge.ErrCannotReachPrivately
 	}
 	err := send()
@@ -316,9 +325,7 @@ func (r *callbackResponder) dmOrLink(ctx context.Context, send func() error) err
 	if !isForbidden(err) {
 		return err
 	}
-	r.mu.Lock()
-	r.unreachable = true
-	r.mu.Unlock()
+	r.markUnreachable()
 	if r.claim() {
 		if aerr := r.a.answerCallback(ctx, r.cbID, "", false, r.a.deepLink()); aerr != nil {
 			r.a.log.Warn("telegram: cannot answer a button press", "error", r.a.red.err(aerr))
@@ -329,11 +336,6 @@ func (r *callbackResponder) dmOrLink(ctx context.Context, send func() error) err
 		r.a.log.Warn("telegram: cannot tell a member in the group to start the bot", "error", r.a.red.err(perr))
 	}
 	return bridge.ErrCannotReachPrivately
-}
-
-// Public posts p in the group of the button, returning once it is queued.
-func (r *callbackResponder) Public(ctx context.Context, p bridge.PublicPost) error {
-	return r.a.postText(ctx, r.chat, p.Text, sendOpts{replyTo: r.msgID, receiveRef: p.ReceiveRef})
 }
 
 // DeleteRequest: a button press has no message of the member's to delete.
