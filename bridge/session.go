@@ -193,14 +193,22 @@ func (r *registry) wipeLocked(s *session) {
 		s.key.Wipe()
 		s.key = nil
 	}
-	if g := s.group; g != nil {
-		delete(g.sessions, s)
-		if len(g.sessions) == 0 {
-			g.wipe()
-			delete(r.groups, g.id)
-		}
-		s.group = nil
+	r.detachLocked(s)
+}
+
+// detachLocked takes s out of its secret's group, wiping and dropping the
+// group (and so the secret) when s was its last session.
+func (r *registry) detachLocked(s *session) {
+	g := s.group
+	if g == nil {
+		return
 	}
+	delete(g.sessions, s)
+	if len(g.sessions) == 0 {
+		g.wipe()
+		delete(r.groups, g.id)
+	}
+	s.group = nil
 }
 
 // lockedError is returned by use when the member has no such unlocked
@@ -278,13 +286,7 @@ func (r *registry) removeMember(mk memberKey) []string {
 func (r *registry) rekey(s *session, newSecret []byte, newKey *storage.ChatKey) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if g := s.group; g != nil {
-		delete(g.sessions, s)
-		if len(g.sessions) == 0 {
-			g.wipe()
-			delete(r.groups, g.id)
-		}
-	}
+	r.detachLocked(s)
 	s.key = newKey
 	r.attachLocked(s, newSecret)
 }
