@@ -277,23 +277,44 @@ func confirmed(rest string) bool {
 	return strings.EqualFold(strings.TrimSpace(rest), "confirm")
 }
 
-func (c *call) cmdClear(args string) {
-	chat, rest, ok := c.chatArg("clear", args)
+// askToConfirm runs the destructive command name (kind) on the chat named in
+// args at once when the chat name is followed by "confirm"; otherwise it
+// asks the member the question ask makes from the chat's counts, and the
+// member's "yes" within the confirmation window runs it.
+func (c *call) askToConfirm(name string, kind pendingKind, args string, ask func(chat string, sum storage.ChatSummary) string) {
+	chat, rest, ok := c.chatArg(name, args)
 	if !ok {
 		return
 	}
 	if confirmed(rest) {
 		c.st.pend = nil
-		c.doClear(chat)
+		c.doConfirmed(kind, chat)
 		return
 	}
 	sum, ok := c.chatSummary(chat)
 	if !ok {
 		return
 	}
-	c.setPending(&pending{kind: pendClear, chat: chat})
-	c.private(fmt.Sprintf("This deletes all %s of %s from your history for good (%d in the trash too). The chat stays. To go ahead within %s: /clm clear %s confirm — or answer yes.",
-		plural(sum.Messages, "message", "messages"), chat, sum.Trashed, human(c.b.opts.ConfirmWindow), quoteName(chat)))
+	c.setPending(&pending{kind: kind, chat: chat})
+	c.private(ask(chat, sum))
+}
+
+// doConfirmed runs a confirmed clear or forget of chat and returns the
+// command's name.
+func (c *call) doConfirmed(kind pendingKind, chat string) string {
+	if kind == pendClear {
+		c.doClear(chat)
+		return "clear"
+	}
+	c.doForget(chat)
+	return "forget"
+}
+
+func (c *call) cmdClear(args string) {
+	c.askToConfirm("clear", pendClear, args, func(chat string, sum storage.ChatSummary) string {
+		return fmt.Sprintf("This deletes all %s of %s from your history for good (%d in the trash too). The chat stays. To go ahead within %s: /clm clear %s confirm — or answer yes.",
+			plural(sum.Messages, "message", "messages"), chat, sum.Trashed, human(c.b.opts.ConfirmWindow), quoteName(chat))
+	})
 }
 
 func (c *call) doClear(chat string) {
@@ -310,22 +331,10 @@ func (c *call) doClear(chat string) {
 }
 
 func (c *call) cmdForget(args string) {
-	chat, rest, ok := c.chatArg("forget", args)
-	if !ok {
-		return
-	}
-	if confirmed(rest) {
-		c.st.pend = nil
-		c.doForget(chat)
-		return
-	}
-	sum, ok := c.chatSummary(chat)
-	if !ok {
-		return
-	}
-	c.setPending(&pending{kind: pendForget, chat: chat})
-	c.private(fmt.Sprintf("This deletes your chat %s and its %s from my store for good (the other members keep theirs). To go ahead within %s: /clm forget %s confirm — or answer yes.",
-		chat, plural(sum.Messages+sum.Trashed, "message", "messages"), human(c.b.opts.ConfirmWindow), quoteName(chat)))
+	c.askToConfirm("forget", pendForget, args, func(chat string, sum storage.ChatSummary) string {
+		return fmt.Sprintf("This deletes your chat %s and its %s from my store for good (the other members keep theirs). To go ahead within %s: /clm forget %s confirm — or answer yes.",
+			chat, plural(sum.Messages+sum.Trashed, "message", "messages"), human(c.b.opts.ConfirmWindow), quoteName(chat))
+	})
 }
 
 func (c *call) doForget(chat string) {

@@ -185,12 +185,7 @@ func (c *call) privatePost(text string) string {
 		case pendClear, pendForget:
 			if isYes(text) {
 				if p := c.takePending(c.st.pend.kind); p != nil {
-					if p.kind == pendClear {
-						c.doClear(p.chat)
-						return "clear"
-					}
-					c.doForget(p.chat)
-					return "forget"
+					return c.doConfirmed(p.kind, p.chat)
 				}
 			}
 			c.st.pend = nil
