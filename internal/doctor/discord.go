@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // DefaultDiscordBase is Discord's REST host; paths are /api/v9/...
@@ -46,10 +44,6 @@ type Discord struct {
 
 // get GETs /api/v9/path into out. Errors never contain the token.
 func (d Discord) get(ctx context.Context, path string, out any) (int, error) {
-	c := d.Client
-	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
-	}
 	base := d.Base
 	if base == "" {
 		base = DefaultDiscordBase
@@ -60,18 +54,12 @@ func (d Discord) get(ctx context.Context, path string, out any) (int, error) {
 	}
 	req.Header.Set("Authorization", "Bot "+d.Token)
 	req.Header.Set("User-Agent", "DiscordBot (https://github.com/clmbridge/clmbridge, doctor)")
-	resp, err := c.Do(req)
+	resp, body, err := fetch(d.Client, req, d.Token, 4<<20)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
+		if resp == nil {
+			return 0, err
 		}
-		return 0, errors.New(redact(err.Error(), d.Token))
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return resp.StatusCode, errors.New(redact(err.Error(), d.Token))
+		return resp.StatusCode, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {

@@ -11,9 +11,13 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"strings"
+	"time"
 )
 
 // Level is how serious a finding is.
@@ -105,6 +109,31 @@ func Report(w io.Writer, findings []Finding) bool {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// fetch sends req with client (nil: one with a 10 s timeout) and reads at
+// most limit bytes of the answer. A transport error comes with a nil
+// response; a failed read with the response (its body closed). Errors leave
+// out the request's URL and have token redacted: the Bot API puts the
+// token in the URL.
+func fetch(client *http.Client, req *http.Request, token string, limit int64) (*http.Response, []byte, error) {
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, nil, errors.New(redact(err.Error(), token))
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	if err != nil {
+		return resp, nil, errors.New(redact(err.Error(), token))
+	}
+	return resp, body, nil
+}
 
 // redact removes every occurrence of each secret from s (tokens end up in
 // Bot API URLs, and so in net/http errors).

@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 )
 
 // Telegram says which bot to examine.
@@ -33,28 +31,18 @@ type tgResponse struct {
 // call runs one Bot API method and decodes its result into out. Errors
 // never contain the token.
 func (t Telegram) call(ctx context.Context, method string, params url.Values, out any) (int, error) {
-	c := t.Client
-	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
-	}
 	u := strings.TrimRight(t.APIURL, "/") + "/bot" + t.Token + "/" + method
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(params.Encode()))
 	if err != nil {
 		return 0, errors.New("CLM_TELEGRAM_API_URL is not a valid URL")
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := c.Do(req)
+	resp, body, err := fetch(t.Client, req, t.Token, 1<<20)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL holds the token
+		if resp == nil {
+			return 0, err
 		}
-		return 0, errors.New(redact(err.Error(), t.Token))
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return resp.StatusCode, fmt.Errorf("reading the answer to %s: %s", method, redact(err.Error(), t.Token))
+		return resp.StatusCode, fmt.Errorf("reading the answer to %s: %w", method, err)
 	}
 	var r tgResponse
 	if err := json.Unmarshal(body, &r); err != nil {
