@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -62,14 +63,7 @@ func DiscordRESTClass(req *http.Request) string {
 		}
 	}
 	seg := strings.Split(strings.Trim(p, "/"), "/")
-	has := func(s string) bool {
-		for _, x := range seg {
-			if x == s {
-				return true
-			}
-		}
-		return false
-	}
+	has := func(s string) bool { return slices.Contains(seg, s) }
 	switch {
 	case len(seg) > 0 && seg[0] == "gateway":
 		return "poll"
@@ -80,17 +74,9 @@ func DiscordRESTClass(req *http.Request) string {
 			return "meta"
 		}
 		return "register"
-	case seg[0] == "webhooks" && has("messages"): // interaction follow-ups and edits
-		switch req.Method {
-		case http.MethodPatch:
-			return "edit"
-		case http.MethodDelete:
-			return "delete"
-		case http.MethodPost:
-			return "send"
-		}
-		return "meta"
 	case has("messages"), seg[0] == "users" && has("channels"):
+		// Channel messages, DM channels, and interaction follow-ups and
+		// edits (webhooks/<app>/<token>/messages/...).
 		switch req.Method {
 		case http.MethodPost:
 			return "send"
