@@ -59,27 +59,24 @@ func (c Config) fields() [][2]string {
 // String prints the configuration with the token and the webhook secret
 // redacted.
 func (c Config) String() string {
-	var b strings.Builder
-	b.WriteString("{")
-	for i, f := range c.fields() {
-		if i > 0 {
-			b.WriteString(" ")
-		}
-		b.WriteString(f[0] + ":" + f[1])
-	}
-	b.WriteString("}")
-	return b.String()
+	return c.render("{", " ", func(v string) string { return v })
 }
 
 // GoString is String in Go syntax (for %#v), still redacted.
 func (c Config) GoString() string {
+	return c.render("telegram.Config{", ", ", strconv.Quote)
+}
+
+// render prints the redacted fields as name:value, after open and between
+// sep, each value printed by value, and a closing brace.
+func (c Config) render(open, sep string, value func(string) string) string {
 	var b strings.Builder
-	b.WriteString("telegram.Config{")
+	b.WriteString(open)
 	for i, f := range c.fields() {
 		if i > 0 {
-			b.WriteString(", ")
+			b.WriteString(sep)
 		}
-		b.WriteString(f[0] + ":" + strconv.Quote(f[1]))
+		b.WriteString(f[0] + ":" + value(f[1]))
 	}
 	b.WriteString("}")
 	return b.String()
