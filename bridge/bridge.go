@@ -521,6 +521,27 @@ func (b *Bridge) noteSeen(req Request) {
 	set[mk] = struct{}{}
 }
 
+// MemberLeft forgets that m was in the channel placeID of m's platform, so
+// watch no longer delivers that channel's pointers to m. Adapters call it
+// when the platform says a member left or was removed (Telegram
+// left_chat_member or a chat_member update, Discord GUILD_MEMBER_REMOVE).
+// For a platform whose "channel" is a server, placeID "" with all set
+// forgets m in every channel of that platform.
+func (b *Bridge) MemberLeft(m Member, placeID string, all bool) {
+	mk := keyOf(m)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for ck, set := range b.seen {
+		if ck.platform != m.Platform || (!all && ck.id != placeID) {
+			continue
+		}
+		delete(set, mk)
+		if len(set) == 0 {
+			delete(b.seen, ck)
+		}
+	}
+}
+
 // call is one request being handled.
 type call struct {
 	b       *Bridge

@@ -492,3 +492,27 @@ func TestRekeyRacingWatchDeliveriesKeepsEveryDeliveredMessage(t *testing.T) {
 	}
 	mustNotContain(t, e.logs.String(), "saving a watched message failed")
 }
+
+func TestWatchStopsForAMemberWhoLeftTheChannel(t *testing.T) {
+	e := newEnv(t, Options{})
+	n := &notifier{}
+	e.b.RegisterNotifier("test", n)
+	e.newChat("alice", "Work", workSecret)
+	e.newChat("bob", "Work", workSecret)
+	e.cmd("bob", dm, "watch", "on")
+	e.post("bob", general, "hi all")
+	e.b.MemberLeft(Member{Platform: "test", ID: "id-bob"}, general.ID, false)
+
+	e.post("alice", general, e.send("alice", "Work", "after bob left"))
+	if got := n.to("id-bob"); got != "" {
+		t.Fatalf("bob, who left #general, was notified: %q", got)
+	}
+
+	// Seen again, he is delivered to again; leaving every place stops it.
+	e.post("bob", general, "back")
+	e.post("alice", general, e.send("alice", "Work", "bob is back"))
+	mustContain(t, n.to("id-bob"), "bob is back")
+	e.b.MemberLeft(Member{Platform: "test", ID: "id-bob"}, "", true)
+	e.post("alice", general, e.send("alice", "Work", "left the server"))
+	mustNotContain(t, n.to("id-bob"), "left the server")
+}

@@ -234,6 +234,10 @@ type Core interface {
 	ChatNames(ctx context.Context, m Member) ([]string, error)
 	// UnlockedChats lists the names of the member's chats unlocked now.
 	UnlockedChats(m Member) []string
+	// MemberLeft tells the core that a member left a channel (or, with all,
+	// every channel of the platform, such as a Discord server they left),
+	// so watch stops delivering that channel's pointers to them.
+	MemberLeft(m Member, placeID string, all bool)
 	// RegisterNotifier sets how the core reaches members of platform
 	// privately outside a request. Call it before serving requests.
 	RegisterNotifier(platform string, n Notifier)

@@ -39,6 +39,7 @@ func (f *fakeCore) RecordSent(context.Context, bridge.Member, string) error    {
 func (f *fakeCore) ChatNames(context.Context, bridge.Member) ([]string, error) { return nil, nil }
 func (f *fakeCore) UnlockedChats(bridge.Member) []string                       { return nil }
 func (f *fakeCore) RegisterNotifier(_ string, n bridge.Notifier)               { f.notifier = n }
+func (f *fakeCore) MemberLeft(bridge.Member, string, bool)                     {}
 
 func runConsole(t *testing.T, core bridge.Core, input string) (out, diag string) {
 	t.Helper()

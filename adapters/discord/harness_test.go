@@ -47,6 +47,7 @@ type fakeCore struct {
 	errs   []error // what the responder returned to the core
 	// handleErr is what Handle returns to the adapter (nil: success).
 	handleErr error
+	left      []string // MemberLeft calls, "id@place"
 }
 
 func newFakeCore() *fakeCore {
@@ -90,6 +91,17 @@ func (c *fakeCore) ChatNames(_ context.Context, m bridge.Member) ([]string, erro
 }
 
 func (c *fakeCore) UnlockedChats(bridge.Member) []string { return nil }
+
+// MemberLeft records who the adapter said left, as "id@place" ("id@*" for
+// every place).
+func (c *fakeCore) MemberLeft(m bridge.Member, placeID string, all bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if all {
+		placeID = "*"
+	}
+	c.left = append(c.left, m.ID+"@"+placeID)
+}
 
 func (c *fakeCore) RegisterNotifier(platform string, n bridge.Notifier) {
 	c.mu.Lock()

@@ -32,6 +32,7 @@ type fakeCore struct {
 	notifiers map[string]bridge.Notifier
 	made      int           // pointers made (MakePointer)
 	recorded  []recordedPtr // RecordSent calls
+	left      []string      // MemberLeft calls, "id@place"
 }
 
 // recordedPtr is one RecordSent call.
@@ -127,6 +128,17 @@ func (f *fakeCore) UnlockedChats(m bridge.Member) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.unlocked[m.ID]...)
+}
+
+// MemberLeft records who the adapter said left, as "id@place" ("id@*" for
+// every place).
+func (f *fakeCore) MemberLeft(m bridge.Member, placeID string, all bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if all {
+		placeID = "*"
+	}
+	f.left = append(f.left, m.ID+"@"+placeID)
 }
 
 func (f *fakeCore) RegisterNotifier(platform string, n bridge.Notifier) {
