@@ -4,8 +4,15 @@
 // answerCallbackQuery, answerInlineQuery, setMyCommands, sendDocument,
 // setWebhook, deleteWebhook), keeps a transcript of every chat, records every
 // call with its decoded parameters, and lets a test play members (messages,
-// button presses, inline queries) and inject failures (429, 5xx, 403) per
-// method.
+// photos with captions, edits, button presses, inline queries, leaving a
+// group) and inject failures (429, 5xx, 403) per method.
+//
+// Like Telegram, it delivers an update only when its type is in the
+// allowed_updates of the bot's last getUpdates or setWebhook (an empty list,
+// or none ever given, means every type but chat_member and the reaction
+// types), and chat_member updates only from groups where the bot is an
+// admin. A message to a user who never started the bot fails with 403, or
+// with 400 "chat not found" (see NeverStarted and NeverStartedNotFound).
 //
 // It is not a Telegram emulator: it models only what the bridge relies on,
 // with Telegram's own error texts where the bridge reacts to them.
@@ -140,25 +147,26 @@ type Server struct {
 	closing chan struct{}
 	once    sync.Once
 
-	mu         sync.Mutex
-	changed    chan struct{} // closed and replaced on every change
-	calls      []Call
-	pending    []Update
-	nextUpdate int
-	nextMsg    int
-	nextID     int
-	chats      map[int64]Chat
-	msgs       map[int64][]*Entry // per chat, in order
-	forbidden  map[int64]string   // user id → 403 description for DMs
-	notAdmin   map[int64]bool     // groups where the bot cannot delete others' messages
-	failQueue  map[string][]Failure
-	failer     func(method string, params map[string]string) *Failure
-	inline     map[string][]inlineResult // inline query id → answered results
-	queries    map[string]string         // callback query id → state ("open", "answered")
-	holding    int                       // getUpdates calls waiting for updates now
-	webhookURL string
-	webhookSec string
-	commands   string
+	mu          sync.Mutex
+	changed     chan struct{} // closed and replaced on every change
+	calls       []Call
+	pending     []Update
+	nextUpdate  int
+	nextMsg     int
+	nextID      int
+	chats       map[int64]Chat
+	msgs        map[int64][]*Entry // per chat, in order
+	unreachable map[int64]Failure  // chat id → the answer to a message there
+	allowed     map[string]bool    // allowed_updates last asked for; nil: the default set
+	notAdmin    map[int64]bool     // groups where the bot cannot delete others' messages
+	failQueue   map[string][]Failure
+	failer      func(method string, params map[string]string) *Failure
+	inline      map[string][]inlineResult // inline query id → answered results
+	queries     map[string]string         // callback query id → state ("open", "answered")
+	holding     int                       // getUpdates calls waiting for updates now
+	webhookURL  string
+	webhookSec  string
+	commands    string
 }
 
 type inlineResult struct {
@@ -184,18 +192,18 @@ func New(tb testing.TB, opts Options) *Server {
 		Token: opts.Token,
 		Bot: User{ID: opts.BotID, IsBot: true, FirstName: "CLM Bridge", Username: opts.BotUsername,
 			CanJoinGroups: true, CanReadAllGroupMessages: opts.ReadAllGroupMessages, SupportsInlineQueries: true},
-		tb:        tb,
-		maxHold:   opts.MaxHold,
-		closing:   make(chan struct{}),
-		changed:   make(chan struct{}),
-		nextMsg:   100,
-		chats:     map[int64]Chat{},
-		msgs:      map[int64][]*Entry{},
-		forbidden: map[int64]string{},
-		notAdmin:  map[int64]bool{},
-		failQueue: map[string][]Failure{},
-		inline:    map[string][]inlineResult{},
-		queries:   map[string]string{},
+		tb:          tb,
+		maxHold:     opts.MaxHold,
+		closing:     make(chan struct{}),
+		changed:     make(chan struct{}),
+		nextMsg:     100,
+		chats:       map[int64]Chat{},
+		msgs:        map[int64][]*Entry{},
+		unreachable: map[int64]Failure{},
+		notAdmin:    map[int64]bool{},
+		failQueue:   map[string][]Failure{},
+		inline:      map[string][]inlineResult{},
+		queries:     map[string]string{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
@@ -240,7 +248,24 @@ func (s *Server) SetFailer(f func(method string, params map[string]string) *Fail
 func (s *Server) NeverStarted(u User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.forbidden[u.ID] = "Forbidden: bot can't initiate conversation with a user"
+	s.unreachable[u.ID] = Failure{Status: 403, Description: "Forbidden: bot can't initiate conversation with a user"}
+}
+
+// NeverStartedNotFound marks u as someone who never wrote to the bot, for
+// whom Telegram answers a message with 400 "Bad Request: chat not found"
+// instead of 403 (it does so for users the bot has never met).
+func (s *Server) NeverStartedNotFound(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unreachable[u.ID] = Failure{Status: 400, Description: "Bad Request: chat not found"}
+}
+
+// GroupGone makes group vanish for the bot (deleted, or the bot was
+// removed long ago): a message to it fails with 400 "chat not found".
+func (s *Server) GroupGone(group Chat) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unreachable[group.ID] = Failure{Status: 400, Description: "Bad Request: chat not found"}
 }
 
 // SetAdmin says whether the bot is an admin of group (default true): a
@@ -288,11 +313,103 @@ func (s *Server) send(from User, chat Chat, text string, replyTo *Message, via *
 	defer s.mu.Unlock()
 	if chat.Type == "private" {
 		// Writing to the bot starts the conversation.
-		delete(s.forbidden, from.ID)
+		delete(s.unreachable, from.ID)
 	}
 	m := s.storeLocked(Message{From: &from, Chat: chat, Text: text, ViaBot: via}, replyTo, false)
 	s.injectLocked(Update{Message: &m})
 	return m
+}
+
+// SendPhoto plays from posting a photo with caption in chat. As in
+// Telegram, the text is the message's caption, not its text.
+func (s *Server) SendPhoto(from User, chat Chat, caption string) Message {
+	return s.sendPhoto(from, chat, caption, nil)
+}
+
+// ReplyPhoto plays from replying to msg with a photo with caption.
+func (s *Server) ReplyPhoto(from User, msg Message, caption string) Message {
+	return s.sendPhoto(from, msg.Chat, caption, &msg)
+}
+
+func (s *Server) sendPhoto(from User, chat Chat, caption string, replyTo *Message) Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	id := "photo" + strconv.Itoa(s.nextID)
+	photo := []PhotoSize{
+		{FileID: id + "s", FileUniqueID: id + "s", Width: 90, Height: 60},
+		{FileID: id + "m", FileUniqueID: id + "m", Width: 800, Height: 533},
+	}
+	m := s.storeLocked(Message{From: &from, Chat: chat, Caption: caption, Photo: photo}, replyTo, false)
+	s.injectLocked(Update{Message: &m})
+	return m
+}
+
+// Edit plays from editing their message msg to say text (its caption, for
+// a photo or document) and returns the edited message, which the bot gets
+// as an edited_message update.
+func (s *Server) Edit(from User, msg Message, text string) (Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.findLocked(msg.Chat.ID, msg.MessageID)
+	switch {
+	case e == nil || e.Deleted:
+		return Message{}, fmt.Errorf("telegramtest: message %d of chat %d is gone", msg.MessageID, msg.Chat.ID)
+	case e.ByBot || e.From == nil || e.From.ID != from.ID:
+		return Message{}, fmt.Errorf("telegramtest: %s cannot edit message %d: not theirs", from.FirstName, msg.MessageID)
+	}
+	if e.Photo != nil || e.Document != nil {
+		e.Caption, e.CaptionEntities = text, commandEntities(text)
+	} else {
+		e.Text, e.Entities = text, commandEntities(text)
+	}
+	e.EditDate = time.Now().Unix()
+	m := e.Message
+	s.injectLocked(Update{EditedMessage: &m})
+	return m, nil
+}
+
+// Leave plays u leaving group, as Telegram tells a bot: a service message
+// with left_chat_member and a chat_member update (status "left"), each
+// delivered only if the bot asked for it (see the package comment).
+func (s *Server) Leave(u User, group Chat) {
+	s.memberGone(u, u, group, "left")
+}
+
+// Remove plays admin removing (banning) u from group: a service message
+// with left_chat_member from admin and a chat_member update with status
+// "kicked".
+func (s *Server) Remove(admin, u User, group Chat) {
+	s.memberGone(admin, u, group, "kicked")
+}
+
+func (s *Server) memberGone(by, u User, group Chat, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	left := u
+	m := s.storeLocked(Message{From: &by, Chat: group, LeftChatMember: &left}, nil, false)
+	s.injectLocked(Update{Message: &m})
+	s.injectLocked(Update{ChatMember: &ChatMemberUpdated{
+		Chat: group, From: by, Date: time.Now().Unix(),
+		OldChatMember: ChatMember{Status: "member", User: u},
+		NewChatMember: ChatMember{Status: status, User: u},
+	}})
+}
+
+// AllowedUpdates returns the allowed_updates of the bot's last getUpdates
+// or setWebhook that named any, nil while it uses the default set.
+func (s *Server) AllowedUpdates() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.allowed == nil {
+		return nil
+	}
+	out := make([]string, 0, len(s.allowed))
+	for t := range s.allowed {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // PressButton plays from pressing the inline button with callback data on
@@ -544,8 +661,17 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, call Call) {
 		_, _ = w.Write(body)
 		return
 	}
+	if f := s.setAllowedLocked(call.Params); f != nil {
+		status, body := failureBody(&call, *f)
+		call.Status = status
+		s.recordLocked(call)
+		s.mu.Unlock()
+		writeRaw(w, status, body)
+		return
+	}
 	for {
 		s.confirmLocked(offset)
+		s.dropUnwantedLocked()
 		if len(s.pending) > 0 {
 			break
 		}
@@ -567,6 +693,7 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, call Call) {
 		s.holding--
 		if done {
 			s.confirmLocked(offset)
+			s.dropUnwantedLocked()
 			break
 		}
 	}
@@ -638,6 +765,9 @@ func (s *Server) dispatchLocked(c *Call) (any, *Failure) {
 		s.webhookURL, s.webhookSec = "", ""
 		return true, nil
 	case "setWebhook":
+		if f := s.setAllowedLocked(p); f != nil {
+			return nil, f
+		}
 		s.webhookURL, s.webhookSec = p["url"], p["secret_token"]
 		return true, nil
 	case "sendMessage":
@@ -731,8 +861,8 @@ func (s *Server) sendLocked(p map[string]string, text string, doc *Document) (an
 	if err != nil || chatID == 0 {
 		return nil, badRequest("chat not found")
 	}
-	if desc, ok := s.forbidden[chatID]; ok {
-		return nil, &Failure{Status: 403, Description: desc}
+	if f, ok := s.unreachable[chatID]; ok {
+		return nil, &f
 	}
 	if doc == nil && strings.TrimSpace(text) == "" {
 		return nil, badRequest("message text is empty")
@@ -791,16 +921,75 @@ func (s *Server) storeLocked(m Message, replyTo *Message, byBot bool) Message {
 		r.ReplyTo = nil
 		m.ReplyTo = &r
 	}
-	if strings.HasPrefix(m.Text, "/") {
-		word, _, _ := strings.Cut(m.Text, " ")
-		word, _, _ = strings.Cut(word, "\n")
-		m.Entities = []Entity{{Type: "bot_command", Offset: 0, Length: units(word)}}
-	}
+	m.Entities = commandEntities(m.Text)
+	m.CaptionEntities = commandEntities(m.Caption)
 	if _, ok := s.chats[m.Chat.ID]; !ok {
 		s.chats[m.Chat.ID] = m.Chat
 	}
 	s.msgs[m.Chat.ID] = append(s.msgs[m.Chat.ID], &Entry{Message: m, ByBot: byBot})
 	return m
+}
+
+// commandEntities marks a leading "/command" of text as Telegram does.
+func commandEntities(text string) []Entity {
+	if !strings.HasPrefix(text, "/") {
+		return nil
+	}
+	word, _, _ := strings.Cut(text, " ")
+	word, _, _ = strings.Cut(word, "\n")
+	return []Entity{{Type: "bot_command", Offset: 0, Length: units(word)}}
+}
+
+// setAllowedLocked remembers the allowed_updates of a getUpdates or
+// setWebhook call, if it names any; as in Telegram, a call without the
+// parameter keeps the previous list, and an empty list means the default.
+func (s *Server) setAllowedLocked(p map[string]string) *Failure {
+	raw, ok := p["allowed_updates"]
+	if !ok {
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal([]byte(raw), &list); err != nil {
+		return badRequest("can't parse allowed_updates JSON array")
+	}
+	if len(list) == 0 {
+		s.allowed = nil
+		return nil
+	}
+	s.allowed = map[string]bool{}
+	for _, t := range list {
+		s.allowed[t] = true
+	}
+	return nil
+}
+
+// wantedLocked reports whether Telegram would deliver u to the bot now.
+func (s *Server) wantedLocked(u Update) bool {
+	t := u.Type()
+	if t == "chat_member" && s.notAdmin[u.ChatMember.Chat.ID] {
+		return false // only admins get other members' changes
+	}
+	if s.allowed == nil {
+		switch t {
+		case "chat_member", "message_reaction", "message_reaction_count":
+			return false
+		}
+		return true
+	}
+	return s.allowed[t]
+}
+
+// dropUnwantedLocked forgets the pending updates the bot did not ask for:
+// Telegram never makes them.
+func (s *Server) dropUnwantedLocked() {
+	keep := s.pending[:0]
+	for _, u := range s.pending {
+		if s.wantedLocked(u) {
+			keep = append(keep, u)
+		}
+	}
+	clear(s.pending[len(keep):])
+	s.pending = keep
 }
 
 func (s *Server) findLocked(chat int64, id int) *Entry {
@@ -883,6 +1072,12 @@ func parseQuery(q string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

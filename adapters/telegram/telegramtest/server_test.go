@@ -3,6 +3,7 @@ package telegramtest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -190,5 +191,104 @@ func TestInlineFlowPostsTheChosenText(t *testing.T) {
 	}
 	if _, err := s.ChooseInlineResult(u, Group(-2, "G"), id, 1); err == nil {
 		t.Errorf("chose a result that does not exist")
+	}
+}
+
+// updateTypes polls once with allowed (omitted when nil) and returns the
+// types of the updates delivered, confirming them.
+func updateTypes(t *testing.T, s *Server, offset *int, allowed any) []string {
+	t.Helper()
+	p := map[string]any{"offset": *offset, "timeout": 0}
+	if allowed != nil {
+		p["allowed_updates"] = allowed
+	}
+	status, out := call(t, s, "getUpdates", p)
+	if status != 200 {
+		t.Fatalf("getUpdates = %d %v", status, out)
+	}
+	var types []string
+	for _, r := range out["result"].([]any) {
+		u := r.(map[string]any)
+		*offset = int(u["update_id"].(float64)) + 1
+		for k := range u {
+			if k != "update_id" {
+				types = append(types, k)
+			}
+		}
+	}
+	return types
+}
+
+func TestUpdatesAreDeliveredOnlyWhenTheBotAskedForTheirType(t *testing.T) {
+	s := New(t, Options{})
+	g := Group(-7, "G")
+	a := User{ID: 1, FirstName: "A"}
+	offset := 0
+	play := func() {
+		m := s.SendText(a, g, "hello")
+		if _, err := s.Edit(a, m, "hello again"); err != nil {
+			t.Fatal(err)
+		}
+		s.Leave(a, g)
+	}
+	tests := []struct {
+		name    string
+		allowed any // nil: the parameter is left out
+		want    string
+	}{
+		{"the default set has edits but not chat_member", nil, "[message edited_message message]"},
+		{"a list without edits", `["message","callback_query"]`, "[message message]"},
+		{"a list is remembered by the next call", nil, "[message message]"},
+		{"an empty list is the default again", []string{}, "[message edited_message message]"},
+		{"chat_member only when named", []string{"message", "edited_message", "chat_member"}, "[message edited_message message chat_member]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			play()
+			if got := fmt.Sprint(updateTypes(t, s, &offset, tt.allowed)); got != tt.want {
+				t.Errorf("delivered %s, want %s", got, tt.want)
+			}
+		})
+	}
+	t.Run("chat_member only where the bot is an admin", func(t *testing.T) {
+		s.SetAdmin(g, false)
+		play()
+		if got := fmt.Sprint(updateTypes(t, s, &offset, nil)); got != "[message edited_message message]" {
+			t.Errorf("delivered %s", got)
+		}
+	})
+	if status, _ := call(t, s, "setWebhook", map[string]any{"url": "https://x.example/h", "allowed_updates": []string{"message"}}); status != 200 ||
+		fmt.Sprint(s.AllowedUpdates()) != "[message]" {
+		t.Errorf("setWebhook did not set the list: %d %v", status, s.AllowedUpdates())
+	}
+}
+
+func TestPhotoCarriesItsTextInTheCaption(t *testing.T) {
+	s := New(t, Options{})
+	a := User{ID: 1, FirstName: "A"}
+	m := s.SendPhoto(a, Group(-7, "G"), "/clm receive")
+	if m.Text != "" || m.Caption != "/clm receive" || len(m.Photo) == 0 || len(m.CaptionEntities) != 1 || m.Entities != nil {
+		t.Errorf("photo message = %+v", m)
+	}
+	e, err := s.Edit(a, m, "a new caption")
+	if err != nil || e.Caption != "a new caption" || e.Text != "" || e.EditDate == 0 {
+		t.Errorf("edited = %+v, %v", e, err)
+	}
+	if _, err := s.Edit(User{ID: 2}, m, "not mine"); err == nil {
+		t.Errorf("someone else edited a's message")
+	}
+}
+
+func TestDMToAStrangerCanBeChatNotFound(t *testing.T) {
+	s := New(t, Options{})
+	u := User{ID: 9, FirstName: "S"}
+	s.NeverStartedNotFound(u)
+	status, out := call(t, s, "sendMessage", map[string]any{"chat_id": 9, "text": "a"})
+	if status != 400 || out["description"] != "Bad Request: chat not found" {
+		t.Errorf("DM to a stranger = %d %v", status, out)
+	}
+	s.SendText(u, u.PrivateChat(), "/start")
+	if status, out := call(t, s, "sendMessage", map[string]any{"chat_id": 9, "text": "a"}); status != 200 {
+		t.Errorf("DM after /start = %d %v", status, out)
 	}
 }

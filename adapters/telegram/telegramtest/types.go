@@ -56,19 +56,53 @@ type Document struct {
 	FileSize     int    `json:"file_size,omitempty"`
 }
 
-// Message is a message in a chat.
+// PhotoSize is one size of a photo.
+type PhotoSize struct {
+	FileID       string `json:"file_id"`
+	FileUniqueID string `json:"file_unique_id"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+}
+
+// Message is a message in a chat. A photo or document carries its text in
+// Caption (and CaptionEntities), never in Text, as in Telegram.
 type Message struct {
-	MessageID   int             `json:"message_id"`
-	From        *User           `json:"from,omitempty"`
-	Chat        Chat            `json:"chat"`
-	Date        int64           `json:"date"`
-	Text        string          `json:"text,omitempty"`
-	Entities    []Entity        `json:"entities,omitempty"`
-	ReplyTo     *Message        `json:"reply_to_message,omitempty"`
-	ViaBot      *User           `json:"via_bot,omitempty"`
-	EditDate    int64           `json:"edit_date,omitempty"`
-	Document    *Document       `json:"document,omitempty"`
-	ReplyMarkup json.RawMessage `json:"reply_markup,omitempty"`
+	MessageID       int             `json:"message_id"`
+	From            *User           `json:"from,omitempty"`
+	Chat            Chat            `json:"chat"`
+	Date            int64           `json:"date"`
+	Text            string          `json:"text,omitempty"`
+	Entities        []Entity        `json:"entities,omitempty"`
+	Caption         string          `json:"caption,omitempty"`
+	CaptionEntities []Entity        `json:"caption_entities,omitempty"`
+	Photo           []PhotoSize     `json:"photo,omitempty"`
+	ReplyTo         *Message        `json:"reply_to_message,omitempty"`
+	ViaBot          *User           `json:"via_bot,omitempty"`
+	EditDate        int64           `json:"edit_date,omitempty"`
+	Document        *Document       `json:"document,omitempty"`
+	ReplyMarkup     json.RawMessage `json:"reply_markup,omitempty"`
+	// LeftChatMember makes the message a service message: this member left
+	// the group or was removed (From is who removed them).
+	LeftChatMember *User `json:"left_chat_member,omitempty"`
+}
+
+// ChatMember is a member's status in a chat ("creator", "administrator",
+// "member", "restricted", "left", "kicked").
+type ChatMember struct {
+	Status string `json:"status"`
+	User   User   `json:"user"`
+	// IsMember is set for "restricted" only: whether the user is still in
+	// the chat.
+	IsMember bool `json:"is_member,omitempty"`
+}
+
+// ChatMemberUpdated is a change of a member's status in a chat.
+type ChatMemberUpdated struct {
+	Chat          Chat       `json:"chat"`
+	From          User       `json:"from"`
+	Date          int64      `json:"date"`
+	OldChatMember ChatMember `json:"old_chat_member"`
+	NewChatMember ChatMember `json:"new_chat_member"`
 }
 
 // CallbackQuery is a press on an inline keyboard button.
@@ -104,6 +138,30 @@ type Update struct {
 	CallbackQuery      *CallbackQuery      `json:"callback_query,omitempty"`
 	InlineQuery        *InlineQuery        `json:"inline_query,omitempty"`
 	ChosenInlineResult *ChosenInlineResult `json:"chosen_inline_result,omitempty"`
+	MyChatMember       *ChatMemberUpdated  `json:"my_chat_member,omitempty"`
+	ChatMember         *ChatMemberUpdated  `json:"chat_member,omitempty"`
+}
+
+// Type returns the update's type as allowed_updates names it ("message",
+// "edited_message", "chat_member", …), "" when no field is set.
+func (u Update) Type() string {
+	switch {
+	case u.Message != nil:
+		return "message"
+	case u.EditedMessage != nil:
+		return "edited_message"
+	case u.CallbackQuery != nil:
+		return "callback_query"
+	case u.InlineQuery != nil:
+		return "inline_query"
+	case u.ChosenInlineResult != nil:
+		return "chosen_inline_result"
+	case u.MyChatMember != nil:
+		return "my_chat_member"
+	case u.ChatMember != nil:
+		return "chat_member"
+	}
+	return ""
 }
 
 // InlineKeyboard is the decoded reply_markup of a sent message.
