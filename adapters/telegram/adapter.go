@@ -26,9 +26,14 @@ const callTimeout = 30 * time.Second
 // the updates taken from Telegram to be handled and their answers sent.
 const defaultDrainTimeout = 10 * time.Second
 
-// allowedUpdates are the update types the bridge asks Telegram for.
+// allowedUpdates are the update types the bridge asks Telegram for, in
+// getUpdates and setWebhook: every type it has a handler for. Telegram
+// sends only the types named (and remembers the list), so a type missing
+// here is never seen: edits (a secret edited into a group message) and
+// chat_member (a member who left) must be asked for.
 func allowedUpdates() []string {
-	return []string{"message", "callback_query", "inline_query", "chosen_inline_result"}
+	return []string{"message", "edited_message", "callback_query", "inline_query",
+		"chosen_inline_result", "chat_member", "my_chat_member"}
 }
 
 // Option adjusts an Adapter.
@@ -190,6 +195,14 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	a.bot.Handle("/start", a.onMessage)
 	a.bot.Handle("/help", a.onMessage)
 	a.bot.Handle(tele.OnText, a.onMessage)
+	// An edit, and a photo's or file's caption, are text like a new
+	// message's: the same policy applies (a secret is burned, a pointer
+	// gets a Receive button, a command is a command).
+	a.bot.Handle(tele.OnEdited, a.onMessage)
+	a.bot.Handle(tele.OnMedia, a.onMessage)
+	a.bot.Handle(tele.OnUserLeft, a.onUserLeft)
+	a.bot.Handle(tele.OnChatMember, a.onChatMember)
+	a.bot.Handle(tele.OnMyChatMember, a.onChatMember)
 	a.bot.Handle("\f"+receiveUnique, a.onReceive)
 	a.bot.Handle("\f"+postUnique, a.onPostPress)
 	a.bot.Handle(tele.OnCallback, a.onOtherCallback)

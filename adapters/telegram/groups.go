@@ -89,6 +89,20 @@ func (g *memberGroups) forget(user, group int64) {
 	g.m[user] = list
 }
 
+// forgetGroup drops group from every member's groups (the bot left it).
+func (g *memberGroups) forgetGroup(group int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for user, list := range g.m {
+		list = slices.DeleteFunc(list, func(k knownGroup) bool { return k.id == group })
+		if len(list) == 0 {
+			delete(g.m, user)
+			continue
+		}
+		g.m[user] = list
+	}
+}
+
 // size returns how many members and groups are remembered (tests).
 func (g *memberGroups) size() (members, groups int) {
 	g.mu.Lock()

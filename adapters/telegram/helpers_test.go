@@ -139,6 +139,35 @@ func (f *fakeCore) MemberLeft(m bridge.Member, placeID string, all bool) {
 		placeID = "*"
 	}
 	f.left = append(f.left, m.ID+"@"+placeID)
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// leftCalls returns the MemberLeft calls so far.
+func (f *fakeCore) leftCalls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.left...)
+}
+
+// awaitLeft waits until the core was told n times that a member left.
+func (f *fakeCore) awaitLeft(t *testing.T, n int) []string {
+	t.Helper()
+	deadline := time.NewTimer(waitLimit)
+	defer deadline.Stop()
+	for {
+		f.mu.Lock()
+		ch, got := f.changed, len(f.left)
+		f.mu.Unlock()
+		if got >= n {
+			return f.leftCalls()
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			t.Fatalf("the core was told %d times that a member left, want %d", got, n)
+		}
+	}
 }
 
 func (f *fakeCore) RegisterNotifier(platform string, n bridge.Notifier) {
