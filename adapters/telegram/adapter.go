@@ -423,7 +423,7 @@ func (a *Adapter) NotifyPrivately(ctx context.Context, m bridge.Member, text str
 		return errors.New("telegram: not a Telegram user id")
 	}
 	if err := a.sendText(ctx, id, text, sendOpts{}); err != nil {
-		if isForbidden(err) {
+		if unreachablePrivately(err) {
 			return bridge.ErrCannotReachPrivately
 		}
 		return err

@@ -57,6 +57,9 @@ type apiError struct {
 	RetryAfter time.Duration // for kindFlood, from parameters.retry_after
 	Kind       errKind
 	msg        string // redacted description
+	// chatNotFound is a 400 "chat not found": for a private chat, the
+	// member never started the bot (see unreachablePrivately).
+	chatNotFound bool
 }
 
 func (e *apiError) Error() string {
@@ -124,6 +127,10 @@ func classify(method string, err error, red *redactor) *apiError {
 			e.Kind = kindOfCode(e.Code)
 		}
 	}
+	// telebot has a sentinel for Telegram's exact text; the text is the
+	// fallback for a wording telebot does not know.
+	e.chatNotFound = errors.Is(err, tele.ErrChatNotFound) ||
+		e.Code == 400 && strings.Contains(strings.ToLower(e.msg), "chat not found")
 	return e
 }
 
@@ -184,4 +191,14 @@ func (r *redactor) err(err error) string {
 		return ""
 	}
 	return r.redact(err.Error())
+}
+
+// unreachablePrivately reports whether err is a failed message to a
+// member's private chat that says the bot cannot write to them: 403 (they
+// never started the bot, or blocked it), or 400 "chat not found", which
+// Telegram answers for some users who never started the bot. Only for a
+// private chat: for a group, "chat not found" means the group is gone.
+func unreachablePrivately(err error) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && (ae.Kind == kindForbidden || ae.chatNotFound)
 }

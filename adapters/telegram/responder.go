@@ -209,7 +209,7 @@ func (r *responder) dm(ctx context.Context, send func() error) error {
 		return bridge.ErrCannotReachPrivately
 	}
 	err := send()
-	if err == nil || !isForbidden(err) || r.private {
+	if err == nil || !unreachablePrivately(err) || r.private {
 		return err
 	}
 	if r.markUnreachable() {
@@ -322,7 +322,7 @@ func (r *callbackResponder) dmOrLink(ctx context.Context, send func() error) err
 		r.cbMu.Unlock()
 		return nil
 	}
-	if !isForbidden(err) {
+	if !unreachablePrivately(err) {
 		return err
 	}
 	r.markUnreachable()
