@@ -13,7 +13,10 @@ import (
 	"github.com/clmbridge/clmbridge/bridge"
 )
 
-var dave = telegramtest.User{ID: 2004, FirstName: "dave"}
+var (
+	dave = telegramtest.User{ID: 2004, FirstName: "dave"}
+	erin = telegramtest.User{ID: 2005, FirstName: "erin"}
+)
 
 // pointerFor has member make a pointer of Work for text with a private
 // /clm send and returns the pointer.
@@ -67,10 +70,11 @@ func TestStoryASecretEditedIntoAGroupMessageIsBurned(t *testing.T) {
 // TestStoryAPointerInAPhotoCaption: alice posts a photo whose caption is a
 // pointer: it gets a Receive button like any pointer; bob opens it with the
 // button, carol by replying /clm receive, dave by replying with a photo
-// captioned /clm receive. The group never sees the text.
+// captioned /clm receive, erin by sending the photo to the bot privately.
+// The group never sees the text.
 func TestStoryAPointerInAPhotoCaption(t *testing.T) {
 	w := startWorld(t, telegramtest.Options{})
-	for _, m := range []telegramtest.User{alice, bob, carol, dave} {
+	for _, m := range []telegramtest.User{alice, bob, carol, dave, erin} {
 		w.unlockWork(m)
 	}
 	pointer := w.pointerFor(alice, launchText)
@@ -101,6 +105,14 @@ func TestStoryAPointerInAPhotoCaption(t *testing.T) {
 		msgs := w.botMessagesTo(dave.ID, before+1)
 		if !strings.Contains(msgs[len(msgs)-1].Text, want) {
 			t.Errorf("dave was shown %q", msgs[len(msgs)-1].Text)
+		}
+	})
+	t.Run("erin sends the photo to the bot privately", func(t *testing.T) {
+		before := len(w.tg.BotMessages(erin.ID))
+		w.tg.SendPhoto(erin, erin.PrivateChat(), pointer)
+		msgs := w.botMessagesTo(erin.ID, before+1)
+		if !strings.Contains(msgs[len(msgs)-1].Text, want) {
+			t.Errorf("erin was shown %q", msgs[len(msgs)-1].Text)
 		}
 	})
 	if g := w.groupText(team.ID); strings.Contains(g, launchText) {
