@@ -567,7 +567,12 @@ func (c *call) dispatch() string {
 		if name == "" {
 			name = "receive"
 		}
-		if !c.allowRate() {
+		if c.mayHoldPublicSecret(name, req.Args) {
+			// The secret rule comes before the request budget: a secret
+			// typed where others read it is always removed and its owner
+			// warned. The request still uses up the budget.
+			c.b.limiter.allow(c.mk, c.b.opts.Now())
+		} else if !c.allowRate() {
 			return logName(c.b, name)
 		}
 		c.runCommand(name, req.Args)
@@ -593,6 +598,21 @@ func logName(b *Bridge, name string) string {
 		return name
 	}
 	return "unknown"
+}
+
+// mayHoldPublicSecret reports whether runCommand would refuse name and
+// args under the secret rule: a command carrying a secret, or an unknown
+// command followed by words (a mistyped one, maybe with a secret), typed
+// where others can read it.
+func (c *call) mayHoldPublicSecret(name, args string) bool {
+	if c.req.InputIsPrivate() {
+		return false
+	}
+	cmd := c.b.cmds[name]
+	if cmd == nil {
+		return len(strings.Fields(args)) >= minMaybeSecretWords
+	}
+	return cmd.carriesSecret != nil && cmd.carriesSecret(args)
 }
 
 // allowRate applies the member's request budget, warning once when it is
