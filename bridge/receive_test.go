@@ -516,3 +516,34 @@ func TestWatchStopsForAMemberWhoLeftTheChannel(t *testing.T) {
 	e.post("alice", general, e.send("alice", "Work", "left the server"))
 	mustNotContain(t, n.to("id-bob"), "left the server")
 }
+
+func TestWatchDeliveriesDoNotKeepAChatUnlocked(t *testing.T) {
+	e := newEnv(t, Options{SessionIdle: 30 * time.Minute})
+	n := &notifier{}
+	e.b.RegisterNotifier("test", n)
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "old news")
+	e.newChat("bob", "Work", workSecret)
+	e.cmd("bob", dm, "watch", "on")
+	e.post("bob", general, "hi")
+	e.post("alice", general, ptr)
+	mustContain(t, n.to("id-bob"), "old news")
+	// Someone re-posts the old pointer every 20 minutes; bob asks nothing.
+	for range 3 {
+		e.clock.Advance(20 * time.Minute)
+		e.post("mallory", general, ptr)
+	}
+	if got := e.b.UnlockedChats(member("bob")); len(got) != 0 {
+		t.Fatalf("bob's chats stay unlocked an hour after his last request: %v", got)
+	}
+	t.Run("the member's own requests keep it unlocked", func(t *testing.T) {
+		e.unlock("bob", "Work", workSecret)
+		for range 3 {
+			e.clock.Advance(20 * time.Minute)
+			e.cmd("bob", dm, "receive", ptr)
+		}
+		if got := e.b.UnlockedChats(member("bob")); len(got) != 1 {
+			t.Fatalf("bob's own receives did not keep Work unlocked: %v", got)
+		}
+	})
+}

@@ -405,7 +405,7 @@ type hit struct {
 }
 
 // trialOpen tries p once per distinct secret held in memory and returns,
-// held, every session whose secret opened it and that passes want (nil: all).
+// held (not marked used), every session whose secret opened it and that passes want (nil: all).
 // want is called without the registry's lock. The caller must release each
 // hit's session.
 //
@@ -428,7 +428,9 @@ func (r *registry) trialOpen(p clm.Pointer, want func(*session) bool) []hit {
 		}
 		hits = kept
 	}
-	return r.hold(hits)
+	// Not the members' own requests: they do not refresh the idle timer,
+	// or anyone re-posting a pointer could keep a watcher's chat unlocked.
+	return r.hold(hits, false)
 }
 
 // trialOpenMember is trialOpen limited to one member's sessions.
@@ -450,7 +452,7 @@ func (r *registry) trialOpenMember(mk memberKey, p clm.Pointer) []hit {
 		}
 	}
 	r.mu.RUnlock()
-	return r.hold(hits)
+	return r.hold(hits, true)
 }
 
 // openGroup tries p with g's secret and appends a hit for each of its
@@ -467,8 +469,9 @@ func openGroup(p clm.Pointer, g *secretGroup, hits []hit) []hit {
 }
 
 // hold marks the hits' sessions in use, dropping those that expired or went
-// away since they were found.
-func (r *registry) hold(hits []hit) []hit {
+// away since they were found. touch marks them used now: only for the
+// request of the sessions' own member.
+func (r *registry) hold(hits []hit, touch bool) []hit {
 	if len(hits) == 0 {
 		return nil
 	}
@@ -484,7 +487,9 @@ func (r *registry) hold(hits []hit) []hit {
 			r.removeLocked(h.s)
 			continue
 		}
-		h.s.used = now
+		if touch {
+			h.s.used = now
+		}
 		h.s.inUse++
 		h.key, h.unconfirmed = h.s.key, h.s.unconfirmed
 		kept = append(kept, h)
