@@ -803,6 +803,11 @@ func (c *call) joinedNames() []string {
 	return names
 }
 
+// place identifies the chat or channel of the request on its platform.
+func (c *call) place() channelKey {
+	return channelKey{platform: c.req.Member.Platform, id: c.req.Place.ID}
+}
+
 // source says where the request came from, for stored messages.
 func (c *call) source() storage.Source {
 	return storage.Source{Platform: c.req.Member.Platform, Channel: c.req.Place.ID, MessageID: c.req.MessageID}

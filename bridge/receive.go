@@ -29,7 +29,7 @@ func (c *call) cmdReceive(args string) {
 		}
 		c.receiveText(c.req.Quoted, c.source())
 	case c.req.ReceiveRef != "":
-		e, ok := c.b.refs.get(c.req.ReceiveRef)
+		e, ok := c.b.refs.get(c.req.ReceiveRef, c.place())
 		if !ok {
 			c.outcome = "expired"
 			c.private("I no longer remember the pointer behind that button. Reply to the post with /clm receive, or paste the pointer to me privately: /clm receive <pointer>")
@@ -467,7 +467,7 @@ func (c *call) publicPost() {
 	c.seen += len(pointers)
 	src := c.source()
 	if c.req.Caps.Buttons {
-		ref := c.b.refs.put(pointers, src)
+		ref := c.b.refs.put(pointers, src, c.place(), c.mk)
 		text := "🔓 A CLM pointer: members of its chat can open it privately with Receive."
 		if len(pointers) > 1 {
 			text = fmt.Sprintf("🔓 %d CLM pointers: members of their chat can open them privately with Receive.", len(pointers))

@@ -547,3 +547,64 @@ func TestWatchDeliveriesDoNotKeepAChatUnlocked(t *testing.T) {
 		}
 	})
 }
+
+func TestAReceiveButtonWorksOnlyWhereItWasShown(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "group only")
+	e.newChat("mallory", "Work", workSecret) // removed from the group, still knows the secret
+	ref := e.post("alice", general, ptr).public[0].ReceiveRef
+	random := Place{Kind: Public, ID: "c-random", Name: "#random"}
+	tests := []struct {
+		name  string
+		place Place
+		who   Member
+	}{
+		{"in her own private chat", Place{Kind: Private, ID: "dm-mallory", Name: "private chat"}, member("mallory")},
+		{"in another channel", random, member("mallory")},
+		{"in a channel of the same id on another platform", general, Member{Platform: "other", ID: "id-mallory", DisplayName: "mallory"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.run(Request{Member: tt.who, Place: tt.place, Command: "receive", ReceiveRef: ref})
+			mustContain(t, r.text(), "I no longer remember the pointer behind that button")
+			mustNotContain(t, r.text(), "group only")
+		})
+	}
+	t.Run("where it was shown", func(t *testing.T) {
+		r := e.run(Request{Member: member("mallory"), Place: general, Command: "receive", ReceiveRef: ref})
+		mustContain(t, r.text(), "📨 Work · alice: group only")
+	})
+}
+
+func TestReceiveRefsAreRandomAndFitAButton(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	ptr := e.send("alice", "Work", "x")
+	seen := map[string]bool{}
+	prev := ""
+	for range 20 {
+		ref := e.post("alice", general, ptr).public[0].ReceiveRef
+		// 96 bits or more in base32 (5 bits a letter), and room for a
+		// platform's framing (Telegram: 64 bytes of callback data).
+		if len(ref) < 20 || len(ref) > MaxReceiveRefBytes {
+			t.Fatalf("ref %q: %d bytes, want 20 to %d", ref, len(ref), MaxReceiveRefBytes)
+		}
+		if seen[ref] {
+			t.Fatalf("ref %q made twice", ref)
+		}
+		seen[ref] = true
+		// Sequential refs share all but their last letters: one button's
+		// ref would give away the next.
+		if prev != "" {
+			common := 0
+			for common < len(ref) && common < len(prev) && ref[common] == prev[common] {
+				common++
+			}
+			if common > 6 {
+				t.Fatalf("refs %q and %q share their first %d bytes", prev, ref, common)
+			}
+		}
+		prev = ref
+	}
+}
