@@ -220,6 +220,15 @@ func TestVerifiedSecretsReceiveFreely(t *testing.T) {
 		mustContain(t, r.text(), "None of your unlocked chats opens this pointer", "send it as your next message")
 		mustNotContain(t, r.text(), "wrong secret", "Too many")
 	}
+	t.Run("a press that also quotes the post verifies too", func(t *testing.T) {
+		// Telegram and Discord send the post's text with the press.
+		e.cmd("dave", dm, "unlock", "Work "+workSecret) // joined: unverified
+		ptr := e.send("alice", "Work", "quoted and pressed")
+		ref := e.post("alice", general, ptr).public[0].ReceiveRef
+		r := e.run(Request{Member: member("dave"), Place: general, Command: "receive", ReceiveRef: ref, Quoted: ptr})
+		mustContain(t, r.text(), "📨 Work · alice: quoted and pressed")
+		mustNotContain(t, e.cmd("dave", dm, "receive", other).text(), "wrong secret", "Too many")
+	})
 	t.Run("a chat made with a generated secret", func(t *testing.T) {
 		e.cmd("carol", dm, "new", "Fresh")
 		for range 2 * DefaultFreeUnlocks {
