@@ -18,7 +18,7 @@ func benchRegistry(b *testing.B) *registry {
 		secret := []byte(fmt.Sprintf("secret-of-chat-%04d-xxxxxxxx", chat))
 		for m := 0; m < 10; m++ {
 			who := Member{Platform: "bench", ID: fmt.Sprintf("m%d-%d", chat, m)}
-			r.add(who, int64(chat*10+m), fmt.Sprintf("chat-%04d", chat), secret, nil, false)
+			r.add(who, int64(chat*10+m), fmt.Sprintf("chat-%04d", chat), secret, nil, false, false)
 		}
 	}
 	if s, d := r.count(); s != 10000 || d != 1000 {

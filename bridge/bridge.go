@@ -212,6 +212,14 @@ type memberState struct {
 	// in memory only, and the member's state is not forgotten while it
 	// holds a name.
 	joined map[string]bool
+	// guessed holds the names of the member's chats whose stored secret
+	// is one the member supplied (new with a secret, rekey, join, or a
+	// which-secret answer) and no pointer someone else posted has opened:
+	// unlocking one makes an unverified session (see session.unverified),
+	// whatever the verifier says, as the secret in the store is the
+	// member's own guess. Memory only, like joined, and for the same
+	// reason the member's state is kept while it holds a name.
+	guessed map[string]bool
 }
 
 // pendingKind is what a member's next answer means.
@@ -229,7 +237,11 @@ type pending struct {
 	chat     string         // pendClear, pendForget
 	pointers []clm.Pointer  // pendSecret
 	source   storage.Source // pendSecret
-	expires  time.Time
+	// fromOthers (pendSecret) is set when the pointers came from a post
+	// someone else made (a Receive button): only such a pointer proves
+	// that the secret which opens it is no mere guess.
+	fromOthers bool
+	expires    time.Time
 }
 
 type channelKey struct {
@@ -327,7 +339,7 @@ func (b *Bridge) Sweep() {
 		// refs == 0 means no request holds st.mu, so st.pend may be read.
 		if st.refs == 0 && !st.watch && now.Sub(st.lastSeen) > 24*time.Hour &&
 			(st.pend == nil || now.After(st.pend.expires.Add(lateAnswerWindow))) && !now.Before(st.lateUntil) &&
-			len(st.joined) == 0 && len(b.sessions.unlocked(mk)) == 0 {
+			len(st.joined) == 0 && len(st.guessed) == 0 && len(b.sessions.unlocked(mk)) == 0 {
 			delete(b.members, mk)
 		}
 	}
@@ -567,7 +579,12 @@ func (c *call) dispatch() string {
 		if name == "" {
 			name = "receive"
 		}
-		if !c.allowRate() {
+		if c.mayHoldPublicSecret(name, req.Args) {
+			// The secret rule comes before the request budget: a secret
+			// typed where others read it is always removed and its owner
+			// warned. The request still uses up the budget.
+			c.b.limiter.allow(c.mk, c.b.opts.Now())
+		} else if !c.allowRate() {
 			return logName(c.b, name)
 		}
 		c.runCommand(name, req.Args)
@@ -593,6 +610,21 @@ func logName(b *Bridge, name string) string {
 		return name
 	}
 	return "unknown"
+}
+
+// mayHoldPublicSecret reports whether runCommand would refuse name and
+// args under the secret rule: a command carrying a secret, or an unknown
+// command followed by words (a mistyped one, maybe with a secret), typed
+// where others can read it.
+func (c *call) mayHoldPublicSecret(name, args string) bool {
+	if c.req.InputIsPrivate() {
+		return false
+	}
+	cmd := c.b.cmds[name]
+	if cmd == nil {
+		return len(strings.Fields(args)) >= minMaybeSecretWords
+	}
+	return cmd.carriesSecret != nil && cmd.carriesSecret(args)
 }
 
 // allowRate applies the member's request budget, warning once when it is
@@ -781,6 +813,29 @@ func (c *call) joinedNames() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// place identifies the chat or channel of the request on its platform.
+func (c *call) place() channelKey {
+	return channelKey{platform: c.req.Member.Platform, id: c.req.Place.ID}
+}
+
+// guessed records that the member's chat holds a secret the member
+// supplied and nothing verified yet.
+func (c *call) guessed(chat string) {
+	if c.st.guessed == nil {
+		c.st.guessed = make(map[string]bool)
+	}
+	c.st.guessed[chat] = true
+}
+
+// verified records that a pointer someone else posted opened with the
+// secret of the member's chat held in s: it is no guess, so the member's
+// wrong secrets are forgotten too.
+func (c *call) verified(s *session) {
+	c.b.sessions.verify(s)
+	delete(c.st.guessed, s.chat)
+	c.b.unlocks.succeeded(c.mk)
 }
 
 // source says where the request came from, for stored messages.

@@ -56,7 +56,12 @@ func (c *call) cmdNew(args string) {
 		c.fail("creating the chat", err)
 		return
 	}
-	c.b.sessions.add(c.req.Member, id, chat, sb, key, false)
+	// A secret the member chose may be a guess of another chat's secret;
+	// one the bridge made is not.
+	c.b.sessions.add(c.req.Member, id, chat, sb, key, false, !generated)
+	if !generated {
+		c.guessed(chat)
+	}
 	if generated {
 		c.private(
 			fmt.Sprintf("✅ Created %s and unlocked it. Its secret, shown this once:", chat),
@@ -97,10 +102,15 @@ func (c *call) cmdUnlock(args string) {
 	key, err := c.b.store.UnlockChat(c.ctx, id, chat, sb)
 	switch {
 	case err == nil:
-		c.b.unlocks.succeeded(c.mk)
-		// A chat joined and never confirmed stays so: unlocking it again
-		// checked the secret the member chose when joining, nothing more.
-		c.b.sessions.add(c.req.Member, id, chat, sb, key, c.st.joined[chat])
+		// A chat joined and never confirmed stays so, and a chat whose
+		// secret the member supplied stays unverified: unlocking it again
+		// checked the secret the member chose, nothing more. Only a
+		// verified unlock forgets the member's wrong secrets.
+		guess := c.st.guessed[chat]
+		if !guess {
+			c.b.unlocks.succeeded(c.mk)
+		}
+		c.b.sessions.add(c.req.Member, id, chat, sb, key, c.st.joined[chat], guess)
 		c.private(fmt.Sprintf("🔓 %s is unlocked. %s", chat, c.lockedHint(chat)))
 	case errors.Is(err, storage.ErrWrongSecret):
 		c.outcome = "wrong-secret"
@@ -130,7 +140,8 @@ func (c *call) cmdUnlock(args string) {
 			c.fail("adding the chat", err)
 			return
 		}
-		c.b.sessions.add(c.req.Member, id, chat, sb, key, true)
+		c.b.sessions.add(c.req.Member, id, chat, sb, key, true, true)
+		c.guessed(chat)
 		if c.st.joined == nil {
 			c.st.joined = make(map[string]bool)
 		}
@@ -239,6 +250,7 @@ func (c *call) cmdRekey(args string) {
 	key, err := c.b.store.Rekey(c.ctx, s.key, nb)
 	if err == nil {
 		c.b.sessions.rekey(s, nb, key)
+		c.guessed(chat)
 	}
 	s.keyMu.Unlock()
 	if err != nil {
@@ -352,6 +364,7 @@ func (c *call) doForget(chat string) {
 		c.fail("deleting the chat", err)
 	default:
 		delete(c.st.joined, chat)
+		delete(c.st.guessed, chat)
 		c.private(fmt.Sprintf("🗑 Forgot %s: the chat and its messages are deleted from my store, and its secret from my memory.", chat))
 	}
 }

@@ -138,6 +138,9 @@ func TestUnlock(t *testing.T) {
 func TestUnlockBackoffAfterFiveWrongSecrets(t *testing.T) {
 	e := newEnv(t, Options{})
 	e.newChat("alice", "Work", workSecret)
+	e.newChat("bob", "Work", workSecret)
+	e.confirmSecret("alice", "Work", "bob", general) // a verified secret
+	e.cmd("alice", dm, "lock", "")
 	for i := 1; i <= 4; i++ {
 		r := e.cmd("alice", dm, "unlock", "Work "+wrongGuess)
 		mustContain(t, r.text(), "does not open Work")

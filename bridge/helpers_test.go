@@ -182,6 +182,7 @@ func member(name string) Member {
 var (
 	dm      = Place{Kind: Private}
 	general = Place{Kind: Public, ID: "c-general", Name: "#general"}
+	random  = Place{Kind: Public, ID: "c-random", Name: "#random"}
 )
 
 // run hands req to the bridge with a fresh recorder and returns it.
@@ -301,4 +302,24 @@ func (e *env) assertNoPublicLeak(words ...string) {
 		mustNotContain(e.t, r.publicText(), words...)
 	}
 	mustNotContain(e.t, e.logs.String(), words...)
+}
+
+// pressReceive has by post ptr in place and who press the post's Receive
+// button there, and returns who's answer.
+func (e *env) pressReceive(who, by string, place Place, ptr string) *recorder {
+	e.t.Helper()
+	posted := e.post(by, place, ptr)
+	if len(posted.public) == 0 || posted.public[0].ReceiveRef == "" {
+		e.t.Fatalf("no Receive button on %s's post: %v", by, posted.public)
+	}
+	return e.run(Request{Member: member(who), Place: place, Command: "receive", ReceiveRef: posted.public[0].ReceiveRef})
+}
+
+// confirmSecret verifies who's secret of chat the way members do: by, who
+// holds the same secret, posts a pointer of chat in place, and who opens it
+// with its Receive button. It adds the message to both histories.
+func (e *env) confirmSecret(who, chat, by string, place Place) {
+	e.t.Helper()
+	r := e.pressReceive(who, by, place, e.send(by, chat, "confirming "+who))
+	mustContain(e.t, r.text(), "📨 "+chat+" · "+by+": confirming "+who)
 }

@@ -101,6 +101,12 @@ func (g *unlockGuard) check(mk memberKey, now time.Time) (ok bool, retryAt time.
 // failed records a wrong secret and returns how many free attempts are
 // left, or when the member may try again once they are used up.
 func (g *unlockGuard) failed(mk memberKey, now time.Time) (left int, retryAt time.Time) {
+	return g.failedMany(mk, now, 1)
+}
+
+// failedMany records n wrong secrets at once (a receive that none of n
+// unverified secrets opened tried n guesses), as failed does.
+func (g *unlockGuard) failedMany(mk memberKey, now time.Time, n int) (left int, retryAt time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	a := g.members[mk]
@@ -108,7 +114,7 @@ func (g *unlockGuard) failed(mk memberKey, now time.Time) (left int, retryAt tim
 		a = &attempts{}
 		g.members[mk] = a
 	}
-	a.failures++
+	a.failures += max(n, 1)
 	a.last = now
 	if a.failures < g.free {
 		return g.free - a.failures, time.Time{}

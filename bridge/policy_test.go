@@ -568,3 +568,33 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
+
+func TestASecretTypedInPublicIsBurnedEvenWhenTheMemberIsRateLimited(t *testing.T) {
+	const burned = "🔥 You typed a secret in #general"
+	tests := []struct{ name, cmd, args, want string }{
+		{"unlock", "unlock", "Work " + workSecret, burned},
+		{"new", "new", "Work " + workSecret, burned},
+		{"rekey", "rekey", "Work " + workSecret, burned},
+		{"mistyped unlock", "unlcok", "Work " + workSecret, "looked like a command with a secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, Options{RateBurst: 2, RatePerMinute: 1})
+			for range 2 {
+				e.cmd("alice", dm, "chats", "")
+			}
+			mustContain(t, e.cmd("alice", dm, "chats", "").text(), "too fast")
+			r := e.cmd("alice", general, tt.cmd, tt.args)
+			if r.deletes != 1 {
+				t.Fatalf("a secret typed in public was not deleted (DeleteRequest called %d times): %q", r.deletes, r.text())
+			}
+			mustContain(t, r.text(), tt.want)
+			mustNotContain(t, r.text(), workSecret)
+			if len(e.chatNames("alice")) != 0 {
+				t.Fatal("a public secret created something")
+			}
+			// The budget still applies to everything else.
+			mustNotContain(t, e.cmd("alice", dm, "chats", "").text(), "no chats yet")
+		})
+	}
+}

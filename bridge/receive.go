@@ -21,6 +21,8 @@ func (c *call) cmdReceive(args string) {
 			return
 		}
 		c.receiveText(args, c.source())
+	case c.req.ReceiveRef != "" && c.receiveRef():
+		// The button's post, as the core remembers it (with who made it).
 	case c.req.Quoted != "":
 		if len(clm.Extract(c.req.Quoted)) == 0 {
 			c.outcome = "usage"
@@ -29,27 +31,35 @@ func (c *call) cmdReceive(args string) {
 		}
 		c.receiveText(c.req.Quoted, c.source())
 	case c.req.ReceiveRef != "":
-		e, ok := c.b.refs.get(c.req.ReceiveRef)
-		if !ok {
-			c.outcome = "expired"
-			c.private("I no longer remember the pointer behind that button. Reply to the post with /clm receive, or paste the pointer to me privately: /clm receive <pointer>")
-			return
-		}
-		c.receive(e.pointers, e.source)
+		c.outcome = "expired"
+		c.private("I no longer remember the pointer behind that button. Reply to the post with /clm receive, or paste the pointer to me privately: /clm receive <pointer>")
 	default:
 		c.usage("receive")
 	}
 }
 
-// receiveText opens every pointer in text.
+// receiveRef receives the pointers behind the pressed button, if the core
+// remembers it for this place, and reports whether it did.
+func (c *call) receiveRef() bool {
+	e, ok := c.b.refs.get(c.req.ReceiveRef, c.place())
+	if ok {
+		c.receive(e.pointers, e.source, e.poster != c.mk)
+	}
+	return ok
+}
+
+// receiveText opens every pointer in text. Where the text came from is
+// not known (the member may have made its pointers), so they verify no
+// secret.
 func (c *call) receiveText(text string, src storage.Source) {
-	c.receive(clm.Extract(text), src)
+	c.receive(clm.Extract(text), src, false)
 }
 
 // receive opens pointers with the member's unlocked chats, saves and
 // shows (privately) what opens, and asks for a secret, or hints, for the
-// rest.
-func (c *call) receive(pointers []clm.Pointer, src storage.Source) {
+// rest. fromOthers tells that someone else posted them: then they verify
+// the secrets that open them.
+func (c *call) receive(pointers []clm.Pointer, src storage.Source, fromOthers bool) {
 	var out []string
 	if len(pointers) > MaxPointersPerRequest {
 		out = append(out, fmt.Sprintf("That holds %d pointers; I open the first %d.", len(pointers), MaxPointersPerRequest))
@@ -58,27 +68,21 @@ func (c *call) receive(pointers []clm.Pointer, src storage.Source) {
 	if _, ok := c.id(); !ok {
 		return
 	}
-	// Chats the member joined and no pointer confirmed hold secrets nobody
-	// checked: a receive none of them opens counts as a wrong secret, and
-	// while the member must wait they open nothing.
-	joined := c.b.sessions.unconfirmed(c.mk)
-	waiting := false
-	if len(joined) > 0 {
-		ok, _ := c.b.unlocks.check(c.mk, c.now())
-		waiting = !ok
-	}
-	joinedOpened := false
+	// Unverified secrets (see session.unverified) are guesses as far as
+	// the bridge knows: a receive that leaves a pointer closed counts one
+	// wrong secret for each of them it tried, and while the member must
+	// wait they open nothing.
+	guesses, nGuesses := c.b.sessions.unverified(c.mk)
+	ok, _ := c.b.unlocks.check(c.mk, c.now())
+	waiting := !ok
 	var unopened []clm.Pointer
 	c.seen += len(pointers)
 	for _, p := range pointers {
 		hits := c.b.sessions.trialOpenMember(c.mk, p)
 		if waiting {
-			hits = c.b.sessions.dropUnconfirmed(hits)
+			hits = c.b.sessions.dropUnverified(hits)
 		}
-		for _, h := range hits {
-			joinedOpened = joinedOpened || h.unconfirmed
-		}
-		lines, opened := c.deliver(p, hits, src)
+		lines, opened := c.deliver(p, hits, src, fromOthers)
 		for _, h := range hits {
 			c.b.sessions.release(h.s)
 		}
@@ -89,22 +93,23 @@ func (c *call) receive(pointers []clm.Pointer, src storage.Source) {
 		}
 		out = append(out, lines...)
 	}
-	if len(unopened) > 0 && len(joined) > 0 {
-		list := strings.Join(joined, ", ")
-		switch {
-		case waiting:
-			out = append(out, fmt.Sprintf("While you must wait, I don't open pointers with the chats you joined that no pointer has confirmed yet (%s).", list))
-		case !joinedOpened:
-			left, at := c.b.unlocks.failed(c.mk, c.now())
+	if len(unopened) > 0 && len(guesses) > 0 {
+		list := strings.Join(guesses, ", ")
+		if waiting {
+			out = append(out, fmt.Sprintf("While you must wait, I don't open pointers with your chats whose secret no pointer from someone else has confirmed yet (%s).", list))
+		} else {
+			c.outcome = "wrong-secret"
+			left, at := c.b.unlocks.failedMany(c.mk, c.now(), nGuesses)
 			next := fmt.Sprintf("You may try %s more before you must wait.", plural(left, "time", "times"))
 			if left == 0 {
 				next = c.retryText(at)
 			}
-			out = append(out, fmt.Sprintf("None of the chats you joined that no pointer has confirmed yet (%s) opens it: I count that as a wrong secret, as if you had tried their secrets with /clm unlock. %s", list, next))
+			out = append(out, fmt.Sprintf("Your chats whose secret no pointer from someone else has confirmed yet (%s) leave it closed: I count that as %s, as if you had tried those secrets with /clm unlock. (A secret is confirmed when it opens a pointer someone else posted, through its Receive button.) %s",
+				list, plural(nGuesses, "wrong secret", "wrong secrets"), next))
 		}
 	}
 	if len(unopened) > 0 {
-		out = append(out, c.askOrHint(unopened, src)...)
+		out = append(out, c.askOrHint(unopened, src, fromOthers)...)
 	}
 	c.private(out...)
 }
@@ -112,7 +117,7 @@ func (c *call) receive(pointers []clm.Pointer, src storage.Source) {
 // askOrHint answers for pointers none of the member's chats opens: in a
 // private place it asks for the secret (the next private line), elsewhere
 // it gives a short hint.
-func (c *call) askOrHint(unopened []clm.Pointer, src storage.Source) []string {
+func (c *call) askOrHint(unopened []clm.Pointer, src storage.Source, fromOthers bool) []string {
 	c.outcome = "not-opened"
 	what := "this pointer"
 	if len(unopened) > 1 {
@@ -124,7 +129,7 @@ func (c *call) askOrHint(unopened []clm.Pointer, src storage.Source) []string {
 	if ok, at := c.b.unlocks.check(c.mk, c.now()); !ok {
 		return []string{fmt.Sprintf("None of your unlocked chats opens %s. %s", what, c.retryText(at))}
 	}
-	c.setPending(&pending{kind: pendSecret, pointers: unopened, source: src})
+	c.setPending(&pending{kind: pendSecret, pointers: unopened, source: src, fromOthers: fromOthers})
 	return []string{
 		fmt.Sprintf("None of your unlocked chats opens %s.", what),
 		fmt.Sprintf("🔑 If you know its chat's secret, send it as your next message here (within %s). I won't show it back; if it opens the pointer I create the chat from the name inside it and save the message. /clm cancel to stop.", human(c.b.opts.ConfirmWindow)),
@@ -132,8 +137,9 @@ func (c *call) askOrHint(unopened []clm.Pointer, src storage.Source) []string {
 }
 
 // deliver handles one pointer opened (or not) by the member's sessions.
-// It reports opened=false when no session's secret opened it.
-func (c *call) deliver(p clm.Pointer, hits []hit, src storage.Source) (lines []string, opened bool) {
+// It reports opened=false when no session's secret opened it. fromOthers
+// (someone else posted it) verifies the secret of the chat it is saved in.
+func (c *call) deliver(p clm.Pointer, hits []hit, src storage.Source, fromOthers bool) (lines []string, opened bool) {
 	if len(hits) == 0 {
 		return nil, false
 	}
@@ -160,9 +166,12 @@ func (c *call) deliver(p clm.Pointer, hits []hit, src storage.Source) (lines []s
 			c.b.sessions.confirm(named.s)
 		}
 		delete(c.st.joined, named.s.chat)
+		if fromOthers && named.unverified {
+			c.verified(named.s)
+		}
 		return c.shown(named.opened, created, err), true
 	case other != nil:
-		return c.otherChat(p, other, src), true
+		return c.otherChat(p, other, src, fromOthers), true
 	default:
 		c.outcome = "tampered"
 		return []string{fmt.Sprintf("⚠️ A pointer opened with the secret of %s, but it was changed after it was made (tampered). I did not show it or save it.", tampered.s.chat)}, true
@@ -179,7 +188,7 @@ func (c *call) deliver(p clm.Pointer, hits []hit, src storage.Source) (lines []s
 // confirmed) and it holds nothing, the joined chat takes the name inside a
 // tagged pointer, if no chat has that name. Anything else is shown, and
 // the member is told why nothing was saved or changed.
-func (c *call) otherChat(p clm.Pointer, h *hit, src storage.Source) []string {
+func (c *call) otherChat(p clm.Pointer, h *hit, src storage.Source, fromOthers bool) []string {
 	name, mine := h.opened.Chat, h.s.chat
 	refused := func(why string) []string {
 		return append(formatOpened(h.opened), why+" Nothing was saved or changed.")
@@ -205,7 +214,13 @@ func (c *call) otherChat(p clm.Pointer, h *hit, src storage.Source) []string {
 		switch {
 		case err == nil:
 			created, serr := c.save(key, p, h.opened, src)
-			c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false)
+			// The secret is proven if it was (h's chat), if the chat of
+			// that name held a proven one, or by a pointer of someone else.
+			guess := h.unverified && c.st.guessed[name] && !fromOthers
+			c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false, guess)
+			if !guess {
+				delete(c.st.guessed, name)
+			}
 			delete(c.st.joined, name) // its name and secret are confirmed now
 			return append(c.shown(h.opened, created, serr),
 				fmt.Sprintf("It opened with the secret of your chat %s; your chat %s has that secret too, so I saved it there and unlocked %s.", mine, name, name))
@@ -222,7 +237,7 @@ func (c *call) otherChat(p clm.Pointer, h *hit, src storage.Source) []string {
 	}
 	if h.unconfirmed {
 		if sum, ok, _ := c.chatNamed(mine); ok && sum.Messages+sum.Trashed == 0 {
-			return c.renameJoined(p, h, secret, src)
+			return c.renameJoined(p, h, secret, src, fromOthers)
 		}
 		return refused(fmt.Sprintf("You joined %s with the secret that opens this pointer, and the pointer names the chat %s; but %s holds messages now, so I did not rename it. If %s is the right name, make it yours: /clm unlock %s <secret>.",
 			mine, name, mine, name, quoteName(name)))
@@ -235,7 +250,7 @@ func (c *call) otherChat(p clm.Pointer, h *hit, src storage.Source) []string {
 // confirmed, the name inside the tagged pointer that opened with its
 // secret: the chat of that name is created (none exists), the message saved
 // in it, and the joined chat deleted.
-func (c *call) renameJoined(p clm.Pointer, h *hit, secret []byte, src storage.Source) []string {
+func (c *call) renameJoined(p clm.Pointer, h *hit, secret []byte, src storage.Source, fromOthers bool) []string {
 	name, joined := h.opened.Chat, h.s.chat
 	key, err := c.b.store.CreateChat(c.ctx, c.st.id, name, secret)
 	if err != nil {
@@ -243,8 +258,12 @@ func (c *call) renameJoined(p clm.Pointer, h *hit, secret []byte, src storage.So
 		return append(formatOpened(h.opened), fmt.Sprintf("You joined %s, but this pointer names the chat %s. Something went wrong on my side, so I did not rename it. Nothing was saved or changed.", joined, name))
 	}
 	created, serr := c.save(key, p, h.opened, src)
-	c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false)
-	// The joined chat's secret is confirmed now, under the new name.
+	guess := h.unverified && !fromOthers
+	c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false, guess)
+	if guess {
+		c.guessed(name)
+	}
+	// The joined chat's name is confirmed now, under the new name.
 	c.b.sessions.confirm(h.s)
 	delete(c.st.joined, joined)
 	note := fmt.Sprintf("You joined %s, but its pointers name the chat %s: I renamed your chat to %s.", joined, name, name)
@@ -258,6 +277,7 @@ func (c *call) renameJoined(p clm.Pointer, h *hit, secret []byte, src storage.So
 		note = fmt.Sprintf("You joined %s, but its pointers name the chat %s: I made the chat %s with the same secret and kept %s, which holds messages. /clm forget %s when you no longer need it.", joined, name, name, joined, quoteName(joined))
 	default:
 		c.b.sessions.remove(c.mk, joined)
+		delete(c.st.guessed, joined)
 		if ok {
 			if err := c.b.store.DeleteChat(c.ctx, c.st.id, joined); err != nil {
 				c.b.log.LogAttrs(c.ctx, slog.LevelError, "deleting a renamed chat failed", slog.String("error", err.Error()))
@@ -376,7 +396,7 @@ func (c *call) answerSecret(p *pending, text string) {
 		}
 		openedAny = true
 		c.opened++
-		lines, unlocked := c.fileAnswered(ptr, o, secret, p.source)
+		lines, unlocked := c.fileAnswered(ptr, o, secret, p.source, p.fromOthers)
 		out = append(out, lines...)
 		unlockedAny = unlockedAny || unlocked
 	}
@@ -390,7 +410,21 @@ func (c *call) answerSecret(p *pending, text string) {
 		c.private("That secret opens none of the pointers. Nothing was saved or created. To try again, /clm receive the pointer again. " + next)
 		return
 	}
-	c.b.unlocks.succeeded(c.mk)
+	switch {
+	case p.fromOthers:
+		// A pointer someone else posted opened: the secret is real.
+		c.b.unlocks.succeeded(c.mk)
+	case c.opened < c.seen:
+		// Pointers of unknown origin (the member may have made the one
+		// that opened) and one stayed closed: the secret was tried on it.
+		c.outcome = "wrong-secret"
+		left, at := c.b.unlocks.failed(c.mk, c.now())
+		next := fmt.Sprintf("You may try %s more before you must wait.", plural(left, "time", "times"))
+		if left == 0 {
+			next = c.retryText(at)
+		}
+		out = append(out, "That secret leaves some of the pointers closed: I count that as a wrong secret. "+next)
+	}
 	if unlockedAny {
 		out = append(out, "The chat is unlocked now; /clm chats lists your chats.")
 	}
@@ -404,7 +438,7 @@ func (c *call) answerSecret(p *pending, text string) {
 // been changed on the way, the member is told to check the name).
 // A chat of that name with another secret is never replaced: the text is
 // shown and nothing saved. unlocked reports whether the chat is unlocked.
-func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src storage.Source) (lines []string, unlocked bool) {
+func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src storage.Source, fromOthers bool) (lines []string, unlocked bool) {
 	name := o.Chat
 	otherSecret := func() []string {
 		return append(formatOpened(o), fmt.Sprintf("You already have a chat named %s with another secret, so I saved nothing and changed nothing: this message opened with the secret you just gave, not with %s's. If they are different chats, /clm forget one of them, or keep reading this one with /clm receive.", name, name))
@@ -417,6 +451,9 @@ func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src st
 		created, serr := c.save(s.key, ptr, o, src)
 		c.b.sessions.confirm(s)
 		delete(c.st.joined, name)
+		if fromOthers {
+			c.verified(s)
+		}
 		return c.shown(o, created, serr), true
 	}
 	if msg := checkName("chat name", name, MaxChatNameRunes); msg != "" {
@@ -426,8 +463,14 @@ func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src st
 	switch {
 	case err == nil:
 		created, serr := c.save(key, ptr, o, src)
-		c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false)
-		delete(c.st.joined, name) // its name and secret are confirmed now
+		// The stored secret is a guess of the member's, unless verified
+		// before or by this pointer of someone else.
+		guess := c.st.guessed[name] && !fromOthers
+		c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false, guess)
+		if !guess {
+			delete(c.st.guessed, name)
+		}
+		delete(c.st.joined, name) // its name is confirmed now
 		return c.shown(o, created, serr), true
 	case errors.Is(err, storage.ErrWrongSecret):
 		return otherSecret(), false
@@ -442,7 +485,12 @@ func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src st
 		key, err = c.b.store.CreateChat(c.ctx, c.st.id, name, secret)
 		if err == nil {
 			created, serr := c.save(key, ptr, o, src)
-			c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false)
+			// Made from a pointer of unknown origin, the secret is still
+			// the member's guess (the member may have made the pointer).
+			c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false, !fromOthers)
+			if !fromOthers {
+				c.guessed(name)
+			}
 			lines := c.shown(o, created, serr)
 			if !o.Authenticated {
 				lines = append(lines, fmt.Sprintf("⚠️ It was an old-style pointer without a tag (2.0.2 clients make these), so nothing proves its chat name was not changed on the way. I created %s with the secret you gave; if that is not the name its members use, /clm forget %s and join the right one with /clm unlock <chat> <secret>.", name, quoteName(name)))
@@ -467,7 +515,7 @@ func (c *call) publicPost() {
 	c.seen += len(pointers)
 	src := c.source()
 	if c.req.Caps.Buttons {
-		ref := c.b.refs.put(pointers, src)
+		ref := c.b.refs.put(pointers, src, c.place(), c.mk)
 		text := "🔓 A CLM pointer: members of its chat can open it privately with Receive."
 		if len(pointers) > 1 {
 			text = fmt.Sprintf("🔓 %d CLM pointers: members of their chat can open them privately with Receive.", len(pointers))
@@ -506,7 +554,7 @@ func (b *Bridge) watchDeliver(ctx context.Context, req Request, pointers []clm.P
 	for _, p := range pointers {
 		// A joined chat no pointer confirmed yet opens pointers only when its
 		// member asks (receive counts the ones it does not open).
-		hits := b.sessions.dropUnconfirmed(b.sessions.trialOpen(p, want))
+		hits := b.sessions.dropUnverified(b.sessions.trialOpen(p, want))
 		if len(hits) > 0 {
 			opened++
 		}

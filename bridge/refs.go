@@ -3,7 +3,6 @@ package bridge
 import (
 	"crypto/rand"
 	"encoding/base32"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -14,10 +13,18 @@ import (
 // MaxReceiveRefBytes is the longest ReceiveRef the core makes.
 const MaxReceiveRefBytes = 32
 
-// refEntry is what a Receive button stands for: the pointers of one post.
+// refRandomBytes is how much randomness a ref carries: 120 bits, so refs
+// can neither be counted nor guessed (a Telegram client may send any
+// callback data). It makes a 25-byte ref: "r" and 24 base32 letters.
+const refRandomBytes = 15
+
+// refEntry is what a Receive button stands for: the pointers of one post,
+// the place where the button was shown, and who made the post.
 type refEntry struct {
 	pointers []clm.Pointer
 	source   storage.Source
+	place    channelKey // the only place where the button works
+	poster   memberKey
 	size     int
 }
 
@@ -26,36 +33,38 @@ type refEntry struct {
 // entries and bytes; the oldest are forgotten first.
 type refStore struct {
 	max, maxBytes int
-	prefix        string // random per process, so refs of a past run do not match
 	mu            sync.Mutex
-	n             uint64
 	order         []string
 	m             map[string]refEntry
 	bytes         int
 }
 
 func newRefStore(max, maxBytes int) *refStore {
-	var b [5]byte
-	_, _ = rand.Read(b[:]) // never fails (see newRegistry)
-	return &refStore{
-		max: max, maxBytes: maxBytes,
-		prefix: strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])),
-		m:      make(map[string]refEntry),
-	}
+	return &refStore{max: max, maxBytes: maxBytes, m: make(map[string]refEntry)}
 }
 
-// put remembers pointers and returns their reference (at most
-// MaxReceiveRefBytes bytes).
-func (s *refStore) put(pointers []clm.Pointer, src storage.Source) string {
+// newRef returns a fresh random reference.
+func newRef() string {
+	var b [refRandomBytes]byte
+	// crypto/rand.Read never returns an error (see newRegistry).
+	_, _ = rand.Read(b[:])
+	return "r" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// put remembers pointers, posted by poster in place, and returns their
+// reference (at most MaxReceiveRefBytes bytes).
+func (s *refStore) put(pointers []clm.Pointer, src storage.Source, place channelKey, poster memberKey) string {
 	size := 0
 	for _, p := range pointers {
 		size += len(p.Data) + len(p.Nonce) + len(p.Tag) + 16
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.n++
-	ref := "r" + s.prefix + "-" + strconv.FormatUint(s.n, 36)
-	s.m[ref] = refEntry{pointers: pointers, source: src, size: size}
+	ref := newRef()
+	for s.m[ref].pointers != nil { // 2^-120: never, but a repeat must not replace
+		ref = newRef()
+	}
+	s.m[ref] = refEntry{pointers: pointers, source: src, place: place, poster: poster, size: size}
 	s.order = append(s.order, ref)
 	s.bytes += size
 	for len(s.order) > 1 && (len(s.order) > s.max || s.bytes > s.maxBytes) {
@@ -67,10 +76,14 @@ func (s *refStore) put(pointers []clm.Pointer, src storage.Source) string {
 	return ref
 }
 
-// get returns the pointers behind ref.
-func (s *refStore) get(ref string) (refEntry, bool) {
+// get returns the pointers behind ref when it is pressed in place: a ref
+// pressed anywhere but where its button was shown is unknown.
+func (s *refStore) get(ref string, place channelKey) (refEntry, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.m[ref]
-	return e, ok
+	if !ok || e.place != place {
+		return refEntry{}, false
+	}
+	return e, true
 }

@@ -135,7 +135,7 @@ func (c *call) postPointers(chat string, pointers []string, note string) {
 	reason := ""
 	for k, ptr := range pointers {
 		p, _ := clm.ParsePointer(ptr)
-		ref := c.b.refs.put([]clm.Pointer{p}, c.source())
+		ref := c.b.refs.put([]clm.Pointer{p}, c.source(), c.place(), c.mk)
 		err := c.req.Reply.Public(c.ctx, PublicPost{Text: ptr, ReceiveRef: ref})
 		if err == nil {
 			continue

@@ -63,6 +63,13 @@ type session struct {
 	// without a verifier to check against: the chat name is checked when
 	// the first pointer opens with it.
 	unconfirmed bool
+	// unverified is set while the session's secret is one the member
+	// supplied (new, rekey, join, unlock of such a chat, the which-secret
+	// answer) and no pointer someone else posted has opened yet: as far
+	// as the bridge knows it is a guess. Such a session opens pointers
+	// only when its member asks, a receive it leaves closed counts as a
+	// wrong secret, and it opens nothing while the member must wait.
+	unverified bool
 	// keyMu is held for writing while the member changes the chat's secret
 	// (storage wipes the old key before the registry has the new one), and
 	// for reading by a save from another member's request (a watch
@@ -135,12 +142,13 @@ func (r *registry) groupID(secret []byte) [32]byte {
 // add stores a new session for m and chat, replacing (and wiping) any
 // session of the same member and chat. The registry keeps its own copy of
 // secret; the caller still owns (and should wipe) its slice. key becomes the
-// registry's.
-func (r *registry) add(m Member, memberID int64, chat string, secret []byte, key *storage.ChatKey, unconfirmed bool) {
+// registry's. unconfirmed and unverified start the session's flags of
+// those names.
+func (r *registry) add(m Member, memberID int64, chat string, secret []byte, key *storage.ChatKey, unconfirmed, unverified bool) {
 	now := r.now()
 	s := &session{
 		member: m, mk: keyOf(m), memberID: memberID, chat: chat, key: key,
-		created: now, used: now, unconfirmed: unconfirmed,
+		created: now, used: now, unconfirmed: unconfirmed, unverified: unverified,
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -282,10 +290,12 @@ func (r *registry) removeMember(mk memberKey) []string {
 
 // rekey moves a held session to a new secret and key. The old key has
 // already been wiped by storage.Rekey. A joined chat no pointer confirmed
-// stays unconfirmed: the member chose the new secret, nobody checked it.
+// stays unconfirmed, and the new secret is unverified: the member chose
+// it, nobody checked it (a rekey must be no way to try a guess).
 func (r *registry) rekey(s *session, newSecret []byte, newKey *storage.ChatKey) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	s.unverified = true
 	r.detachLocked(s)
 	s.key = newKey
 	r.attachLocked(s, newSecret)
@@ -306,28 +316,39 @@ func (r *registry) confirm(s *session) {
 	r.mu.Unlock()
 }
 
-// unconfirmed returns the names of the member's unexpired sessions whose
-// chat the member joined and no pointer confirmed yet, sorted.
-func (r *registry) unconfirmed(mk memberKey) []string {
+// verify marks a held session's secret as proven by a pointer someone
+// else posted.
+func (r *registry) verify(s *session) {
+	r.mu.Lock()
+	s.unverified = false
+	r.mu.Unlock()
+}
+
+// unverified returns the names of the member's unexpired sessions whose
+// secret is unverified, sorted, and how many distinct secrets they hold
+// (each is one guess).
+func (r *registry) unverified(mk memberKey) (names []string, secrets int) {
 	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var names []string
+	groups := make(map[*secretGroup]bool)
 	for name, s := range r.byMember[mk] {
-		if s.unconfirmed && !s.expired(now, r.idle, r.maxAge) {
+		if s.unverified && !s.expired(now, r.idle, r.maxAge) {
 			names = append(names, name)
+			groups[s.group] = true
 		}
 	}
 	sort.Strings(names)
-	return names
+	return names, len(groups)
 }
 
-// dropUnconfirmed releases the held hits of unconfirmed sessions and returns
-// the others.
-func (r *registry) dropUnconfirmed(hits []hit) []hit {
+// dropUnverified releases the held hits of sessions whose secret is
+// unverified (a joined chat no pointer confirmed is too) and returns the
+// others.
+func (r *registry) dropUnverified(hits []hit) []hit {
 	kept := hits[:0]
 	for _, h := range hits {
-		if h.unconfirmed {
+		if h.unconfirmed || h.unverified {
 			r.release(h.s)
 			continue
 		}
@@ -393,19 +414,20 @@ func (r *registry) count() (sessions, secrets int) {
 
 // hit is one session whose secret opened a pointer (err is nil, or
 // clm.ErrTampered when the pointer opened but its tag did not verify).
-// key and unconfirmed are copied from the session, under the registry's
-// lock, when the hit is held: another member's request reads them while
-// the session's own member may rekey or confirm it.
+// key, unconfirmed and unverified are copied from the session, under the
+// registry's lock, when the hit is held: another member's request reads
+// them while the session's own member may rekey or confirm it.
 type hit struct {
 	s           *session
 	opened      clm.Opened
 	err         error
 	key         *storage.ChatKey
 	unconfirmed bool
+	unverified  bool
 }
 
 // trialOpen tries p once per distinct secret held in memory and returns,
-// held, every session whose secret opened it and that passes want (nil: all).
+// held (not marked used), every session whose secret opened it and that passes want (nil: all).
 // want is called without the registry's lock. The caller must release each
 // hit's session.
 //
@@ -428,7 +450,9 @@ func (r *registry) trialOpen(p clm.Pointer, want func(*session) bool) []hit {
 		}
 		hits = kept
 	}
-	return r.hold(hits)
+	// Not the members' own requests: they do not refresh the idle timer,
+	// or anyone re-posting a pointer could keep a watcher's chat unlocked.
+	return r.hold(hits, false)
 }
 
 // trialOpenMember is trialOpen limited to one member's sessions.
@@ -450,7 +474,7 @@ func (r *registry) trialOpenMember(mk memberKey, p clm.Pointer) []hit {
 		}
 	}
 	r.mu.RUnlock()
-	return r.hold(hits)
+	return r.hold(hits, true)
 }
 
 // openGroup tries p with g's secret and appends a hit for each of its
@@ -467,8 +491,9 @@ func openGroup(p clm.Pointer, g *secretGroup, hits []hit) []hit {
 }
 
 // hold marks the hits' sessions in use, dropping those that expired or went
-// away since they were found.
-func (r *registry) hold(hits []hit) []hit {
+// away since they were found. touch marks them used now: only for the
+// request of the sessions' own member.
+func (r *registry) hold(hits []hit, touch bool) []hit {
 	if len(hits) == 0 {
 		return nil
 	}
@@ -484,9 +509,11 @@ func (r *registry) hold(hits []hit) []hit {
 			r.removeLocked(h.s)
 			continue
 		}
-		h.s.used = now
+		if touch {
+			h.s.used = now
+		}
 		h.s.inUse++
-		h.key, h.unconfirmed = h.s.key, h.s.unconfirmed
+		h.key, h.unconfirmed, h.unverified = h.s.key, h.s.unconfirmed, h.s.unverified
 		kept = append(kept, h)
 	}
 	return kept
