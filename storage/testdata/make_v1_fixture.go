@@ -48,8 +48,8 @@ func main() {
 	save := func(k *storage.ChatKey, who string, i int) int64 {
 		id, _, err := s.SaveMessage(ctx, k, storage.NewMessage{
 			Direction: storage.Received, Epoch: 1_700_000_000 + int64(i),
-			Nonce:   fmt.Sprintf("nonce-%s-%s-%d", who, k.Name(), i),
-			Pointer: fmt.Sprintf(`{"e": %d, "n": "nonce-%s-%s-%d", "d": "x"}`, 1_700_000_000+i, who, k.Name(), i),
+			Nonce:         fmt.Sprintf("nonce-%s-%s-%d", who, k.Name(), i),
+			Pointer:       fmt.Sprintf(`{"e": %d, "n": "nonce-%s-%s-%d", "d": "x"}`, 1_700_000_000+i, who, k.Name(), i),
 			Authenticated: true, Username: "carol",
 			Text:   fmt.Sprintf("%s %s %d", who, k.Name(), i),
 			Source: storage.Source{Platform: "telegram", Channel: "-100555", MessageID: fmt.Sprint(i)},
