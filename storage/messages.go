@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -89,16 +90,50 @@ func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (nu
 	plain := appendPayload(nil, m.Username, m.Pointer, m.Nonce, m.Text)
 	defer clear(plain)
 	now := unixNano(s.now())
-	// The number is bound into the seal, so it is chosen first, in the
-	// same transaction as the insert: a concurrent save cannot take it.
+	var buf [512]byte
+	// The number is bound into the seal, so it is chosen before sealing.
+	// Fast path: guess it from the last number this store gave the chat,
+	// and insert in one autocommit statement only if the key is current,
+	// the pointer is new, and the guess is free and above every number
+	// ever deleted from the chat. That makes it the chat's next number:
+	// numbers are handed out in turn, so every number up to the highest
+	// ever given is in use or was deleted, and a guess is at most one
+	// above the highest. Exec steps the statement to completion, so the
+	// commit has happened (or failed) when it returns.
+	if guess, ok := s.nums.next(key.chatID); ok {
+		f.num = guess
+		sealed, err := seal(a, plain, appendAD(buf[:0], f))
+		if err != nil {
+			return 0, false, err
+		}
+		res, err := s.w.ExecContext(ctx,
+			`INSERT INTO messages (id, chat_id, num, ad_version, pointer_hash, direction, epoch, authenticated,
+			  src_platform, src_channel, src_message_id, sealed, saved)
+			 SELECT `+nextMessageID+`, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+			 WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND member_id = ? AND kdf_salt = ? AND num_floor < ?)
+			 ON CONFLICT DO NOTHING`,
+			key.chatID, guess, adCurrent, ph[:], string(m.Direction), m.Epoch, m.Authenticated,
+			m.Source.Platform, m.Source.Channel, m.Source.MessageID, sealed, now,
+			key.chatID, key.memberID, key.salt, guess)
+		if err != nil {
+			return 0, false, dbErr("saving message", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			s.nums.saw(key.chatID, guess)
+			return guess, true, nil
+		}
+	}
+	// Nothing inserted: no guess, or the key is stale, the pointer saved
+	// already, or the guess wrong (another process saved meanwhile). Find
+	// out in a transaction, inserting if the pointer is new.
 	err = s.write(ctx, func(tx dbtx) error {
 		if err := checkKey(ctx, tx, key); err != nil {
 			return err
 		}
 		var saved sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT
-			(SELECT num FROM messages WHERE chat_id = ?1 AND pointer_hash = ?2),
-			`+nextMessageNum, key.chatID, ph[:]).Scan(&saved, &num)
+			(SELECT num FROM messages WHERE chat_id = ? AND pointer_hash = ?), `+nextMessageNum,
+			key.chatID, ph[:], key.chatID, key.chatID).Scan(&saved, &num)
 		if err != nil {
 			return dbErr("saving message", err)
 		}
@@ -107,7 +142,6 @@ func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (nu
 			return nil
 		}
 		f.num = num
-		var buf [512]byte
 		sealed, err := seal(a, plain, appendAD(buf[:0], f))
 		if err != nil {
 			return err
@@ -127,7 +161,43 @@ func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (nu
 	if err != nil {
 		return 0, false, err
 	}
+	if created {
+		s.nums.saw(key.chatID, num)
+	}
 	return num, created, nil
+}
+
+// numHints remembers, per chat, the last number this store gave a
+// message, so a save can seal under its number and insert in one
+// statement. It is only a guess: the insert checks it against the
+// database, and a wrong one costs the transaction path, never a wrong
+// number. It forgets everything when it holds maxNumHints chats.
+type numHints struct {
+	mu   sync.Mutex
+	last map[int64]int64
+}
+
+// maxNumHints bounds the memory of numHints: 16 bytes a chat.
+const maxNumHints = 1 << 16
+
+// next returns the guessed next number of chat.
+func (h *numHints) next(chat int64) (int64, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n, ok := h.last[chat]
+	return n + 1, ok
+}
+
+// saw records that chat's message number num was just saved.
+func (h *numHints) saw(chat, num int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.last == nil || len(h.last) >= maxNumHints {
+		h.last = make(map[int64]int64)
+	}
+	if num > h.last[chat] {
+		h.last[chat] = num
+	}
 }
 
 // nextMessageID is the SQL for a new row id: above every id in use and
@@ -135,12 +205,13 @@ func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (nu
 // internal; members see per-chat numbers (nextMessageNum).
 const nextMessageID = `max((SELECT coalesce(max(id), 0) FROM messages), (SELECT floor FROM message_id_floor)) + 1`
 
-// nextMessageNum is the SQL for the next number in chat ?1: above every
-// number in use in the chat and every one deleted from it (the
-// messages_num_floor trigger), so a number a member saw never names
-// another message later. It depends on that chat's rows only.
-const nextMessageNum = `max((SELECT coalesce(max(num), 0) FROM messages WHERE chat_id = ?1),
-	(SELECT num_floor FROM chats WHERE id = ?1)) + 1`
+// nextMessageNum is the SQL for the next number in a chat (its two
+// parameters are the chat id): above every number in use in the chat and
+// every one deleted from it (the messages_num_floor trigger), so a number
+// a member saw never names another message later. It depends on that
+// chat's rows only.
+const nextMessageNum = `max((SELECT coalesce(max(num), 0) FROM messages WHERE chat_id = ?),
+	(SELECT num_floor FROM chats WHERE id = ?)) + 1`
 
 // Page selects a page of history: newest first, Size messages (1 to
 // MaxPageSize), Page from 0.

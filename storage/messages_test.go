@@ -636,3 +636,51 @@ func TestMessageNumbersAreNeverReusedInAChat(t *testing.T) {
 	}
 	wantErr(t, s.Purge(ctx, old, 1), ErrNotFound)
 }
+
+func TestTwoStoresOnOneFileNumberAChatWithoutGapsOrRepeats(t *testing.T) {
+	ctx := context.Background()
+	s1, path := openStore(t)
+	s2, err := Open(ctx, path, cheapOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s2.Close() })
+	m := mustMember(t, s1, "1", "alice")
+	k1 := mustChat(t, s1, m.ID, "Work", "pw")
+	k2, err := s2.UnlockChat(ctx, m.ID, "Work", []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each store's guess of the next number goes stale whenever the other
+	// saves: both must still hand out 1, 2, 3… and seal under that number.
+	var got []int64
+	for i := range 8 {
+		s, k := s1, k1
+		if i%3 == 1 {
+			s, k = s2, k2
+		}
+		got = append(got, mustSave(t, s, k, testMessage(i)))
+	}
+	if !slices.Equal(got, []int64{1, 2, 3, 4, 5, 6, 7, 8}) {
+		t.Fatalf("numbers = %v", got)
+	}
+	for _, msg := range mustHistory(t, s1, k1, Page{Size: 10}) {
+		if msg.Damaged || msg.NewMessage != testMessage(int(msg.ID-1)) {
+			t.Fatalf("message %d = %+v", msg.ID, msg)
+		}
+	}
+	// A number the other store gave and purged is free, but seen: never
+	// handed out again.
+	if n := mustSave(t, s1, k1, testMessage(8)); n != 9 {
+		t.Fatalf("number = %d, want 9", n)
+	}
+	if n := mustSave(t, s2, k2, testMessage(9)); n != 10 {
+		t.Fatalf("number = %d, want 10", n)
+	}
+	if err := s2.Purge(ctx, k2, 10); err != nil {
+		t.Fatal(err)
+	}
+	if n := mustSave(t, s1, k1, testMessage(10)); n != 11 {
+		t.Fatalf("after #10 was purged, the next message is #%d, want #11", n)
+	}
+}
