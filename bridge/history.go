@@ -133,14 +133,15 @@ func (c *call) cmdTrash(args string) {
 		c.private(fmt.Sprintf("The trash of %s is empty.", chat))
 		return
 	}
-	lines := []string{fmt.Sprintf("Trash of %s (/clm restore %s <id> brings one back, /clm purge %s <id> deletes it for good):", chat, quoteName(chat), quoteName(chat))}
+	lines := []string{fmt.Sprintf("Trash of %s (/clm restore %s <number> brings one back, /clm purge %s <number> deletes it for good):", chat, quoteName(chat), quoteName(chat))}
 	for _, m := range msgs {
 		lines = append(lines, formatStored(chat, m))
 	}
 	c.private(lines...)
 }
 
-// idArgs reads "<chat> <id>" (the id may be written #12).
+// idArgs reads "<chat> <number>" (the number may be written #12): the
+// message's number in the member's own chat, as history shows it.
 func (c *call) idArgs(name, args string) (chat string, id int64, ok bool) {
 	chat, rest, ok := c.chatArg(name, args)
 	if !ok {

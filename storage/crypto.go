@@ -258,9 +258,9 @@ func pointerHash(pointer string) [32]byte {
 
 // adFields are the clear columns of a message row that are bound into its
 // seal, so that moving a row to another chat or member, swapping sealed
-// blobs between rows, or editing a clear column (say, marking a legacy
-// message authenticated, or changing where it was seen) makes the row fail
-// to open with ErrCorrupt.
+// blobs or numbers between rows, or editing a clear column (say, marking a
+// legacy message authenticated, or changing where it was seen) makes the
+// row fail to open: listings then mark it Damaged.
 type adFields struct {
 	version       int64 // adV2 or adV3: the row's ad_version
 	memberID      int64
