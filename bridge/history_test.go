@@ -304,3 +304,18 @@ func TestAMembersMessageNumbersDoNotMoveWhenOthersReceive(t *testing.T) {
 	mustContain(t, e.cmd("bob", dm, "trash", "Work").text(), "#3 ", "three")
 	mustContain(t, e.cmd("alice", dm, "history", "Work").text(), "#3 ", "three")
 }
+
+func TestRekeyRefusesWhenNoStoredMessageOpens(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	e.send("alice", "Work", "only words")
+	e.flipStoredBit("alice", "Work", 1)
+	const newSecret = "brand-new-secret-42"
+	text := e.cmd("alice", dm, "rekey", "Work "+newSecret).text()
+	mustContain(t, text, "changed nothing", "/clm history Work", "/clm purge Work <number>")
+	mustNotContain(t, text, "has its new secret", "something went wrong", newSecret)
+	e.cmd("alice", dm, "lock", "")
+	e.unlock("alice", "Work", workSecret) // the old secret still opens it
+	mustContain(t, e.cmd("alice", dm, "purge", "Work 1").text(), "for good")
+	mustContain(t, e.cmd("alice", dm, "rekey", "Work "+newSecret).text(), "Work has its new secret")
+}
