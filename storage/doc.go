@@ -40,7 +40,8 @@
 // that someone else holds the chat she posts in). A number is never given
 // twice in a chat, even after purge or clear. Rows sealed before numbers
 // were bound (messages.ad_version 2, from schema version 1) still open;
-// Rekey re-seals them with the current layout, which binds the number.
+// until a Rekey re-seals them with the current layout, which binds the
+// number, two of them could trade numbers on disk unnoticed.
 //
 // # Damaged rows
 //
