@@ -247,19 +247,31 @@ func (c *call) cmdRekey(args string) {
 	// Watch deliveries to this session wait while the key changes (see
 	// session.keyMu).
 	s.keyMu.Lock()
-	key, err := c.b.store.Rekey(c.ctx, s.key, nb)
+	key, damaged, err := c.b.store.Rekey(c.ctx, s.key, nb)
 	if err == nil {
 		c.b.sessions.rekey(s, nb, key)
 		c.guessed(chat)
 	}
 	s.keyMu.Unlock()
+	if errors.Is(err, storage.ErrCorrupt) {
+		c.outcome = "damaged"
+		c.private(fmt.Sprintf("None of your stored messages of %s opens any more, so I changed nothing: the secret stays as it was. /clm history %s shows the damaged ones; delete them with /clm purge %s <number>, then change the secret.",
+			chat, quoteName(chat), quoteName(chat)))
+		return
+	}
 	if err != nil {
 		c.fail("changing the secret", err)
 		return
 	}
-	c.private(
+	lines := []string{
 		fmt.Sprintf("🔑 %s has its new secret; your stored messages are re-sealed with it, and it stays unlocked.", chat),
-		"Give the new secret to the chat's members out of band. Each of them unlocks "+chat+" with the old secret and runs /clm rekey "+quoteName(chat)+" <new secret> too. Pointers made with the old secret no longer open for you.")
+		"Give the new secret to the chat's members out of band. Each of them unlocks " + chat + " with the old secret and runs /clm rekey " + quoteName(chat) + " <new secret> too. Pointers made with the old secret no longer open for you.",
+	}
+	if len(damaged) > 0 {
+		lines = append(lines, fmt.Sprintf("⚠️ Not re-sealed, because damaged (they fail their integrity check): %s. They stay as they were, unreadable and still sealed with the old secret. /clm purge %s %d deletes one for good.",
+			numbers(damaged), quoteName(chat), damaged[0]))
+	}
+	c.private(lines...)
 }
 
 // chatSummary returns the member's chat named chat, or ok=false (and the

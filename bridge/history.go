@@ -12,8 +12,13 @@ import (
 	"github.com/clmbridge/clmbridge/storage"
 )
 
-// formatStored is one stored message in a listing.
-func formatStored(m storage.Message) string {
+// formatStored is one stored message of chat in a listing. A damaged one
+// says so, and how to remove it, in its place.
+func formatStored(chat string, m storage.Message) string {
+	if m.Damaged {
+		return fmt.Sprintf("#%d ⚠️ damaged: it fails its integrity check, so I can't show or search it. /clm purge %s %d deletes it for good.",
+			m.ID, quoteName(chat), m.ID)
+	}
 	arrow := "↓"
 	if m.Direction == storage.Sent {
 		arrow = "↑"
@@ -62,7 +67,7 @@ func (c *call) cmdHistory(args string) {
 	}
 	lines := []string{fmt.Sprintf("%s, page %d (newest first; ↑ sent, ↓ received):", chat, page)}
 	for _, m := range msgs {
-		lines = append(lines, formatStored(m))
+		lines = append(lines, formatStored(chat, m))
 	}
 	if len(msgs) == size {
 		lines = append(lines, fmt.Sprintf("More: /clm history %s %d", quoteName(chat), page+1))
@@ -90,13 +95,21 @@ func (c *call) cmdSearch(args string) {
 		c.fail("searching", err)
 		return
 	}
-	if len(msgs) == 0 {
-		c.private(fmt.Sprintf("No message of %s holds %q.", chat, query))
-		return
-	}
-	lines := []string{fmt.Sprintf("Messages of %s holding %q (newest first, at most %d):", chat, query, searchLimit)}
+	var found, damaged []string
 	for _, m := range msgs {
-		lines = append(lines, formatStored(m))
+		if m.Damaged {
+			damaged = append(damaged, formatStored(chat, m))
+		} else {
+			found = append(found, formatStored(chat, m))
+		}
+	}
+	lines := []string{fmt.Sprintf("No message of %s holds %q.", chat, query)}
+	if len(found) > 0 {
+		lines = append([]string{fmt.Sprintf("Messages of %s holding %q (newest first, at most %d):", chat, query, searchLimit)}, found...)
+	}
+	if len(damaged) > 0 {
+		lines = append(lines, "I could not search these:")
+		lines = append(lines, damaged...)
 	}
 	c.private(lines...)
 }
@@ -120,14 +133,15 @@ func (c *call) cmdTrash(args string) {
 		c.private(fmt.Sprintf("The trash of %s is empty.", chat))
 		return
 	}
-	lines := []string{fmt.Sprintf("Trash of %s (/clm restore %s <id> brings one back, /clm purge %s <id> deletes it for good):", chat, quoteName(chat), quoteName(chat))}
+	lines := []string{fmt.Sprintf("Trash of %s (/clm restore %s <number> brings one back, /clm purge %s <number> deletes it for good):", chat, quoteName(chat), quoteName(chat))}
 	for _, m := range msgs {
-		lines = append(lines, formatStored(m))
+		lines = append(lines, formatStored(chat, m))
 	}
 	c.private(lines...)
 }
 
-// idArgs reads "<chat> <id>" (the id may be written #12).
+// idArgs reads "<chat> <number>" (the number may be written #12): the
+// message's number in the member's own chat, as history shows it.
 func (c *call) idArgs(name, args string) (chat string, id int64, ok bool) {
 	chat, rest, ok := c.chatArg(name, args)
 	if !ok {
@@ -193,7 +207,8 @@ func (c *call) cmdExport(args string) {
 	defer c.release(s)
 	var buf bytes.Buffer
 	defer func() { clear(buf.Bytes()[:buf.Cap()]) }()
-	if err := c.b.store.Export(c.ctx, s.key, &buf); err != nil {
+	damaged, err := c.b.store.Export(c.ctx, s.key, &buf)
+	if err != nil {
 		c.fail("exporting the chat", err)
 		return
 	}
@@ -202,7 +217,30 @@ func (c *call) cmdExport(args string) {
 		c.noteErr("private file", err)
 		return
 	}
-	c.private(fmt.Sprintf("📎 That is your history of %s as JSON (%d bytes). It holds the messages in clear: keep it somewhere safe.", chat, buf.Len()))
+	lines := []string{fmt.Sprintf("📎 That is your history of %s as JSON (%d bytes). It holds the messages in clear: keep it somewhere safe.", chat, buf.Len())}
+	if len(damaged) > 0 {
+		lines = append(lines, fmt.Sprintf("⚠️ Left out, because damaged (they fail their integrity check; the file lists them under \"damaged\"): %s. /clm purge %s %d deletes one for good.",
+			numbers(damaged), quoteName(chat), damaged[0]))
+	}
+	c.private(lines...)
+}
+
+// numbers writes message numbers as "#3, #7", at most ten and how many
+// more.
+func numbers(nums []int64) string {
+	const most = 10
+	var b strings.Builder
+	for i, n := range nums {
+		if i == most {
+			b.WriteString(" and " + itoa(len(nums)-most) + " more")
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("#" + strconv.FormatInt(n, 10))
+	}
+	return b.String()
 }
 
 // fileSafe makes a chat name usable in a file name.

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"database/sql"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -196,4 +197,125 @@ func TestExportSendsJSONPrivately(t *testing.T) {
 	mustNotContain(t, string(f.Content), workSecret, clm.ChatHash("Project Athena", []byte(workSecret)))
 	mustContain(t, r.text(), "as JSON", "keep it somewhere safe")
 	mustContain(t, e.cmd("alice", dm, "export", "Home").text(), "Home is locked")
+}
+
+// flipStoredBit flips one bit in the ciphertext of who's message number
+// num of chat, in the database file, as a failing disk might.
+func (e *env) flipStoredBit(who, chat string, num int64) {
+	e.t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+e.dbPath+"?_busy_timeout=10000")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer db.Close()
+	const row = `FROM messages WHERE num = ? AND chat_id =
+		(SELECT c.id FROM chats c JOIN members m ON m.id = c.member_id WHERE m.platform = ? AND m.user_id = ? AND c.name = ?)`
+	m := member(who)
+	var sealed []byte
+	if err := db.QueryRow(`SELECT sealed `+row, num, m.Platform, m.ID, chat).Scan(&sealed); err != nil {
+		e.t.Fatalf("reading %s's %s #%d: %v", who, chat, num, err)
+	}
+	sealed[30] ^= 1
+	if _, err := db.Exec(`UPDATE messages SET sealed = ? WHERE rowid IN (SELECT rowid `+row+`)`, sealed, num, m.Platform, m.ID, chat); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func TestADamagedMessageIsShownAsDamagedAndTheRestStillWork(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	e.send("alice", "Work", "first words")
+	e.send("alice", "Work", "second words")
+	e.send("alice", "Work", "third words")
+	e.flipStoredBit("alice", "Work", 2)
+	const sorry = "something went wrong"
+	damaged := "#2 ⚠️ damaged"
+
+	t.Run("history", func(t *testing.T) {
+		text := e.cmd("alice", dm, "history", "Work").text()
+		mustContain(t, text, "first words", "third words", damaged, "/clm purge Work 2")
+		mustNotContain(t, text, "second words", sorry)
+	})
+	t.Run("search", func(t *testing.T) {
+		text := e.cmd("alice", dm, "search", "Work words").text()
+		mustContain(t, text, "holding", "first words", "third words", "could not search", damaged, "/clm purge Work 2")
+		mustNotContain(t, text, "second words", sorry)
+	})
+	t.Run("export", func(t *testing.T) {
+		r := e.cmd("alice", dm, "export", "Work")
+		mustContain(t, r.text(), "as JSON", "damaged", "#2", "/clm purge Work 2")
+		mustNotContain(t, r.text(), sorry)
+		if len(r.files) != 1 {
+			t.Fatalf("%d files exported", len(r.files))
+		}
+		var doc struct {
+			Messages []struct {
+				ID   int64  `json:"id"`
+				Text string `json:"text"`
+			} `json:"messages"`
+			Damaged []int64 `json:"damaged"`
+		}
+		if err := json.Unmarshal(r.files[0].Content, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if len(doc.Messages) != 2 || doc.Messages[0].Text != "first words" || doc.Messages[1].ID != 3 ||
+			len(doc.Damaged) != 1 || doc.Damaged[0] != 2 {
+			t.Fatalf("export = %+v", doc)
+		}
+	})
+	t.Run("rekey", func(t *testing.T) {
+		const newSecret = "brand-new-secret-42"
+		text := e.cmd("alice", dm, "rekey", "Work "+newSecret).text()
+		mustContain(t, text, "Work has its new secret", "Not re-sealed", "#2", "still sealed with the old secret", "/clm purge Work 2")
+		mustNotContain(t, text, sorry, newSecret)
+		mustContain(t, e.cmd("alice", dm, "history", "Work").text(), "first words", "third words", damaged)
+		ptr := e.send("alice", "Work", "fourth words")
+		openWith(t, ptr, newSecret)
+	})
+	t.Run("purge removes it", func(t *testing.T) {
+		mustContain(t, e.cmd("alice", dm, "purge", "Work 2").text(), "Deleted #2 of Work for good")
+		text := e.cmd("alice", dm, "history", "Work").text()
+		mustContain(t, text, "#1 ", "first words", "#3 ", "#4 ", "fourth words")
+		mustNotContain(t, text, "damaged")
+	})
+}
+
+func TestAMembersMessageNumbersDoNotMoveWhenOthersReceive(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	e.newChat("bob", "Work", workSecret)
+	e.newChat("alice", "Home", "another-secret-99")
+	e.send("alice", "Work", "one")
+	// Bob holds Work too: each pointer Alice posts is saved in his store
+	// as well, and Alice's other chat fills meanwhile.
+	for _, text := range []string{"two", "three"} {
+		ptr := e.send("alice", "Work", text)
+		mustContain(t, e.cmd("bob", dm, "receive", ptr).text(), text)
+		e.send("bob", "Work", "bob alone "+text)
+		e.send("alice", "Home", "home "+text)
+	}
+	h := e.history("alice", "Work")
+	if len(h) != 3 || h[0].ID != 3 || h[1].ID != 2 || h[2].ID != 1 {
+		t.Fatalf("alice's Work numbers = %v, want 3, 2, 1", []int64{h[0].ID, h[1].ID, h[2].ID})
+	}
+	mustContain(t, e.cmd("alice", dm, "history", "Work").text(), "#3 ", "three", "#2 ", "two", "#1 ", "one")
+	// A number names the member's own message.
+	mustContain(t, e.cmd("bob", dm, "delete", "Work 3").text(), "Moved #3 of Work to the trash")
+	mustContain(t, e.cmd("bob", dm, "trash", "Work").text(), "#3 ", "three")
+	mustContain(t, e.cmd("alice", dm, "history", "Work").text(), "#3 ", "three")
+}
+
+func TestRekeyRefusesWhenNoStoredMessageOpens(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	e.send("alice", "Work", "only words")
+	e.flipStoredBit("alice", "Work", 1)
+	const newSecret = "brand-new-secret-42"
+	text := e.cmd("alice", dm, "rekey", "Work "+newSecret).text()
+	mustContain(t, text, "changed nothing", "/clm history Work", "/clm purge Work <number>")
+	mustNotContain(t, text, "has its new secret", "something went wrong", newSecret)
+	e.cmd("alice", dm, "lock", "")
+	e.unlock("alice", "Work", workSecret) // the old secret still opens it
+	mustContain(t, e.cmd("alice", dm, "purge", "Work 1").text(), "for good")
+	mustContain(t, e.cmd("alice", dm, "rekey", "Work "+newSecret).text(), "Work has its new secret")
 }

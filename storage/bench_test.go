@@ -23,8 +23,8 @@ func fillChat(b *testing.B, s *Store, k *ChatKey, n int) {
 		b.Fatal(err)
 	}
 	err = s.write(ctx, func(tx dbtx) error {
-		st, err := tx.(*sql.Conn).PrepareContext(ctx, `INSERT INTO messages (chat_id, pointer_hash, direction, epoch, authenticated,
-			src_platform, src_channel, src_message_id, sealed, saved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		st, err := tx.(*sql.Conn).PrepareContext(ctx, `INSERT INTO messages (chat_id, num, ad_version, pointer_hash, direction, epoch, authenticated,
+			src_platform, src_channel, src_message_id, sealed, saved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -34,7 +34,7 @@ func fillChat(b *testing.B, s *Store, k *ChatKey, n int) {
 		for i := range n {
 			m := testMessage(i)
 			ph := pointerHash(m.Pointer)
-			ad = appendAD(ad[:0], adFields{memberID: k.memberID, chatID: k.chatID, pointerHash: ph[:],
+			ad = appendAD(ad[:0], adFields{version: adCurrent, memberID: k.memberID, chatID: k.chatID, num: int64(i + 1), pointerHash: ph[:],
 				direction: m.Direction, epoch: m.Epoch, authenticated: m.Authenticated,
 				srcPlatform: []byte(m.Source.Platform), srcChannel: []byte(m.Source.Channel), srcMessageID: []byte(m.Source.MessageID)})
 			plain = appendPayload(plain[:0], m.Username, m.Pointer, m.Nonce, m.Text)
@@ -42,7 +42,7 @@ func fillChat(b *testing.B, s *Store, k *ChatKey, n int) {
 			if err != nil {
 				return err
 			}
-			if _, err := st.ExecContext(ctx, k.chatID, ph[:], string(m.Direction), m.Epoch, m.Authenticated,
+			if _, err := st.ExecContext(ctx, k.chatID, i+1, adCurrent, ph[:], string(m.Direction), m.Epoch, m.Authenticated,
 				m.Source.Platform, m.Source.Channel, m.Source.MessageID, sealed, now); err != nil {
 				return err
 			}

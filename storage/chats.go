@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -159,35 +161,44 @@ const rekeyBatch = 256
 
 // Rekey changes the chat's secret, re-sealing every message (trash
 // included) in one transaction, and returns the new key (the old one is
-// wiped). All or nothing: if any message fails to open (ErrCorrupt) or the
-// call is cancelled, nothing changes and the old key stays valid. The new
-// verifier uses the store's current Argon2 parameters, which is how a chat
-// moves to a higher cost.
-func (s *Store) Rekey(ctx context.Context, key *ChatKey, newSecret []byte) (*ChatKey, error) {
+// wiped). Messages sealed with an older associated-data layout are re-sealed
+// with the current one (which binds their number).
+//
+// Messages that fail to open (Damaged in a listing) cannot be re-sealed:
+// Rekey leaves them as they are, returns their numbers in damaged, and
+// changes the secret anyway, so one damaged row cannot keep a burned
+// secret in use. They stay unreadable, and still sealed under the old key,
+// until purged. But if no message opens and some fail, the key is more
+// likely wrong than every row damaged: Rekey then refuses with ErrCorrupt.
+//
+// All or nothing: on any error, or if the call is cancelled, nothing
+// changes and the old key stays valid. The new verifier uses the store's
+// current Argon2 parameters, which is how a chat moves to a higher cost.
+func (s *Store) Rekey(ctx context.Context, key *ChatKey, newSecret []byte) (newKey *ChatKey, damaged []int64, err error) {
 	if err := s.enter(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer s.leave()
 	if err := checkSecret(newSecret); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	oldAEAD, err := key.aead()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	salt, err := newSalt()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := s.argon
-	verifier, newKey, err := s.derive(ctx, newSecret, salt, p)
+	verifier, keyBytes, err := s.derive(ctx, newSecret, salt, p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer clear(newKey[:])
-	newAEAD, err := chacha20poly1305.NewX(newKey[:])
+	defer clear(keyBytes[:])
+	newAEAD, err := chacha20poly1305.NewX(keyBytes[:])
 	if err != nil {
-		return nil, fmt.Errorf("storage: making cipher: %w", err)
+		return nil, nil, fmt.Errorf("storage: making cipher: %w", err)
 	}
 
 	type row struct {
@@ -195,6 +206,7 @@ func (s *Store) Rekey(ctx context.Context, key *ChatKey, newSecret []byte) (*Cha
 		sealed []byte
 	}
 	err = s.write(ctx, func(tx dbtx) error {
+		damaged = damaged[:0]
 		if err := checkKey(ctx, tx, key); err != nil {
 			return err
 		}
@@ -205,43 +217,47 @@ func (s *Store) Rekey(ctx context.Context, key *ChatKey, newSecret []byte) (*Cha
 			return err
 		}
 		var (
-			ad, plain []byte
-			batch     []row
-			after     int64
+			o      = newOpener(oldAEAD, key, false)
+			id     int64
+			ad     []byte
+			batch  []row
+			after  int64
+			opened int
 		)
+		defer o.wipe()
+		dest := append([]any{&id}, o.dest...)
 		for {
 			batch = batch[:0]
 			rows, err := tx.QueryContext(ctx,
-				`SELECT `+sealCols+` FROM messages
+				`SELECT id, `+sealCols+` FROM messages
 				 WHERE chat_id = ? AND id > ? ORDER BY id LIMIT ?`, key.chatID, after, rekeyBatch)
 			if err != nil {
 				return dbErr("reading messages", err)
 			}
+			n := 0
 			for rows.Next() {
-				var (
-					r   row
-					f   = adFields{memberID: key.memberID, chatID: key.chatID}
-					dir string
-				)
-				if err := rows.Scan(&r.id, &f.pointerHash, &dir, &f.epoch, &f.authenticated, &r.sealed,
-					&f.srcPlatform, &f.srcChannel, &f.srcMessageID); err != nil {
+				n++
+				if err := rows.Scan(dest...); err != nil {
 					_ = rows.Close()
 					return dbErr("reading messages", err)
 				}
-				f.direction = Direction(dir)
-				ad = appendAD(ad[:0], f)
-				plain, err = open(oldAEAD, plain[:0], r.sealed, ad)
-				if err != nil {
-					_ = rows.Close()
-					return corruptErr(r.id)
+				after = id
+				if !o.open() {
+					damaged = append(damaged, o.num)
+					continue
 				}
-				r.sealed, err = seal(newAEAD, plain, ad)
-				clear(plain)
+				opened++
+				ad = appendAD(ad[:0], adFields{
+					version: adCurrent, memberID: key.memberID, chatID: key.chatID, num: o.num, pointerHash: o.ph,
+					direction: o.direction, epoch: o.epoch, authenticated: o.auth,
+					srcPlatform: o.srcP, srcChannel: o.srcC, srcMessageID: o.srcM,
+				})
+				sealed, err := seal(newAEAD, o.plain, ad)
 				if err != nil {
 					_ = rows.Close()
 					return err
 				}
-				batch = append(batch, r)
+				batch = append(batch, row{id, sealed})
 			}
 			if err := rows.Close(); err != nil {
 				return dbErr("reading messages", err)
@@ -250,26 +266,45 @@ func (s *Store) Rekey(ctx context.Context, key *ChatKey, newSecret []byte) (*Cha
 				return dbErr("reading messages", err)
 			}
 			for _, r := range batch {
-				if _, err := tx.ExecContext(ctx, `UPDATE messages SET sealed = ? WHERE id = ?`, r.sealed, r.id); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE messages SET sealed = ?, ad_version = ? WHERE id = ?`,
+					r.sealed, adCurrent, r.id); err != nil {
 					return dbErr("re-sealing messages", err)
 				}
 			}
-			if len(batch) < rekeyBatch {
-				return nil
+			if n < rekeyBatch {
+				break
 			}
-			after = batch[len(batch)-1].id
 		}
+		slices.Sort(damaged)
+		if opened == 0 && len(damaged) > 0 {
+			return fmt.Errorf("%w: no message of this chat opens with its key, so nothing was changed; purge the damaged messages (%s) or restore a backup, then change the secret",
+				ErrCorrupt, numList(damaged))
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	key.Wipe()
-	return newChatKey(key.memberID, key.chatID, key.name, salt, &newKey), nil
+	return newChatKey(key.memberID, key.chatID, key.name, salt, &keyBytes), damaged, nil
 }
 
-// corruptErr says which message failed to open and what to do about it.
-func corruptErr(id int64) error {
-	return fmt.Errorf("%w: message %d in this chat fails its integrity check; purge it, or restore a backup", ErrCorrupt, id)
+// numList writes message numbers as "#3, #7", at most ten and a count of
+// the rest, for errors.
+func numList(nums []int64) string {
+	const most = 10
+	var b strings.Builder
+	for i, n := range nums {
+		if i == most {
+			fmt.Fprintf(&b, " and %d more", len(nums)-most)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "#%d", n)
+	}
+	return b.String()
 }
 
 // ChatSummary describes a chat without needing its key.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,7 +187,7 @@ func TestSecretValidation(t *testing.T) {
 			wantErr(t, err, ErrInvalid)
 			_, err = s.UnlockChat(ctx, m.ID, "Work", secret)
 			wantErr(t, err, ErrInvalid)
-			_, err = s.Rekey(ctx, k, secret)
+			_, _, err = s.Rekey(ctx, k, secret)
 			wantErr(t, err, ErrInvalid)
 			if strings.Contains(err.Error(), "xxxx") {
 				t.Fatal("error echoes the secret")
@@ -241,7 +242,7 @@ func TestWipedKeyIsRefused(t *testing.T) {
 	_, err = s.History(ctx, k, Page{Size: 10})
 	wantErr(t, err, ErrLocked)
 	wantErr(t, s.Trash(ctx, k, id), ErrLocked)
-	_, err = s.Rekey(ctx, k, []byte("new"))
+	_, _, err = s.Rekey(ctx, k, []byte("new"))
 	wantErr(t, err, ErrLocked)
 
 	var nilKey *ChatKey
@@ -250,7 +251,8 @@ func TestWipedKeyIsRefused(t *testing.T) {
 	wantErr(t, err, ErrInvalid)
 	_, _, err = s.SaveMessage(ctx, nil, testMessage(3))
 	wantErr(t, err, ErrInvalid)
-	wantErr(t, s.Export(ctx, nil, new(bytes.Buffer)), ErrInvalid)
+	_, err = s.Export(ctx, nil, new(bytes.Buffer))
+	wantErr(t, err, ErrInvalid)
 }
 
 func TestRekeyResealsEveryMessage(t *testing.T) {
@@ -272,7 +274,7 @@ func TestRekeyResealsEveryMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	k2, err := s.Rekey(ctx, k, []byte("new secret"))
+	k2, _, err := s.Rekey(ctx, k, []byte("new secret"))
 	if err != nil {
 		t.Fatalf("Rekey: %v", err)
 	}
@@ -312,7 +314,7 @@ func TestRekeyResealsEveryMessage(t *testing.T) {
 	}
 }
 
-func TestRekeyIsAllOrNothing(t *testing.T) {
+func TestRekeyResealsTheRestAndReportsDamagedMessages(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openStore(t)
 	m := mustMember(t, s, "1", "alice")
@@ -320,36 +322,102 @@ func TestRekeyIsAllOrNothing(t *testing.T) {
 	for i := range 300 {
 		mustSave(t, s, k, testMessage(i))
 	}
-	// Damage the 290th message: Rekey has re-sealed a whole batch by then.
-	flipSealedByte(t, s, 290, 30)
-	var before []byte
-	if err := s.r.QueryRow(`SELECT group_concat(hex(sealed)) || (SELECT hex(kdf_salt) || hex(verifier) FROM chats) FROM messages`).Scan(&before); err != nil {
+	// Damage one message in the trash and one past the first batch.
+	if err := s.Trash(ctx, k, 10); err != nil {
 		t.Fatal(err)
 	}
+	flipSealedByte(t, s, k, 10, 30)
+	flipSealedByte(t, s, k, 290, 30)
+	damagedRows := func() []byte {
+		var b []byte
+		if err := s.r.QueryRow(`SELECT group_concat(hex(sealed) || ad_version) FROM messages WHERE num IN (10, 290)`).Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	before := damagedRows()
 
-	_, err := s.Rekey(ctx, k, []byte("new"))
+	k2, damaged, err := s.Rekey(ctx, k, []byte("new"))
+	if err != nil {
+		t.Fatalf("Rekey with two damaged messages: %v", err)
+	}
+	if !slices.Equal(damaged, []int64{10, 290}) {
+		t.Fatalf("Rekey reported %v damaged, want [10 290]", damaged)
+	}
+	if !bytes.Equal(damagedRows(), before) {
+		t.Error("Rekey changed the damaged rows; it leaves them as they are")
+	}
+	_, err = s.UnlockChat(ctx, m.ID, "Work", []byte("old"))
+	wantErr(t, err, ErrWrongSecret)
+	h := mustHistory(t, s, k2, Page{Size: MaxPageSize})
+	h = append(h, mustHistory(t, s, k2, Page{Size: MaxPageSize, Page: 1})...)
+	for _, msg := range h {
+		if msg.Damaged != (msg.ID == 290) {
+			t.Fatalf("after rekey, message %d damaged = %v", msg.ID, msg.Damaged)
+		}
+		if !msg.Damaged && msg.NewMessage != testMessage(int(msg.ID-1)) {
+			t.Fatalf("message %d after rekey = %+v", msg.ID, msg.NewMessage)
+		}
+	}
+	if len(h) != 299 {
+		t.Fatalf("%d messages in the history after rekey, want 299", len(h))
+	}
+	// Purging them is the way out, and the next rekey is clean.
+	for _, n := range damaged {
+		if err := s.Purge(ctx, k2, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, damaged, err := s.Rekey(ctx, k2, []byte("newer")); err != nil || len(damaged) != 0 {
+		t.Fatalf("Rekey after purging: %v damaged, %v", damaged, err)
+	}
+}
+
+func TestRekeyIsAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openStore(t)
+	m := mustMember(t, s, "1", "alice")
+	k := mustChat(t, s, m.ID, "Work", "old")
+	home := mustChat(t, s, m.ID, "Home", "other")
+	for i := range 300 {
+		mustSave(t, s, k, testMessage(i))
+	}
+	state := func() []byte {
+		var b []byte
+		if err := s.r.QueryRow(`SELECT group_concat(hex(sealed) || ad_version) ||
+			(SELECT group_concat(hex(kdf_salt) || hex(verifier)) FROM chats) FROM messages`).Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	before := state()
+
+	// A key that opens none of the chat's messages (Home's key material
+	// under Work's identity): every message would be left unreadable for
+	// good, so Rekey refuses, after re-sealing nothing.
+	wrong := &ChatKey{memberID: k.memberID, chatID: k.chatID, name: k.name, salt: k.salt, km: home.km}
+	_, _, err := s.Rekey(ctx, wrong, []byte("new"))
 	wantErr(t, err, ErrCorrupt)
-	if !strings.Contains(err.Error(), "290") {
-		t.Errorf("error does not name the damaged message: %v", err)
+	if !strings.Contains(err.Error(), "nothing was changed") {
+		t.Errorf("error does not say nothing changed: %v", err)
 	}
-
-	var after []byte
-	if err := s.r.QueryRow(`SELECT group_concat(hex(sealed)) || (SELECT hex(kdf_salt) || hex(verifier) FROM chats) FROM messages`).Scan(&after); err != nil {
-		t.Fatal(err)
+	// A cancelled rekey changes nothing either.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, _, err = s.Rekey(cancelled, k, []byte("new"))
+	if err == nil {
+		t.Fatal("a cancelled rekey succeeded")
 	}
-	if !bytes.Equal(before, after) {
+	if !bytes.Equal(before, state()) {
 		t.Fatal("a failed rekey changed the database")
 	}
-	// The old key still works: purge the damaged message, then rekey.
-	if err := s.Purge(ctx, k, 290); err != nil {
-		t.Fatalf("Purge with the old key after a failed rekey: %v", err)
-	}
-	k2, err := s.Rekey(ctx, k, []byte("new"))
+	// The old key still works.
+	k2, _, err := s.Rekey(ctx, k, []byte("new"))
 	if err != nil {
-		t.Fatalf("Rekey after purge: %v", err)
+		t.Fatalf("Rekey after a failed one: %v", err)
 	}
-	if h := mustHistory(t, s, k2, Page{Size: 500}); len(h) != 299 {
-		t.Fatalf("%d messages after rekey, want 299", len(h))
+	if h := mustHistory(t, s, k2, Page{Size: 500}); len(h) != 300 {
+		t.Fatalf("%d messages after rekey, want 300", len(h))
 	}
 }
 
@@ -363,7 +431,7 @@ func TestStaleKeyIsRefusedAfterAnotherSessionRekeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSave(t, s, k1, testMessage(1))
-	k3, err := s.Rekey(ctx, k1, []byte("new"))
+	k3, _, err := s.Rekey(ctx, k1, []byte("new"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +440,7 @@ func TestStaleKeyIsRefusedAfterAnotherSessionRekeys(t *testing.T) {
 	wantErr(t, err, ErrLocked)
 	_, err = s.History(ctx, k2, Page{Size: 10})
 	wantErr(t, err, ErrLocked)
-	_, err = s.Rekey(ctx, k2, []byte("other"))
+	_, _, err = s.Rekey(ctx, k2, []byte("other"))
 	wantErr(t, err, ErrLocked)
 	if h := mustHistory(t, s, k3, Page{Size: 10}); len(h) != 1 {
 		t.Fatalf("history = %d messages, want 1", len(h))

@@ -175,7 +175,7 @@ func TestConcurrentSaveReadPageRekey(t *testing.T) {
 		for r := 1; r <= rekeys; r++ {
 			k, _ := shared.get()
 			next := fmt.Sprint("secret-", r)
-			nk, err := s.Rekey(ctx, k, []byte(next))
+			nk, _, err := s.Rekey(ctx, k, []byte(next))
 			if err != nil {
 				report("rekeyer", err)
 				return

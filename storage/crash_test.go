@@ -80,7 +80,7 @@ func TestCrashChildProcess(t *testing.T) {
 		if i%crashRekeyEach == crashRekeyEach-1 {
 			next := fmt.Sprintf("secret-r%d-i%d", round, i)
 			say("REKEYING %s", next)
-			if k, err = s.Rekey(ctx, k, []byte(next)); err != nil {
+			if k, _, err = s.Rekey(ctx, k, []byte(next)); err != nil {
 				fail(err)
 			}
 			say("REKEYED %s", next)

@@ -32,8 +32,8 @@ import (
 // key, nonce, payload, ad), where payload = 0x01 || uvarint(len username)
 // || username || uvarint(len pointer) || pointer || uvarint(len clm nonce)
 // || clm nonce || text, and ad (see appendAD) binds the member id, chat id,
-// pointer hash and every clear column a reader relies on (direction, epoch,
-// authenticated flag and source). A random 192-bit
+// the message's number in its chat, pointer hash and every clear column a
+// reader relies on (direction, epoch, authenticated flag and source). A random 192-bit
 // nonce makes collisions negligible however many messages a key seals.
 //
 // The pointer is sealed, not stored in clear: with the chat name, a CLM
@@ -97,8 +97,18 @@ const (
 	maxSecret   = 1024 // bytes
 	infoVerify  = "clmbridge/storage/v1 verifier"
 	infoDataKey = "clmbridge/storage/v1 message key"
-	adPrefix    = "clmbridge/storage/ad2 message\x00" // the layout of appendAD, versioned on its own
 	payloadV1   = 1
+)
+
+// The associated-data layouts (see appendAD), versioned on their own and
+// recorded per row (messages.ad_version): rows sealed before per-chat
+// numbers use ad2 until a rekey re-seals them with adCurrent.
+const (
+	adV2      = 2
+	adV3      = 3
+	adCurrent = adV3
+	adPrefix2 = "clmbridge/storage/ad2 message\x00"
+	adPrefix3 = "clmbridge/storage/ad3 message\x00"
 )
 
 // derive runs Argon2id under the store's concurrency cap and returns the
@@ -248,12 +258,14 @@ func pointerHash(pointer string) [32]byte {
 
 // adFields are the clear columns of a message row that are bound into its
 // seal, so that moving a row to another chat or member, swapping sealed
-// blobs between rows, or editing a clear column (say, marking a legacy
-// message authenticated, or changing where it was seen) makes the row fail
-// to open with ErrCorrupt.
+// blobs or numbers between rows, or editing a clear column (say, marking a
+// legacy message authenticated, or changing where it was seen) makes the
+// row fail to open: listings then mark it Damaged.
 type adFields struct {
+	version       int64 // adV2 or adV3: the row's ad_version
 	memberID      int64
 	chatID        int64
+	num           int64  // the message's number in its chat (ad3 only)
 	pointerHash   []byte // 32 bytes
 	direction     Direction
 	epoch         int64
@@ -262,21 +274,38 @@ type adFields struct {
 	srcPlatform, srcChannel, srcMessageID []byte
 }
 
-// appendAD appends the associated data:
+// appendAD appends the associated data of layout f.version:
 //
-//	"clmbridge/storage/ad2 message\0" || be64 member id || be64 chat id ||
-//	pointer hash (32) || direction (1 sent, 2 received) || be64 epoch ||
-//	authenticated (0 or 1) ||
-//	be32 len || source platform || be32 len || source channel ||
-//	be32 len || source message id
+//	ad3: "clmbridge/storage/ad3 message\0" || be64 member id || be64 chat id ||
+//	     be64 number in the chat || rest
+//	ad2: "clmbridge/storage/ad2 message\0" || be64 member id || be64 chat id ||
+//	     rest
+//	rest = pointer hash (32) || direction (1 sent, 2 received) || be64 epoch ||
+//	     authenticated (0 or 1) ||
+//	     be32 len || source platform || be32 len || source channel ||
+//	     be32 len || source message id
 //
 // Every field has a fixed length or a fixed-width length prefix, so
-// distinct rows never produce the same bytes. (Layout "ad2" added the
-// source; "v1", without it, was never deployed.)
+// distinct rows never produce the same bytes, and the two layouts differ
+// in their prefix, so a row's ad_version cannot be edited either. (Layout
+// "ad2" added the source; "v1", without it, was never deployed. "ad3"
+// added the number: under ad2, two rows of a chat could trade numbers,
+// and so places in the history, unnoticed.) An unknown version yields
+// bytes no seal was made with, so such a row fails to open.
 func appendAD(b []byte, f adFields) []byte {
-	b = append(b, adPrefix...)
-	b = binary.BigEndian.AppendUint64(b, uint64(f.memberID))
-	b = binary.BigEndian.AppendUint64(b, uint64(f.chatID))
+	switch f.version {
+	case adV3:
+		b = append(b, adPrefix3...)
+		b = binary.BigEndian.AppendUint64(b, uint64(f.memberID))
+		b = binary.BigEndian.AppendUint64(b, uint64(f.chatID))
+		b = binary.BigEndian.AppendUint64(b, uint64(f.num))
+	case adV2:
+		b = append(b, adPrefix2...)
+		b = binary.BigEndian.AppendUint64(b, uint64(f.memberID))
+		b = binary.BigEndian.AppendUint64(b, uint64(f.chatID))
+	default:
+		return append(b, "clmbridge/storage/unknown ad version\x00"...)
+	}
 	b = append(b, f.pointerHash...)
 	switch f.direction {
 	case Sent:

@@ -10,10 +10,10 @@
 //
 // Anyone who copies the database file (with its -wal and -shm files) learns
 // metadata only: members (platform, platform user id, nickname), chat names,
-// when chats were created and last unlocked, and per message its chat,
-// direction, epoch, whether it was authenticated, where it was seen
-// (platform, channel, message id), when it was saved and trashed, and a hash
-// of its public pointer. The sender's username, the text, the pointer and
+// when chats were created and last unlocked, and per message its chat, its
+// number in that chat, direction, epoch, whether it was authenticated,
+// where it was seen (platform, channel, message id), when it was saved and
+// trashed, and a hash of its public pointer. The sender's username, the text, the pointer and
 // the CLM nonce are sealed. Never stored: a secret, the data key, the
 // unsalted 2.0.2 chat hash. The pointer and the nonce are sealed, though
 // public on the platform, because next to the chat name they would let a
@@ -26,11 +26,33 @@
 // params) gives a master key; HKDF-SHA256 splits it into a verifier (stored,
 // compared in constant time) and a 32-byte data key (never stored). Each
 // message is sealed with a fresh random 24-byte nonce; its associated data
-// binds the member id, chat id, pointer hash, direction, epoch,
-// authenticated flag and source (platform, channel, message id), so a row
-// moved to another chat or member, or edited in clear, fails with
-// [ErrCorrupt]. At most Options.MaxConcurrentKDF
-// Argon2id runs proceed at once.
+// binds the member id, chat id, the message's number in the chat, pointer
+// hash, direction, epoch, authenticated flag and source (platform, channel,
+// message id), so a row moved to another chat or member, swapped with
+// another row, or edited in clear, fails to open. At most
+// Options.MaxConcurrentKDF Argon2id runs proceed at once.
+//
+// # Message numbers
+//
+// A member sees and types a message's number in its chat (Message.ID): 1,
+// 2, 3… per chat, and chats belong to one member, so nothing shown depends
+// on what other members save (a shared global counter would show a member
+// that someone else holds the chat she posts in). A number is never given
+// twice in a chat, even after purge or clear. Rows sealed before numbers
+// were bound (messages.ad_version 2, from schema version 1) still open;
+// until a Rekey re-seals them with the current layout, which binds the
+// number, two of them could trade numbers on disk unnoticed.
+//
+// # Damaged rows
+//
+// A row that fails to open (a flipped bit, or a row edited, moved or
+// swapped) is no error: History, Search and ListTrash return it in its
+// place marked Damaged, with no content; Export leaves it out and lists
+// its number; Rekey re-seals the rest and reports it, leaving it as it is
+// (still sealed under the old key, so a thief holding a burned secret and
+// the file could still read what survives of it) until Purge removes it.
+// Only when no message of a chat opens does Rekey refuse (ErrCorrupt):
+// then the key is more likely wrong than every row damaged.
 //
 // # Durability and concurrency
 //

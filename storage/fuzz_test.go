@@ -27,7 +27,7 @@ func FuzzPayload(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, username, pointer, nonce, text string, raw []byte) {
 		ph := pointerHash(pointer)
-		ad := appendAD(nil, adFields{memberID: 1, chatID: 2, pointerHash: ph[:], direction: Sent, epoch: 3})
+		ad := appendAD(nil, adFields{version: adCurrent, memberID: 1, chatID: 2, num: 4, pointerHash: ph[:], direction: Sent, epoch: 3})
 		sealed, err := seal(a, appendPayload(nil, username, pointer, nonce, text), ad)
 		if err != nil {
 			t.Fatal(err)
@@ -43,10 +43,16 @@ func FuzzPayload(f *testing.F) {
 		if string(p.username) != username || string(p.pointer) != pointer || string(p.nonce) != nonce || string(p.text) != text {
 			t.Fatalf("round trip changed the message")
 		}
-		// Another chat's AD must not open it.
-		other := appendAD(nil, adFields{memberID: 1, chatID: 3, pointerHash: ph[:], direction: Sent, epoch: 3})
-		if _, err := open(a, nil, sealed, other); err == nil {
-			t.Fatal("sealed message opened under another chat's associated data")
+		// Another chat's AD, another number's, or the old layout's must
+		// not open it.
+		for _, other := range []adFields{
+			{version: adCurrent, memberID: 1, chatID: 3, num: 4, pointerHash: ph[:], direction: Sent, epoch: 3},
+			{version: adCurrent, memberID: 1, chatID: 2, num: 5, pointerHash: ph[:], direction: Sent, epoch: 3},
+			{version: adV2, memberID: 1, chatID: 2, num: 4, pointerHash: ph[:], direction: Sent, epoch: 3},
+		} {
+			if _, err := open(a, nil, sealed, appendAD(nil, other)); err == nil {
+				t.Fatalf("sealed message opened under other associated data %+v", other)
+			}
 		}
 		// Arbitrary bytes: a parse error or parts within the input.
 		if q, err := parsePayload(raw); err == nil {
@@ -101,7 +107,7 @@ func FuzzAssociatedDataIsInjective(f *testing.F) {
 	f.Fuzz(func(t *testing.T, p1, c1, m1, p2, c2, m2 string) {
 		ph := pointerHash("pointer")
 		ad := func(p, c, m string) []byte {
-			return appendAD(nil, adFields{memberID: 1, chatID: 2, pointerHash: ph[:], direction: Received, epoch: 3,
+			return appendAD(nil, adFields{version: adCurrent, memberID: 1, chatID: 2, num: 7, pointerHash: ph[:], direction: Received, epoch: 3,
 				authenticated: true, srcPlatform: []byte(p), srcChannel: []byte(c), srcMessageID: []byte(m)})
 		}
 		same := p1 == p2 && c1 == c2 && m1 == m2

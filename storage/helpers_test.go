@@ -114,13 +114,14 @@ func ids(ms []Message) []int64 {
 	return out
 }
 
-// flipSealedByte flips one bit of byte i of message id's sealed blob.
-func flipSealedByte(t testing.TB, s *Store, id int64, i int) {
+// flipSealedByte flips one bit of byte i of the sealed blob of message
+// number num in k's chat, as a failing disk might.
+func flipSealedByte(t testing.TB, s *Store, k *ChatKey, num int64, i int) {
 	t.Helper()
 	var sealed []byte
-	if err := s.w.QueryRow(`SELECT sealed FROM messages WHERE id = ?`, id).Scan(&sealed); err != nil {
+	if err := s.w.QueryRow(`SELECT sealed FROM messages WHERE chat_id = ? AND num = ?`, k.ChatID(), num).Scan(&sealed); err != nil {
 		t.Fatal(err)
 	}
 	sealed[i%len(sealed)] ^= 1
-	rawExec(t, s, `UPDATE messages SET sealed = ? WHERE id = ?`, sealed, id)
+	rawExec(t, s, `UPDATE messages SET sealed = ? WHERE chat_id = ? AND num = ?`, sealed, k.ChatID(), num)
 }

@@ -5,9 +5,9 @@ import (
 	"context"
 	"crypto/cipher"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -47,18 +47,29 @@ type NewMessage struct {
 
 // Message is a stored message, opened with the chat's key.
 type Message struct {
+	// ID is the message's number in its chat: 1, 2, 3… in the order its
+	// member saved them, never reused in that chat, and independent of
+	// every other chat and member (so it tells nothing about what others
+	// save). Trash, Restore and Purge take it.
 	ID int64
 	NewMessage
 	Saved     time.Time
 	DeletedAt *time.Time // in the trash when not nil
+	// Damaged marks a row that fails its integrity check (a bit flipped on
+	// disk, or the row edited, moved or swapped with another): only ID,
+	// Saved and DeletedAt are set, nothing of it is shown, and Purge
+	// removes it. Listings return it in its place rather than failing, so
+	// one damaged row does not hide the rest of the chat.
+	Damaged bool
 }
 
-// SaveMessage seals and saves m in the key's chat. Saving the same pointer
-// text again in the same chat returns the existing id and created=false and
-// changes nothing (not even a trashed message's place in the trash). When
-// SaveMessage returns, the message is committed: it survives a crash of the
-// process (see Options.FullSync for power loss).
-func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (id int64, created bool, err error) {
+// SaveMessage seals and saves m in the key's chat and returns its number
+// in the chat (Message.ID). Saving the same pointer text again in the same
+// chat returns the existing number and created=false and changes nothing
+// (not even a trashed message's place in the trash). When SaveMessage
+// returns, the message is committed: it survives a crash of the process
+// (see Options.FullSync for power loss).
+func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (num int64, created bool, err error) {
 	if err := s.enter(); err != nil {
 		return 0, false, err
 	}
@@ -72,75 +83,135 @@ func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (id
 	}
 	ph := pointerHash(m.Pointer)
 	f := adFields{
-		memberID: key.memberID, chatID: key.chatID, pointerHash: ph[:],
+		version: adCurrent, memberID: key.memberID, chatID: key.chatID, pointerHash: ph[:],
 		direction: m.Direction, epoch: m.Epoch, authenticated: m.Authenticated,
 		srcPlatform: []byte(m.Source.Platform), srcChannel: []byte(m.Source.Channel), srcMessageID: []byte(m.Source.MessageID),
 	}
-	var buf [512]byte
-	ad := appendAD(buf[:0], f)
 	plain := appendPayload(nil, m.Username, m.Pointer, m.Nonce, m.Text)
-	sealed, err := seal(a, plain, ad)
-	clear(plain)
-	if err != nil {
-		return 0, false, err
-	}
+	defer clear(plain)
 	now := unixNano(s.now())
-	// Fast path: one autocommit statement that inserts only if the key is
-	// current and the pointer is new. Exec steps it to completion, so the
+	var buf [512]byte
+	// The number is bound into the seal, so it is chosen before sealing.
+	// Fast path: guess it from the last number this store gave the chat,
+	// and insert in one autocommit statement only if the key is current,
+	// the pointer is new, and the guess is free and above every number
+	// ever deleted from the chat. That makes it the chat's next number:
+	// numbers are handed out in turn, so every number up to the highest
+	// ever given is in use or was deleted, and a guess is at most one
+	// above the highest. Exec steps the statement to completion, so the
 	// commit has happened (or failed) when it returns.
-	res, err := s.w.ExecContext(ctx,
-		`INSERT INTO messages (id, chat_id, pointer_hash, direction, epoch, authenticated,
-		  src_platform, src_channel, src_message_id, sealed, saved)
-		 SELECT `+nextMessageID+`, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-		 WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND member_id = ? AND kdf_salt = ?)
-		 ON CONFLICT (chat_id, pointer_hash) DO NOTHING`,
-		key.chatID, ph[:], string(m.Direction), m.Epoch, m.Authenticated,
-		m.Source.Platform, m.Source.Channel, m.Source.MessageID, sealed, now,
-		key.chatID, key.memberID, key.salt)
-	if err != nil {
-		return 0, false, dbErr("saving message", err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 1 {
-		if id, err = res.LastInsertId(); err == nil {
-			return id, true, nil
+	if guess, ok := s.nums.next(key.chatID); ok {
+		f.num = guess
+		sealed, err := seal(a, plain, appendAD(buf[:0], f))
+		if err != nil {
+			return 0, false, err
+		}
+		res, err := s.w.ExecContext(ctx,
+			`INSERT INTO messages (id, chat_id, num, ad_version, pointer_hash, direction, epoch, authenticated,
+			  src_platform, src_channel, src_message_id, sealed, saved)
+			 SELECT `+nextMessageID+`, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+			 WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND member_id = ? AND kdf_salt = ? AND num_floor < ?)
+			 ON CONFLICT DO NOTHING`,
+			key.chatID, guess, adCurrent, ph[:], string(m.Direction), m.Epoch, m.Authenticated,
+			m.Source.Platform, m.Source.Channel, m.Source.MessageID, sealed, now,
+			key.chatID, key.memberID, key.salt, guess)
+		if err != nil {
+			return 0, false, dbErr("saving message", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			s.nums.saw(key.chatID, guess)
+			return guess, true, nil
 		}
 	}
-	// Nothing inserted: the key is stale or the pointer is saved already.
-	// Find out which in a transaction, inserting if it was neither (the
-	// chat changed in between).
+	// Nothing inserted: no guess, or the key is stale, the pointer saved
+	// already, or the guess wrong (another process saved meanwhile). Find
+	// out in a transaction, inserting if the pointer is new.
 	err = s.write(ctx, func(tx dbtx) error {
 		if err := checkKey(ctx, tx, key); err != nil {
 			return err
 		}
-		err := tx.QueryRowContext(ctx,
-			`INSERT INTO messages (id, chat_id, pointer_hash, direction, epoch, authenticated,
-			  src_platform, src_channel, src_message_id, sealed, saved)
-			 SELECT `+nextMessageID+`, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-			 WHERE true
-			 ON CONFLICT (chat_id, pointer_hash) DO NOTHING RETURNING id`,
-			key.chatID, ph[:], string(m.Direction), m.Epoch, m.Authenticated,
-			m.Source.Platform, m.Source.Channel, m.Source.MessageID, sealed, now).Scan(&id)
-		if err == nil {
-			created = true
-			return nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		var saved sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT
+			(SELECT num FROM messages WHERE chat_id = ? AND pointer_hash = ?), `+nextMessageNum,
+			key.chatID, ph[:], key.chatID, key.chatID).Scan(&saved, &num)
+		if err != nil {
 			return dbErr("saving message", err)
 		}
-		err = tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE chat_id = ? AND pointer_hash = ?`,
-			key.chatID, ph[:]).Scan(&id)
-		return dbErr("finding saved message", err)
+		if saved.Valid {
+			num = saved.Int64
+			return nil
+		}
+		f.num = num
+		sealed, err := seal(a, plain, appendAD(buf[:0], f))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx,
+			`INSERT INTO messages (id, chat_id, num, ad_version, pointer_hash, direction, epoch, authenticated,
+			  src_platform, src_channel, src_message_id, sealed, saved)
+			 SELECT `+nextMessageID+`, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`,
+			key.chatID, num, adCurrent, ph[:], string(m.Direction), m.Epoch, m.Authenticated,
+			m.Source.Platform, m.Source.Channel, m.Source.MessageID, sealed, now)
+		if err != nil {
+			return dbErr("saving message", err)
+		}
+		created = true
+		return nil
 	})
 	if err != nil {
 		return 0, false, err
 	}
-	return id, created, nil
+	if created {
+		s.nums.saw(key.chatID, num)
+	}
+	return num, created, nil
 }
 
-// nextMessageID is the SQL for a new message id: above every id in use and
-// every id ever deleted (see the messages_id_floor trigger), so an id a
-// member saw never names another message later.
+// numHints remembers, per chat, the last number this store gave a
+// message, so a save can seal under its number and insert in one
+// statement. It is only a guess: the insert checks it against the
+// database, and a wrong one costs the transaction path, never a wrong
+// number. It forgets everything when it holds maxNumHints chats.
+type numHints struct {
+	mu   sync.Mutex
+	last map[int64]int64
+}
+
+// maxNumHints bounds the memory of numHints: 16 bytes a chat.
+const maxNumHints = 1 << 16
+
+// next returns the guessed next number of chat.
+func (h *numHints) next(chat int64) (int64, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n, ok := h.last[chat]
+	return n + 1, ok
+}
+
+// saw records that chat's message number num was just saved.
+func (h *numHints) saw(chat, num int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.last == nil || len(h.last) >= maxNumHints {
+		h.last = make(map[int64]int64)
+	}
+	if num > h.last[chat] {
+		h.last[chat] = num
+	}
+}
+
+// nextMessageID is the SQL for a new row id: above every id in use and
+// every id ever deleted (see the messages_id_floor trigger). Row ids are
+// internal; members see per-chat numbers (nextMessageNum).
 const nextMessageID = `max((SELECT coalesce(max(id), 0) FROM messages), (SELECT floor FROM message_id_floor)) + 1`
+
+// nextMessageNum is the SQL for the next number in a chat (its two
+// parameters are the chat id): above every number in use in the chat and
+// every one deleted from it (the messages_num_floor trigger), so a number
+// a member saw never names another message later. It depends on that
+// chat's rows only.
+const nextMessageNum = `max((SELECT coalesce(max(num), 0) FROM messages WHERE chat_id = ?),
+	(SELECT num_floor FROM chats WHERE id = ?)) + 1`
 
 // Page selects a page of history: newest first, Size messages (1 to
 // MaxPageSize), Page from 0.
@@ -153,7 +224,7 @@ type Page struct {
 // open the seal (every column bound into it); messageCols are the columns
 // a full opener scans: those and the times.
 const (
-	sealCols = `id, pointer_hash, direction, epoch, authenticated, sealed,
+	sealCols = `num, ad_version, pointer_hash, direction, epoch, authenticated, sealed,
 	src_platform, src_channel, src_message_id`
 	messageCols = sealCols + `, saved, deleted_at`
 )
@@ -165,7 +236,7 @@ type opener struct {
 	memberID, chatID int64
 	ad, plain        []byte
 
-	id               int64
+	num, adVersion   int64
 	ph, dir, sealed  sql.RawBytes
 	srcP, srcC, srcM sql.RawBytes
 	epoch, saved     int64
@@ -174,55 +245,62 @@ type opener struct {
 	dest             []any
 	direction        Direction
 	payload          payload
+	damaged          bool // the row last scanned failed to open
 }
 
 // newOpener returns an opener for rows selecting messageCols (full) or
 // sealCols.
 func newOpener(a cipher.AEAD, key *ChatKey, full bool) *opener {
 	o := &opener{a: a, memberID: key.memberID, chatID: key.chatID}
-	o.dest = []any{&o.id, &o.ph, &o.dir, &o.epoch, &o.auth, &o.sealed, &o.srcP, &o.srcC, &o.srcM}
+	o.dest = []any{&o.num, &o.adVersion, &o.ph, &o.dir, &o.epoch, &o.auth, &o.sealed, &o.srcP, &o.srcC, &o.srcM}
 	if full {
 		o.dest = append(o.dest, &o.saved, &o.deleted)
 	}
 	return o
 }
 
-// scanOpen scans the current row and opens its seal.
+// scanOpen scans the current row and opens its seal. A row that fails to
+// open is no error: it is marked damaged and its number kept.
 func (o *opener) scanOpen(rows *sql.Rows) error {
 	if err := rows.Scan(o.dest...); err != nil {
 		return dbErr("reading messages", err)
 	}
+	o.damaged = !o.open()
+	return nil
+}
+
+// open opens the scanned row's seal; false if it fails its integrity
+// check.
+func (o *opener) open() bool {
 	switch string(o.dir) {
 	case string(Sent):
 		o.direction = Sent
 	case string(Received):
 		o.direction = Received
 	default:
-		return corruptErr(o.id)
+		return false
 	}
 	o.ad = appendAD(o.ad[:0], adFields{
-		memberID: o.memberID, chatID: o.chatID, pointerHash: o.ph,
+		version: o.adVersion, memberID: o.memberID, chatID: o.chatID, num: o.num, pointerHash: o.ph,
 		direction: o.direction, epoch: o.epoch, authenticated: o.auth,
 		srcPlatform: o.srcP, srcChannel: o.srcC, srcMessageID: o.srcM,
 	})
-	var err error
-	o.plain, err = open(o.a, o.plain[:0], o.sealed, o.ad)
+	plain, err := open(o.a, o.plain[:0], o.sealed, o.ad)
 	if err != nil {
-		return corruptErr(o.id)
+		return false
 	}
+	o.plain = plain
 	o.payload, err = parsePayload(o.plain)
-	if err != nil {
-		return corruptErr(o.id)
-	}
-	return nil
+	return err == nil
 }
 
-// message builds the Message of the row last opened (with a lean opener,
-// Saved and DeletedAt are left for the caller to fill).
+// message builds the Message of the row last scanned (with a lean opener,
+// Saved and DeletedAt are left for the caller to fill). A damaged row
+// gives its number and times only.
 func (o *opener) message() Message {
-	m := Message{
-		ID: o.id,
-		NewMessage: NewMessage{
+	m := Message{ID: o.num, Saved: fromUnixNano(o.saved), Damaged: o.damaged}
+	if !o.damaged {
+		m.NewMessage = NewMessage{
 			Direction:     o.direction,
 			Epoch:         o.epoch,
 			Nonce:         string(o.payload.nonce),
@@ -231,8 +309,7 @@ func (o *opener) message() Message {
 			Username:      string(o.payload.username),
 			Text:          string(o.payload.text),
 			Source:        Source{Platform: string(o.srcP), Channel: string(o.srcC), MessageID: string(o.srcM)},
-		},
-		Saved: fromUnixNano(o.saved),
+		}
 	}
 	if o.deleted.Valid {
 		t := fromUnixNano(o.deleted.Int64)
@@ -287,8 +364,8 @@ func scanMessages(ctx context.Context, tx dbtx, o *opener, fn func(o *opener) bo
 }
 
 // History returns messages not in the trash, newest first (in the order
-// they were saved). A message that fails to open fails the call with
-// ErrCorrupt naming its id.
+// they were saved). A message that fails to open is returned in its place
+// marked Damaged.
 func (s *Store) History(ctx context.Context, key *ChatKey, p Page) ([]Message, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
@@ -322,7 +399,9 @@ func chatIDOf(k *ChatKey) int64 {
 // contains query, ignoring case, newest first, not in the trash. The text
 // is sealed, so it decrypts the chat's messages one by one, reusing one
 // buffer, and stops at limit matches. Case is folded with Unicode simple
-// lower-casing on both sides.
+// lower-casing on both sides. Messages that fail to open on the way (up to
+// limit of them) are returned too, in their place, marked Damaged: they
+// could not be searched.
 func (s *Store) Search(ctx context.Context, key *ChatKey, query string, limit int) ([]Message, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
@@ -340,18 +419,27 @@ func (s *Store) Search(ctx context.Context, key *ChatKey, query string, limit in
 	}
 	needle := appendLower(nil, []byte(query))
 	var (
-		out   []Message
-		lower []byte
+		out              []Message
+		lower            []byte
+		matches, damaged int
 	)
 	defer func() { clear(lower[:cap(lower)]) }()
 	// The scan reads only what opening needs; the few matches get their
 	// times afterwards, in the same snapshot.
 	err := s.eachMessage(ctx, key, false, func(o *opener) bool {
+		if o.damaged {
+			if damaged < limit {
+				out = append(out, o.message())
+				damaged++
+			}
+			return true
+		}
 		lower = appendLower(lower[:0], o.payload.text)
 		if bytes.Contains(lower, needle) {
 			out = append(out, o.message())
+			matches++
 		}
-		return len(out) < limit
+		return matches < limit
 	}, func(tx dbtx) error {
 		for i := range out {
 			m := &out[i]
@@ -359,7 +447,8 @@ func (s *Store) Search(ctx context.Context, key *ChatKey, query string, limit in
 				saved   int64
 				deleted sql.NullInt64
 			)
-			err := tx.QueryRowContext(ctx, `SELECT saved, deleted_at FROM messages WHERE id = ?`, m.ID).Scan(&saved, &deleted)
+			err := tx.QueryRowContext(ctx, `SELECT saved, deleted_at FROM messages WHERE chat_id = ? AND num = ?`,
+				chatIDOf(key), m.ID).Scan(&saved, &deleted)
 			if err != nil {
 				return dbErr("reading messages", err)
 			}
@@ -398,7 +487,8 @@ func appendLower(dst, s []byte) []byte {
 	return dst
 }
 
-// ListTrash returns the chat's trashed messages, newest first.
+// ListTrash returns the chat's trashed messages, newest first; one that
+// fails to open is returned in its place marked Damaged.
 func (s *Store) ListTrash(ctx context.Context, key *ChatKey) ([]Message, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
@@ -416,8 +506,9 @@ func (s *Store) ListTrash(ctx context.Context, key *ChatKey) ([]Message, error) 
 	return out, nil
 }
 
-// changeMessage runs one statement on message id of key's chat, after
-// checking key; the statement's last two parameters must be id and chat id.
+// changeMessage runs one statement on message number num of key's chat,
+// after checking key; the statement's last two parameters must be num and
+// chat id.
 func (s *Store) changeMessage(ctx context.Context, key *ChatKey, doing, stmt string, args ...any) error {
 	if _, err := key.aead(); err != nil {
 		return err
@@ -427,42 +518,42 @@ func (s *Store) changeMessage(ctx context.Context, key *ChatKey, doing, stmt str
 			return err
 		}
 		res, err := tx.ExecContext(ctx, stmt, append(args, key.chatID)...)
-		return affectedOne(res, err, doing, "this chat has no message with that id")
+		return affectedOne(res, err, doing, "this chat has no message with that number")
 	})
 }
 
-// Trash moves a message to the trash. Trashing a message already there
-// keeps its original time.
-func (s *Store) Trash(ctx context.Context, key *ChatKey, id int64) error {
+// Trash moves message number num (Message.ID) to the trash. Trashing a
+// message already there keeps its original time.
+func (s *Store) Trash(ctx context.Context, key *ChatKey, num int64) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.leave()
 	return s.changeMessage(ctx, key, "moving message to trash",
-		`UPDATE messages SET deleted_at = coalesce(deleted_at, ?) WHERE id = ? AND chat_id = ?`,
-		unixNano(s.now()), id)
+		`UPDATE messages SET deleted_at = coalesce(deleted_at, ?) WHERE num = ? AND chat_id = ?`,
+		unixNano(s.now()), num)
 }
 
-// Restore takes a message out of the trash (a message not in the trash
-// stays as it is).
-func (s *Store) Restore(ctx context.Context, key *ChatKey, id int64) error {
+// Restore takes message number num out of the trash (a message not in
+// the trash stays as it is).
+func (s *Store) Restore(ctx context.Context, key *ChatKey, num int64) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.leave()
 	return s.changeMessage(ctx, key, "restoring message",
-		`UPDATE messages SET deleted_at = NULL WHERE id = ? AND chat_id = ?`, id)
+		`UPDATE messages SET deleted_at = NULL WHERE num = ? AND chat_id = ?`, num)
 }
 
-// Purge deletes a message for good, whether or not it is in the trash.
-// It also removes a message that fails to open.
-func (s *Store) Purge(ctx context.Context, key *ChatKey, id int64) error {
+// Purge deletes message number num for good, whether or not it is in the
+// trash. It also removes a message that fails to open (Damaged).
+func (s *Store) Purge(ctx context.Context, key *ChatKey, num int64) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.leave()
 	return s.changeMessage(ctx, key, "purging message",
-		`DELETE FROM messages WHERE id = ? AND chat_id = ?`, id)
+		`DELETE FROM messages WHERE num = ? AND chat_id = ?`, num)
 }
 
 // ClearChat deletes every message of the chat, trash included (the chat

@@ -70,9 +70,10 @@ func TestSaveMessageIsIdempotentPerChat(t *testing.T) {
 		t.Fatal("save of a trashed pointer took it out of the trash")
 	}
 	// The same pointer in another chat is another message.
-	other := mustSave(t, s, fam, testMessage(1))
-	if other == first {
-		t.Fatal("the same pointer in two chats shares a row")
+	mustSave(t, s, fam, testMessage(1))
+	ph := pointerHash(testMessage(1).Pointer)
+	if n := rawCount(t, s, `SELECT count(*) FROM messages WHERE pointer_hash = ?`, ph[:]); n != 2 {
+		t.Fatalf("the same pointer in two chats is %d rows, want 2", n)
 	}
 }
 
@@ -339,7 +340,7 @@ func TestExportWritesDecryptedJSON(t *testing.T) {
 	}
 
 	var buf bytes.Buffer
-	if err := s.Export(ctx, k, &buf); err != nil {
+	if _, err := s.Export(ctx, k, &buf); err != nil {
 		t.Fatalf("Export: %v", err)
 	}
 	var doc struct {
@@ -388,7 +389,7 @@ func TestExportWritesDecryptedJSON(t *testing.T) {
 
 	empty := mustChat(t, s, m.ID, "Empty", "pw")
 	buf.Reset()
-	if err := s.Export(ctx, empty, &buf); err != nil {
+	if _, err := s.Export(ctx, empty, &buf); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), `"messages": []`) {
@@ -396,91 +397,182 @@ func TestExportWritesDecryptedJSON(t *testing.T) {
 	}
 }
 
-func TestDamagedMessageFailsWithErrCorrupt(t *testing.T) {
+// snapshotMessages copies the messages table aside and restores it when
+// the test ends, so a test can damage rows freely.
+func snapshotMessages(t *testing.T, s *Store) {
+	t.Helper()
+	rawExec(t, s, `DROP TABLE IF EXISTS messages_snapshot`)
+	rawExec(t, s, `CREATE TABLE messages_snapshot AS SELECT * FROM messages`)
+	t.Cleanup(func() {
+		rawExec(t, s, `DELETE FROM messages`)
+		rawExec(t, s, `INSERT INTO messages SELECT * FROM messages_snapshot`)
+	})
+}
+
+func TestADamagedMessageIsReportedAndTheRestStillShow(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openStore(t)
 	m := mustMember(t, s, "1", "alice")
 	k := mustChat(t, s, m.ID, "Work", "pw")
 	for i := range 3 {
-		mustSave(t, s, k, testMessage(i))
+		mustSave(t, s, k, testMessage(i)) // numbers 1, 2, 3
 	}
+	row2 := `WHERE chat_id = ` + fmt.Sprint(k.ChatID()) + ` AND num = 2`
 	edits := []struct {
-		name string
-		edit func()
+		name    string
+		edit    func()
+		damaged []int64
 	}{
-		{"ciphertext bit", func() { flipSealedByte(t, s, 2, 40) }},
-		{"nonce bit", func() { flipSealedByte(t, s, 2, 3) }},
-		{"truncated", func() { rawExec(t, s, `UPDATE messages SET sealed = x'0102' WHERE id = 2`) }},
-		{"authenticated flag", func() { rawExec(t, s, `UPDATE messages SET authenticated = 1 - authenticated WHERE id = 2`) }},
-		{"direction", func() { rawExec(t, s, `UPDATE messages SET direction = 'received' WHERE id = 2`) }},
-		{"epoch", func() { rawExec(t, s, `UPDATE messages SET epoch = epoch + 1 WHERE id = 2`) }},
-		{"pointer hash", func() { rawExec(t, s, `UPDATE messages SET pointer_hash = randomblob(32) WHERE id = 2`) }},
-		{"source platform edited in clear", func() { rawExec(t, s, `UPDATE messages SET src_platform = 'discord' WHERE id = 2`) }},
-		{"source channel edited in clear", func() { rawExec(t, s, `UPDATE messages SET src_channel = '-100999' WHERE id = 2`) }},
-		{"source message id edited in clear", func() { rawExec(t, s, `UPDATE messages SET src_message_id = '4242' WHERE id = 2`) }},
+		{"ciphertext bit", func() { flipSealedByte(t, s, k, 2, 40) }, []int64{2}},
+		{"nonce bit", func() { flipSealedByte(t, s, k, 2, 3) }, []int64{2}},
+		{"truncated", func() { rawExec(t, s, `UPDATE messages SET sealed = x'0102' `+row2) }, []int64{2}},
+		{"authenticated flag", func() { rawExec(t, s, `UPDATE messages SET authenticated = 1 - authenticated `+row2) }, []int64{2}},
+		{"direction", func() { rawExec(t, s, `UPDATE messages SET direction = 'received' `+row2) }, []int64{2}},
+		{"epoch", func() { rawExec(t, s, `UPDATE messages SET epoch = epoch + 1 `+row2) }, []int64{2}},
+		{"pointer hash", func() { rawExec(t, s, `UPDATE messages SET pointer_hash = randomblob(32) `+row2) }, []int64{2}},
+		{"source platform edited in clear", func() { rawExec(t, s, `UPDATE messages SET src_platform = 'discord' `+row2) }, []int64{2}},
+		{"source channel edited in clear", func() { rawExec(t, s, `UPDATE messages SET src_channel = '-100999' `+row2) }, []int64{2}},
+		{"source message id edited in clear", func() { rawExec(t, s, `UPDATE messages SET src_message_id = '4242' `+row2) }, []int64{2}},
 		{"source cleared", func() {
-			rawExec(t, s, `UPDATE messages SET src_platform = '', src_channel = '', src_message_id = '' WHERE id = 2`)
-		}},
+			rawExec(t, s, `UPDATE messages SET src_platform = '', src_channel = '', src_message_id = '' `+row2)
+		}, []int64{2}},
 		{"source moved between fields", func() {
 			// Same bytes overall: only the field boundaries move.
-			rawExec(t, s, `UPDATE messages SET src_platform = src_platform || src_channel, src_channel = '' WHERE id = 2`)
-		}},
-		{"sealed swapped with another row", func() {
-			rawExec(t, s, `UPDATE messages SET sealed = (SELECT sealed FROM messages WHERE id = 3) WHERE id = 2`)
-		}},
+			rawExec(t, s, `UPDATE messages SET src_platform = src_platform || src_channel, src_channel = '' `+row2)
+		}, []int64{2}},
+		{"seal version downgraded", func() { rawExec(t, s, `UPDATE messages SET ad_version = 2 `+row2) }, []int64{2}},
+		{"seal version unknown", func() { rawExec(t, s, `UPDATE messages SET ad_version = 99 `+row2) }, []int64{2}},
+		{"ciphertexts swapped between two rows", func() {
+			rawExec(t, s, `UPDATE messages SET sealed = CASE num
+				WHEN 2 THEN (SELECT sealed FROM messages_snapshot WHERE chat_id = ?1 AND num = 3)
+				ELSE (SELECT sealed FROM messages_snapshot WHERE chat_id = ?1 AND num = 2) END
+				WHERE chat_id = ?1 AND num IN (2, 3)`, k.ChatID())
+		}, []int64{2, 3}},
+		{"numbers swapped between two rows", func() {
+			// Everything of rows 2 and 3 trades places but the number: the
+			// history would show them in each other's place.
+			for _, step := range [][2]int{{2, -1}, {3, 2}, {-1, 3}} {
+				rawExec(t, s, `UPDATE messages SET num = ? WHERE chat_id = ? AND num = ?`, step[1], k.ChatID(), step[0])
+			}
+		}, []int64{2, 3}},
 	}
 	for _, e := range edits {
 		t.Run(e.name, func(t *testing.T) {
-			var orig struct {
-				sealed, ph            []byte
-				dir, srcP, srcC, srcM string
-				epoch                 int64
-				auth                  int
+			snapshotMessages(t, s)
+			e.edit()
+
+			h := mustHistory(t, s, k, Page{Size: 10})
+			if got := ids(h); !slices.Equal(slices.Sorted(slices.Values(got)), []int64{1, 2, 3}) {
+				t.Fatalf("history numbers = %v, want every message listed", got)
 			}
-			if err := s.w.QueryRow(`SELECT sealed, pointer_hash, direction, epoch, authenticated,
-				src_platform, src_channel, src_message_id FROM messages WHERE id = 2`).
-				Scan(&orig.sealed, &orig.ph, &orig.dir, &orig.epoch, &orig.auth, &orig.srcP, &orig.srcC, &orig.srcM); err != nil {
+			var damaged []int64
+			for _, msg := range h {
+				if msg.Damaged {
+					damaged = append(damaged, msg.ID)
+					if msg.NewMessage != (NewMessage{}) {
+						t.Errorf("damaged message %d shows content: %+v", msg.ID, msg.NewMessage)
+					}
+					continue
+				}
+				if msg.NewMessage != testMessage(int(msg.ID-1)) {
+					t.Errorf("message %d = %+v, want %+v", msg.ID, msg.NewMessage, testMessage(int(msg.ID-1)))
+				}
+			}
+			slices.Sort(damaged)
+			if !slices.Equal(damaged, e.damaged) {
+				t.Fatalf("history marks %v damaged, want %v", damaged, e.damaged)
+			}
+
+			found, err := s.Search(ctx, k, "message number", 10)
+			if err != nil {
+				t.Fatalf("Search: %v", err)
+			}
+			var matched, unsearched []int64
+			for _, msg := range found {
+				if msg.Damaged {
+					unsearched = append(unsearched, msg.ID)
+				} else {
+					matched = append(matched, msg.ID)
+				}
+			}
+			slices.Sort(unsearched)
+			if len(matched)+len(unsearched) != 3 || !slices.Equal(unsearched, e.damaged) {
+				t.Fatalf("search found %v and reported %v damaged, want %v damaged", matched, unsearched, e.damaged)
+			}
+
+			var buf bytes.Buffer
+			left, err := s.Export(ctx, k, &buf)
+			if err != nil {
+				t.Fatalf("Export: %v", err)
+			}
+			var doc struct {
+				Messages []struct {
+					ID   int64  `json:"id"`
+					Text string `json:"text"`
+				} `json:"messages"`
+				Damaged []int64 `json:"damaged"`
+			}
+			if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() {
-				rawExec(t, s, `UPDATE messages SET sealed = ?, pointer_hash = ?, direction = ?, epoch = ?, authenticated = ?,
-					src_platform = ?, src_channel = ?, src_message_id = ? WHERE id = 2`,
-					orig.sealed, orig.ph, orig.dir, orig.epoch, orig.auth, orig.srcP, orig.srcC, orig.srcM)
-			})
-			e.edit()
-			_, err := s.History(ctx, k, Page{Size: 10})
-			wantErr(t, err, ErrCorrupt)
-			if !strings.Contains(err.Error(), "message 2 ") {
-				t.Errorf("error does not name message 2: %v", err)
+			if !slices.Equal(left, e.damaged) || !slices.Equal(doc.Damaged, e.damaged) || len(doc.Messages) != 3-len(e.damaged) {
+				t.Fatalf("export: returned %v, listed %v damaged, %d messages; want %v damaged", left, doc.Damaged, len(doc.Messages), e.damaged)
 			}
-			_, err = s.Search(ctx, k, "zzz", 10)
-			wantErr(t, err, ErrCorrupt)
-			var buf bytes.Buffer
-			wantErr(t, s.Export(ctx, k, &buf), ErrCorrupt)
-			if buf.Len() != 0 {
-				t.Error("a failed export wrote output")
-			}
-			// Rekey opens every message to re-seal it: it refuses too, and
-			// changes nothing (k stays the chat's key).
-			_, err = s.Rekey(ctx, k, []byte("new pw"))
-			wantErr(t, err, ErrCorrupt)
-			// Newer messages still open on their own.
-			if h := mustHistory(t, s, k, Page{Size: 1}); h[0].ID != 3 {
-				t.Fatal("newest message no longer opens")
+			for _, em := range doc.Messages {
+				if em.Text != testMessage(int(em.ID-1)).Text {
+					t.Fatalf("exported message %d has text %q", em.ID, em.Text)
+				}
 			}
 		})
 	}
 	// The way out: purge the damaged message.
-	flipSealedByte(t, s, 2, 40)
+	flipSealedByte(t, s, k, 2, 40)
 	if err := s.Purge(ctx, k, 2); err != nil {
 		t.Fatal(err)
 	}
-	if h := mustHistory(t, s, k, Page{Size: 10}); len(h) != 2 {
-		t.Fatalf("after purging the damaged message: %d messages", len(h))
+	if h := mustHistory(t, s, k, Page{Size: 10}); !slices.Equal(ids(h), []int64{3, 1}) || h[0].Damaged || h[1].Damaged {
+		t.Fatalf("after purging the damaged message: %+v", h)
 	}
 }
 
-func TestMessageIDsAreNeverReused(t *testing.T) {
+func TestAMembersNumbersDoNotMoveWhenOthersSave(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openStore(t)
+	alice := mustMember(t, s, "1", "alice")
+	bob := mustMember(t, s, "2", "bob")
+	aw := mustChat(t, s, alice.ID, "Work", "shared")
+	bw := mustChat(t, s, bob.ID, "Work", "shared")
+	ah := mustChat(t, s, alice.ID, "Home", "other")
+	// Alice and Bob watch the same channel; Alice's other chat is busy too.
+	var got []int64
+	for i := range 4 {
+		got = append(got, mustSave(t, s, aw, testMessage(i)))
+		mustSave(t, s, bw, testMessage(i))
+		mustSave(t, s, bw, testMessage(100+i)) // only Bob holds these
+		mustSave(t, s, ah, testMessage(i))
+	}
+	if !slices.Equal(got, []int64{1, 2, 3, 4}) {
+		t.Fatalf("alice's numbers in Work = %v, want 1, 2, 3, 4", got)
+	}
+	if h := ids(mustHistory(t, s, aw, Page{Size: 10})); !slices.Equal(h, []int64{4, 3, 2, 1}) {
+		t.Fatalf("alice's Work history = %v", h)
+	}
+	if h := ids(mustHistory(t, s, bw, Page{Size: 10})); !slices.Equal(h, []int64{8, 7, 6, 5, 4, 3, 2, 1}) {
+		t.Fatalf("bob's Work history = %v", h)
+	}
+	// Numbers address the member's own message.
+	if err := s.Trash(ctx, bw, 2); err != nil {
+		t.Fatal(err)
+	}
+	if trash, err := s.ListTrash(ctx, bw); err != nil || len(trash) != 1 || trash[0].NewMessage != testMessage(100) {
+		t.Fatalf("bob trashed his #2 and the trash holds %+v (%v)", trash, err)
+	}
+	if h := mustHistory(t, s, aw, Page{Size: 10}); len(h) != 4 || h[2].ID != 2 || h[2].DeletedAt != nil {
+		t.Fatal("bob's trash touched alice's #2")
+	}
+}
+
+func TestMessageNumbersAreNeverReusedInAChat(t *testing.T) {
 	ctx := context.Background()
 	s, path := openStore(t)
 	m := mustMember(t, s, "1", "alice")
@@ -488,12 +580,12 @@ func TestMessageIDsAreNeverReused(t *testing.T) {
 	last := int64(0)
 	next := func(i int) int64 {
 		t.Helper()
-		id := mustSave(t, s, k, testMessage(i))
-		if id <= last {
-			t.Fatalf("new message got id %d, not above the %d used before", id, last)
+		num := mustSave(t, s, k, testMessage(i))
+		if num <= last {
+			t.Fatalf("new message got number %d, not above the %d used before", num, last)
 		}
-		last = id
-		return id
+		last = num
+		return num
 	}
 	next(1)
 	next(2)
@@ -504,20 +596,10 @@ func TestMessageIDsAreNeverReused(t *testing.T) {
 	}{
 		{"purge the newest", func() error { return s.Purge(ctx, k, top) }},
 		{"clear the chat", func() error { return s.ClearChat(ctx, k) }},
-		{"delete the chat", func() error {
-			if err := s.DeleteChat(ctx, m.ID, "Work"); err != nil {
-				return err
-			}
-			k = mustChat(t, s, m.ID, "Work", "pw")
-			return nil
-		}},
-		{"delete the member", func() error {
-			if err := s.DeleteMember(ctx, m.ID); err != nil {
-				return err
-			}
-			m = mustMember(t, s, "1", "alice")
-			k = mustChat(t, s, m.ID, "Work", "pw")
-			return nil
+		{"rekey", func() error {
+			var err error
+			k, _, err = s.Rekey(ctx, k, []byte("pw2"))
+			return err
 		}},
 		{"reopen", func() error {
 			if err := s.Purge(ctx, k, top); err != nil {
@@ -532,7 +614,7 @@ func TestMessageIDsAreNeverReused(t *testing.T) {
 				return err
 			}
 			t.Cleanup(func() { s.Close() })
-			k, err = s.UnlockChat(ctx, m.ID, "Work", []byte("pw"))
+			k, err = s.UnlockChat(ctx, m.ID, "Work", []byte("pw2"))
 			return err
 		}},
 	}
@@ -541,5 +623,64 @@ func TestMessageIDsAreNeverReused(t *testing.T) {
 			t.Fatalf("%s: %v", d.name, err)
 		}
 		top = next(10 + i)
+	}
+	// A chat deleted and made again is a new chat: a key of the old one
+	// cannot address it, and its numbers start again at 1.
+	if err := s.DeleteChat(ctx, m.ID, "Work"); err != nil {
+		t.Fatal(err)
+	}
+	old := k
+	k = mustChat(t, s, m.ID, "Work", "pw")
+	if num := mustSave(t, s, k, testMessage(1)); num != 1 {
+		t.Fatalf("first message of a new chat is number %d", num)
+	}
+	wantErr(t, s.Purge(ctx, old, 1), ErrNotFound)
+}
+
+func TestTwoStoresOnOneFileNumberAChatWithoutGapsOrRepeats(t *testing.T) {
+	ctx := context.Background()
+	s1, path := openStore(t)
+	s2, err := Open(ctx, path, cheapOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s2.Close() })
+	m := mustMember(t, s1, "1", "alice")
+	k1 := mustChat(t, s1, m.ID, "Work", "pw")
+	k2, err := s2.UnlockChat(ctx, m.ID, "Work", []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each store's guess of the next number goes stale whenever the other
+	// saves: both must still hand out 1, 2, 3… and seal under that number.
+	var got []int64
+	for i := range 8 {
+		s, k := s1, k1
+		if i%3 == 1 {
+			s, k = s2, k2
+		}
+		got = append(got, mustSave(t, s, k, testMessage(i)))
+	}
+	if !slices.Equal(got, []int64{1, 2, 3, 4, 5, 6, 7, 8}) {
+		t.Fatalf("numbers = %v", got)
+	}
+	for _, msg := range mustHistory(t, s1, k1, Page{Size: 10}) {
+		if msg.Damaged || msg.NewMessage != testMessage(int(msg.ID-1)) {
+			t.Fatalf("message %d = %+v", msg.ID, msg)
+		}
+	}
+	// A number the other store gave and purged is free, but seen: never
+	// handed out again.
+	if n := mustSave(t, s1, k1, testMessage(8)); n != 9 {
+		t.Fatalf("number = %d, want 9", n)
+	}
+	if n := mustSave(t, s2, k2, testMessage(9)); n != 10 {
+		t.Fatalf("number = %d, want 10", n)
+	}
+	if err := s2.Purge(ctx, k2, 10); err != nil {
+		t.Fatal(err)
+	}
+	if n := mustSave(t, s1, k1, testMessage(10)); n != 11 {
+		t.Fatalf("after #10 was purged, the next message is #%d, want #11", n)
 	}
 }

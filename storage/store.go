@@ -77,6 +77,7 @@ type Store struct {
 	now       func() time.Time
 	mu        sync.RWMutex // held shared by every call, exclusively by Close
 	closed    bool
+	nums      numHints // each chat's last message number, to save in one statement
 }
 
 // Open opens (creating and migrating if needed) the SQLite store at path.

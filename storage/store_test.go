@@ -34,7 +34,7 @@ func TestOpenCreatesPrivateWALDatabaseAtNewestSchema(t *testing.T) {
 		{s.w, "journal_mode", "wal"},
 		{s.w, "foreign_keys", "1"},
 		{s.w, "synchronous", "1"}, // NORMAL
-		{s.w, "user_version", "1"},
+		{s.w, "user_version", "2"},
 		{s.r, "foreign_keys", "1"},
 		{s.r, "query_only", "1"},
 		{s.r, "busy_timeout", "10000"},
@@ -190,7 +190,7 @@ func TestClosedStoreReturnsErrClosed(t *testing.T) {
 		"DeleteMember": func() error { return s.DeleteMember(ctx, m.ID) },
 		"CreateChat":   func() error { _, err := s.CreateChat(ctx, m.ID, "Other", []byte("pw")); return err },
 		"UnlockChat":   func() error { _, err := s.UnlockChat(ctx, m.ID, "Work", []byte("pw")); return err },
-		"Rekey":        func() error { _, err := s.Rekey(ctx, k, []byte("new")); return err },
+		"Rekey":        func() error { _, _, err := s.Rekey(ctx, k, []byte("new")); return err },
 		"ListChats":    func() error { _, err := s.ListChats(ctx, m.ID); return err },
 		"DeleteChat":   func() error { return s.DeleteChat(ctx, m.ID, "Work") },
 		"SaveMessage":  func() error { _, _, err := s.SaveMessage(ctx, k, testMessage(2)); return err },
@@ -201,7 +201,7 @@ func TestClosedStoreReturnsErrClosed(t *testing.T) {
 		"Restore":      func() error { return s.Restore(ctx, k, id) },
 		"Purge":        func() error { return s.Purge(ctx, k, id) },
 		"ClearChat":    func() error { return s.ClearChat(ctx, k) },
-		"Export":       func() error { return s.Export(ctx, k, new(bytes.Buffer)) },
+		"Export":       func() error { _, err := s.Export(ctx, k, new(bytes.Buffer)); return err },
 		"Backup":       func() error { return s.Backup(ctx, filepath.Join(t.TempDir(), "b.db")) },
 		"Stats":        func() error { _, err := s.Stats(ctx); return err },
 	}
@@ -321,7 +321,7 @@ func TestStoredParamsAreUsedForUnlockAndRaisedByRekey(t *testing.T) {
 	if err != nil {
 		t.Fatalf("unlock with stored params: %v", err)
 	}
-	if _, err := s.Rekey(ctx, k, []byte("pw2")); err != nil {
+	if _, _, err := s.Rekey(ctx, k, []byte("pw2")); err != nil {
 		t.Fatal(err)
 	}
 	var got Argon2Params
