@@ -463,6 +463,11 @@ func (b *Bridge) Handle(ctx context.Context, req Request) error {
 	defer b.inflight.Done()
 	start := b.opts.Now()
 
+	if ct, ok := ParseCommandText(req.Post); ok && req.Command == "" && req.ReceiveRef == "" && req.Place.Kind == Public {
+		// A /clm command an adapter passed on as a post: the policy for
+		// commands applies (a secret in it is burned), never a post's.
+		req.Command, req.Args, req.Post = ct.Name, ct.Args, ""
+	}
 	c := &call{b: b, ctx: ctx, req: req, mk: keyOf(req.Member)}
 	if req.Place.Kind == Public {
 		b.noteSeen(req)
