@@ -694,6 +694,9 @@ func (c *call) session(chat string) *session {
 			chat, human(c.b.opts.SessionIdle), human(c.b.opts.SessionMaxAge), quoteName(chat)))
 		return nil
 	}
+	if c.answeredNoSuchChatPrivately(chat) {
+		return nil
+	}
 	c.private(fmt.Sprintf("%s is locked. Unlock it in a private chat with me first: /clm unlock %s <secret>", chat, quoteName(chat)))
 	return nil
 }

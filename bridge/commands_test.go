@@ -344,3 +344,30 @@ func TestWhileASecretIsAskedCommandsAndSecretsThatLookLikeThemAreTold(t *testing
 		mustNotContain(t, r.text(), "rose")
 	})
 }
+
+func TestAChatTheMemberDoesNotHaveIsSaidNotToExistNotLocked(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	e.newChat("alice", "Project Athena", workSecret+"-2")
+	tests := []struct{ cmd, args string }{
+		{"send", "Nope hi"},
+		{"history", "Nope"},
+		{"search", "Nope words"},
+		{"export", "Nope"},
+		{"trash", "Nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cmd, func(t *testing.T) {
+			r := e.cmd("alice", dm, tt.cmd, tt.args)
+			mustContain(t, r.text(), "no chat named Nope", "Work", `"Project Athena"`)
+			mustNotContain(t, r.text(), "is locked")
+		})
+	}
+	t.Run("a chat that exists but is locked is still said to be locked", func(t *testing.T) {
+		e.cmd("alice", dm, "lock", "Work")
+		mustContain(t, e.cmd("alice", dm, "history", "Work").text(), "Work is locked")
+	})
+	t.Run("a member with no chats is told so", func(t *testing.T) {
+		mustContain(t, e.cmd("bob", dm, "history", "Nope").text(), "no chat named Nope", "no chats yet")
+	})
+}
