@@ -109,3 +109,21 @@ func isCommandSpace(r rune) bool {
 	}
 	return unicode.IsSpace(r)
 }
+
+// MayHoldSecret reports whether the core refuses this command in a public
+// place because it may hold a secret (a secret-bearing command with
+// arguments, a word that is no command, arguments that do not parse):
+// there the core deletes the message and warns the member. Adapters use
+// it to handle such a message first, so the secret is deleted at once;
+// it is read from the same command table the core decides with.
+func (ct CommandText) MayHoldSecret() bool {
+	for _, cmd := range commandTable() {
+		if cmd.name != ct.Name {
+			continue
+		}
+		return cmd.carriesSecret != nil && cmd.carriesSecret(ct.Args) ||
+			cmd.mayHoldSecret != nil && cmd.mayHoldSecret(ct.Args) ||
+			cmd.parses != nil && !cmd.parses(ct.Args)
+	}
+	return true
+}

@@ -3,6 +3,7 @@ package bridge
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParseCommandTextRecognisesEveryWayOfWritingClm(t *testing.T) {
@@ -121,4 +122,29 @@ func TestClmFollowedBySecretInPrivateIsNotShownBack(t *testing.T) {
 			mustNotContain(t, r.text(), clmVariantSecret, "quartz")
 		})
 	}
+}
+
+func FuzzParseCommandText(f *testing.F) {
+	for _, s := range []string{"/clm unlock Work s3cret", "\uff0fCLM\u00a0x", "/clm@bot", "/clm@", " /clm\n\n", "/clmx", "/\uff43lm a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		ct, ok := ParseCommandText(text)
+		if !ok {
+			if ct != (CommandText{}) {
+				t.Fatalf("not a command, yet %+v", ct)
+			}
+			return
+		}
+		if ct.Name == "" || strings.IndexFunc(ct.Name, isCommandSpace) >= 0 || ct.Name != foldCommandName(ct.Name) {
+			t.Fatalf("name %q", ct.Name)
+		}
+		if !strings.HasSuffix(text, ct.Args) {
+			t.Fatalf("args %q are not the end of %q", ct.Args, text)
+		}
+		if r, _ := utf8.DecodeRuneInString(ct.Args); ct.Args != "" && isCommandSpace(r) {
+			t.Fatalf("args %q start with white space", ct.Args)
+		}
+		ct.MayHoldSecret() // must not panic
+	})
 }
