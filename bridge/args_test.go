@@ -159,22 +159,26 @@ func TestAsCommandReadsBareAndPrefixedCommands(t *testing.T) {
 	}
 	tests := []struct {
 		in, name, args string
-		ok             bool
+		explicit, ok   bool
 	}{
-		{"unlock Work s3cret", "unlock", "Work s3cret", true},
-		{"/clm unlock Work s3cret", "unlock", "Work s3cret", true},
-		{"/clm", "help", "", true},
-		{"/chats", "chats", "", true},
-		{"HELP", "help", "", true},
-		{"hello there", "", "", false},
-		{"/clmx chats", "", "", false},
-		{"correct horse battery", "", "", false},
+		{"unlock Work s3cret", "unlock", "Work s3cret", false, true},
+		{"/clm unlock Work s3cret", "unlock", "Work s3cret", true, true},
+		{"/CLM Unlock Work s3cret", "unlock", "Work s3cret", true, true},
+		{"/clm\u00a0unlock Work s3cret", "unlock", "Work s3cret", true, true},
+		{"\uff0fclm\u3000unlock Work s3cret", "unlock", "Work s3cret", true, true},
+		{"/clm", "help", "", true, true},
+		{"/clm s3cret-horse", "s3cret-horse", "", true, true},
+		{"/chats", "chats", "", true, true},
+		{"HELP", "help", "", false, true},
+		{"hello there", "", "", false, false},
+		{"/clmx chats", "", "", false, false},
+		{"correct horse battery", "", "", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			name, args, ok := b.asCommand(tt.in)
-			if ok != tt.ok || name != tt.name || args != tt.args {
-				t.Fatalf("asCommand(%q) = %q %q %v", tt.in, name, args, ok)
+			name, args, explicit, ok := b.asCommand(tt.in)
+			if ok != tt.ok || name != tt.name || args != tt.args || explicit != tt.explicit {
+				t.Fatalf("asCommand(%q) = %q %q explicit %v ok %v", tt.in, name, args, explicit, ok)
 			}
 		})
 	}

@@ -475,6 +475,11 @@ func (b *Bridge) Handle(ctx context.Context, req Request) error {
 	defer b.inflight.Done()
 	start := b.opts.Now()
 
+	if ct, ok := ParseCommandText(req.Post); ok && req.Command == "" && req.ReceiveRef == "" && req.Place.Kind == Public {
+		// A /clm command an adapter passed on as a post: the policy for
+		// commands applies (a secret in it is burned), never a post's.
+		req.Command, req.Args, req.Post = ct.Name, ct.Args, ""
+	}
 	c := &call{b: b, ctx: ctx, req: req, mk: keyOf(req.Member)}
 	if req.Place.Kind == Public {
 		b.noteSeen(req)
@@ -613,18 +618,10 @@ func logName(b *Bridge, name string) string {
 }
 
 // mayHoldPublicSecret reports whether runCommand would refuse name and
-// args under the secret rule: a command carrying a secret, or an unknown
-// command followed by words (a mistyped one, maybe with a secret), typed
-// where others can read it.
+// args under the secret rule (see CommandText.MayHoldSecret), typed where
+// others can read it.
 func (c *call) mayHoldPublicSecret(name, args string) bool {
-	if c.req.InputIsPrivate() {
-		return false
-	}
-	cmd := c.b.cmds[name]
-	if cmd == nil {
-		return len(strings.Fields(args)) >= minMaybeSecretWords
-	}
-	return cmd.carriesSecret != nil && cmd.carriesSecret(args)
+	return !c.req.InputIsPrivate() && CommandText{Name: name, Args: args}.MayHoldSecret()
 }
 
 // allowRate applies the member's request budget, warning once when it is
@@ -719,6 +716,9 @@ func (c *call) session(chat string) *session {
 	if errors.As(err, &le) && le.expired {
 		c.private(fmt.Sprintf("%s was locked after %s without use (or %s after you unlocked it). Unlock it again in a private chat with me: /clm unlock %s <secret>",
 			chat, human(c.b.opts.SessionIdle), human(c.b.opts.SessionMaxAge), quoteName(chat)))
+		return nil
+	}
+	if c.answeredNoSuchChatPrivately(chat) {
 		return nil
 	}
 	c.private(fmt.Sprintf("%s is locked. Unlock it in a private chat with me first: /clm unlock %s <secret>", chat, quoteName(chat)))

@@ -296,6 +296,42 @@ func (c *call) chatSummary(chat string) (storage.ChatSummary, bool) {
 	return storage.ChatSummary{}, false
 }
 
+// answeredNoSuchChatPrivately tells the member, and reports true, when
+// they have no chat named chat (neither stored nor unlocked), listing the
+// chats they have: "Nope is locked" would send them to unlock a chat that
+// does not exist.
+func (c *call) answeredNoSuchChatPrivately(chat string) bool {
+	for _, n := range c.b.sessions.unlocked(c.mk) {
+		if n == chat {
+			return false
+		}
+	}
+	id, ok := c.id()
+	if !ok {
+		return true
+	}
+	chats, err := c.b.store.ListChats(c.ctx, id)
+	if err != nil {
+		c.fail("listing your chats", err)
+		return true
+	}
+	names := make([]string, 0, len(chats))
+	for _, ch := range chats {
+		if ch.Name == chat {
+			return false
+		}
+		names = append(names, quoteName(ch.Name))
+	}
+	c.outcome = "not-found"
+	have := "You have no chats yet."
+	if len(names) > 0 {
+		have = "Your chats: " + strings.Join(names, ", ") + "."
+	}
+	c.private(fmt.Sprintf("You have no chat named %s. %s", chat, have),
+		"To make one: /clm new <chat>; to join one you were told about: /clm unlock <chat> <secret> (in a private chat with me).")
+	return true
+}
+
 // confirmed reads the optional "confirm" after a chat name.
 func confirmed(rest string) bool {
 	return strings.EqualFold(strings.TrimSpace(rest), "confirm")

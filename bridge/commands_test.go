@@ -24,9 +24,10 @@ func TestHelpListsEveryCommandAndExplainsOne(t *testing.T) {
 		r := e.cmd("alice", dm, "help", "unlock")
 		mustContain(t, r.text(), "/clm unlock <chat> <secret>", "private chat")
 	})
-	t.Run("unknown topic", func(t *testing.T) {
+	t.Run("unknown topic, not shown back (it may be a secret)", func(t *testing.T) {
 		r := e.cmd("alice", dm, "help", "frobnicate")
-		mustContain(t, r.text(), `no command "frobnicate"`, "unlock")
+		mustContain(t, r.text(), "no such command", "unlock")
+		mustNotContain(t, r.text(), "frobnicate")
 	})
 	t.Run("every command has help text", func(t *testing.T) {
 		for _, c := range commandTable() {
@@ -40,7 +41,8 @@ func TestHelpListsEveryCommandAndExplainsOne(t *testing.T) {
 func TestUnknownCommandGetsFriendlyHelp(t *testing.T) {
 	e := newEnv(t, Options{})
 	r := e.cmd("alice", dm, "sned", "Work hi")
-	mustContain(t, r.text(), `I don't know the command "sned"`, "send", "/clm help")
+	mustContain(t, r.text(), "I don't know that command", "Did you mean /clm send?", "/clm help")
+	mustNotContain(t, r.text(), "sned")
 	if len(r.public) != 0 {
 		t.Fatal("unknown command answered publicly")
 	}
@@ -303,4 +305,72 @@ func TestCoreMethodsForAdapters(t *testing.T) {
 	if cmds := e.b.Commands(); len(cmds) != len(commandTable()) || cmds[0] != "help" {
 		t.Fatalf("Commands = %v", cmds)
 	}
+}
+
+func TestWhileASecretIsAskedCommandsAndSecretsThatLookLikeThemAreTold(t *testing.T) {
+	const passphrase = "name of the rose" // starts with the command "name"
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", passphrase)
+	ptr := e.send("alice", "Work", "in the library")
+	ask := func(who string) {
+		t.Helper()
+		mustContain(t, e.cmd(who, dm, "receive", ptr).text(), "send it as your next message", "secret: <your secret>")
+	}
+
+	t.Run("a line starting with a command's name is neither used nor run, and the question stays open", func(t *testing.T) {
+		ask("bob")
+		r := e.post("bob", dm, passphrase)
+		if r.deletes != 1 {
+			t.Fatalf("the line was not removed (%d deletes)", r.deletes)
+		}
+		mustContain(t, r.text(), "still open", "secret: <your secret>", "/clm chats")
+		mustNotContain(t, r.text(), "opens none", "of the rose")
+		mustContain(t, e.cmd("bob", dm, "name", "").text(), "as bob.")
+		r = e.post("bob", dm, "secret: "+passphrase)
+		mustContain(t, r.text(), "in the library")
+		if got := e.chatNames("bob"); len(got) != 1 || got[0] != "Work" {
+			t.Fatalf("chats %v", got)
+		}
+	})
+	t.Run("a command with /clm runs and the question stays open", func(t *testing.T) {
+		ask("carol")
+		mustContain(t, e.post("carol", dm, "/clm chats").text(), "no chats yet")
+		mustContain(t, e.post("carol", dm, "/CLM\u00a0chats").text(), "no chats yet")
+		mustContain(t, e.post("carol", dm, passphrase[len("name "):]).text(), "opens none")
+	})
+	t.Run("secret: with no question open is removed, not shown back", func(t *testing.T) {
+		r := e.post("dave", dm, "secret: "+passphrase)
+		if r.deletes != 1 {
+			t.Fatalf("not removed (%d)", r.deletes)
+		}
+		mustContain(t, r.text(), "no secret")
+		mustNotContain(t, r.text(), "rose")
+	})
+}
+
+func TestAChatTheMemberDoesNotHaveIsSaidNotToExistNotLocked(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.newChat("alice", "Work", workSecret)
+	e.newChat("alice", "Project Athena", workSecret+"-2")
+	tests := []struct{ cmd, args string }{
+		{"send", "Nope hi"},
+		{"history", "Nope"},
+		{"search", "Nope words"},
+		{"export", "Nope"},
+		{"trash", "Nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cmd, func(t *testing.T) {
+			r := e.cmd("alice", dm, tt.cmd, tt.args)
+			mustContain(t, r.text(), "no chat named Nope", "Work", `"Project Athena"`)
+			mustNotContain(t, r.text(), "is locked")
+		})
+	}
+	t.Run("a chat that exists but is locked is still said to be locked", func(t *testing.T) {
+		e.cmd("alice", dm, "lock", "Work")
+		mustContain(t, e.cmd("alice", dm, "history", "Work").text(), "Work is locked")
+	})
+	t.Run("a member with no chats is told so", func(t *testing.T) {
+		mustContain(t, e.cmd("bob", dm, "history", "Nope").text(), "no chat named Nope", "no chats yet")
+	})
 }

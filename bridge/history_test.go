@@ -30,7 +30,7 @@ func TestHistoryPagesNewestFirst(t *testing.T) {
 	mustNotContain(t, r.text(), "msg-3", "More:")
 	mustContain(t, e.cmd("alice", dm, "history", "Work 9").text(), "no page 9")
 	mustContain(t, e.cmd("alice", dm, "history", "Work zero").text(), "page is a number")
-	mustContain(t, e.cmd("alice", dm, "history", "Home").text(), "Home is locked")
+	mustContain(t, e.cmd("alice", dm, "history", "Home").text(), "no chat named Home")
 	if len(r.public) != 0 {
 		t.Fatal("history answered publicly")
 	}
@@ -74,7 +74,7 @@ func TestTrashDeleteRestorePurge(t *testing.T) {
 		{"restore", "Work 99999", "has no message #99999"},
 		{"purge", "Work abc", "Which message?"},
 		{"delete", "Work", "Which message?"},
-		{"delete", "Home 1", "Home is locked"},
+		{"delete", "Home 1", "no chat named Home"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cmd+" "+tt.args, func(t *testing.T) {
@@ -196,7 +196,7 @@ func TestExportSendsJSONPrivately(t *testing.T) {
 	}
 	mustNotContain(t, string(f.Content), workSecret, clm.ChatHash("Project Athena", []byte(workSecret)))
 	mustContain(t, r.text(), "as JSON", "keep it somewhere safe")
-	mustContain(t, e.cmd("alice", dm, "export", "Home").text(), "Home is locked")
+	mustContain(t, e.cmd("alice", dm, "export", "Home").text(), "no chat named Home")
 }
 
 // flipStoredBit flips one bit in the ciphertext of who's message number

@@ -61,7 +61,7 @@ func TestSecretsTypedInPublicAreRefusedDeletedAndBurned(t *testing.T) {
 	})
 	t.Run("commands without a secret are fine in public, answered privately", func(t *testing.T) {
 		e := newEnv(t, Options{})
-		r := e.cmd("alice", general, "unlock", "Work")
+		r := e.cmd("alice", general, "unlock", "")
 		mustContain(t, r.text(), "Usage")
 		if r.deletes != 0 || len(r.public) != 0 {
 			t.Fatal("no secret, yet deleted or public")
@@ -85,13 +85,21 @@ func TestMistypedSecretCommandsInPublicAreRemoved(t *testing.T) {
 		{"new, unclosed quote", "new", `"Project Athena ` + secret, general, []string{"🔥", "did not use it"}, true},
 		{"rekey, unclosed quote", "rekey", `"Work ` + secret, general, []string{"🔥", "did not use it"}, true},
 		{"new, only an unclosed quote", "new", `"Project`, general, []string{"🔥"}, true},
-		{"misspelt unlock", "unlcok", "Work " + secret, general, []string{`don't know the command "unlcok"`, "removed", "looked like", "secret", "change it", "rekey"}, true},
+		{"misspelt unlock", "unlcok", "Work " + secret, general, []string{"don't know that command", "removed", "looked like", "secret", "change it", "rekey"}, true},
 		{"misspelt unlock, quoted name", "unlcok", `"Project Athena" ` + secret, general, []string{"removed", "looked like"}, true},
 		{"misspelt unlock, unclosed quote", "unlokc", `"Project Athena ` + secret, general, []string{"removed"}, true},
-		{"unknown command, one word", "sned", "hello", general, []string{`don't know the command "sned"`}, false},
-		{"unknown command alone", "frobnicate", "", general, []string{`don't know the command "frobnicate"`}, false},
-		{"unlock without a secret", "unlock", "Work", general, []string{"Usage: /clm unlock"}, false},
-		{"misspelt unlock in private", "unlcok", "Work " + secret, dm, []string{`don't know the command "unlcok"`}, false},
+		{"unknown command, one word", "sned", "hello", general, []string{"don't know that command", "removed"}, true},
+		{"unknown command alone (it may be the secret)", secret, "", general, []string{"don't know that command", "removed"}, true},
+		{"unlock, the chat name forgotten", "unlock", secret, general, []string{"only in a private chat", "removed"}, true},
+		{"rekey, the chat name forgotten", "rekey", secret, general, []string{"only in a private chat", "removed"}, true},
+		{"unlock, the quote misplaced", "unlock", `"Work ` + secret + `"`, general, []string{"only in a private chat", "removed"}, true},
+		{"help with a word that is no command", "help", secret, general, []string{"could not read", "removed"}, true},
+		{"a command that takes no argument, given one", "chats", secret, general, []string{"could not read", "removed"}, true},
+		{"watch with a word that is not on or off", "watch", secret, general, []string{"could not read", "removed"}, true},
+		{"history with a page that is no number", "history", "Work " + secret, general, []string{"could not read", "removed"}, true},
+		{"delete with an id that is no number", "delete", "Work " + secret, general, []string{"could not read", "removed"}, true},
+		{"misspelt unlock in private", "unlcok", "Work " + secret, dm, []string{"don't know that command", "Did you mean /clm unlock?"}, false},
+		{"unknown command alone in private", secret, "", dm, []string{"don't know that command"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -575,7 +583,7 @@ func TestASecretTypedInPublicIsBurnedEvenWhenTheMemberIsRateLimited(t *testing.T
 		{"unlock", "unlock", "Work " + workSecret, burned},
 		{"new", "new", "Work " + workSecret, burned},
 		{"rekey", "rekey", "Work " + workSecret, burned},
-		{"mistyped unlock", "unlcok", "Work " + workSecret, "looked like a command with a secret"},
+		{"mistyped unlock", "unlcok", "Work " + workSecret, "looked like it could hold a secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

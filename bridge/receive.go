@@ -132,7 +132,7 @@ func (c *call) askOrHint(unopened []clm.Pointer, src storage.Source, fromOthers 
 	c.setPending(&pending{kind: pendSecret, pointers: unopened, source: src, fromOthers: fromOthers})
 	return []string{
 		fmt.Sprintf("None of your unlocked chats opens %s.", what),
-		fmt.Sprintf("🔑 If you know its chat's secret, send it as your next message here (within %s). I won't show it back; if it opens the pointer I create the chat from the name inside it and save the message. /clm cancel to stop.", human(c.b.opts.ConfirmWindow)),
+		fmt.Sprintf("🔑 If you know its chat's secret, send it as your next message here (within %s); if it starts with a command's name, send it as  secret: <your secret>. I won't show it back; if it opens the pointer I create the chat from the name inside it and save the message. Commands with /clm in front still work meanwhile; /clm cancel to stop.", human(c.b.opts.ConfirmWindow)),
 	}
 }
 

@@ -73,6 +73,8 @@ type Request struct {
 
 	// Post is the text of a message that is not a command: a channel post
 	// that may hold pointers, or a private line (which may answer a prompt).
+	// Adapters recognise commands with ParseCommandText; a public Post that
+	// it reads as a /clm command is handled as that command all the same.
 	Post string
 
 	// ReceiveRef is set when the member pressed a Receive button: the Ref

@@ -145,7 +145,7 @@ func TestSendUsageErrors(t *testing.T) {
 		{"", "Usage: /clm send"},
 		{"Work", "Usage: /clm send"},
 		{"Work    ", "Usage: /clm send"},
-		{"Home hi", "Home is locked"},
+		{"Home hi", "no chat named Home"},
 		{`"Work hi`, "quote is not closed"},
 	}
 	for _, tt := range tests {

@@ -26,7 +26,7 @@
 package console
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +36,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/clmbridge/clmbridge/bridge"
 	"github.com/clmbridge/clmbridge/clm"
@@ -104,56 +105,74 @@ func (a *Adapter) Name() string { return Platform }
 // when ctx is done.
 func (a *Adapter) Run(ctx context.Context) error {
 	a.core.RegisterNotifier(Platform, a)
-	lines := make(chan string)
+	lines := make(chan inputLine)
 	readErr := make(chan error, 1)
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
-		sc := bufio.NewScanner(a.in)
-		sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
-		for sc.Scan() {
+		lr := newLineReader(a.in, MaxLineBytes)
+		defer lr.wipe()
+		for n := 1; ; n++ {
+			text, err := lr.next()
+			switch {
+			case errors.Is(err, errLineTooLong):
+				a.diagf("console: line %d is longer than %d bytes: skipped (split it)", n, MaxLineBytes)
+				continue
+			case errors.Is(err, io.EOF):
+				err = nil
+				fallthrough
+			case err != nil:
+				readErr <- err
+				close(lines)
+				return
+			}
 			select {
-			case lines <- sc.Text():
+			case lines <- inputLine{n: n, text: text}:
 			case <-stop:
+				clear(text)
 				return
 			}
 		}
-		readErr <- sc.Err()
-		close(lines)
 	}()
 	a.diagf("console: ready; type lines like `alice@dm: help` or `alice@#general: hello` (end of input quits)")
-	for n := 1; ; n++ {
+	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case line, ok := <-lines:
 			if !ok {
 				if err := <-readErr; err != nil {
-					if errors.Is(err, bufio.ErrTooLong) {
-						return fmt.Errorf("console: line %d is longer than %d bytes: split it", n, MaxLineBytes)
-					}
 					return fmt.Errorf("console: reading input: %w", err)
 				}
 				return nil
 			}
-			a.line(ctx, n, line)
+			a.line(ctx, line.n, line.text)
+			clear(line.text)
 		}
 	}
 }
 
+// inputLine is line n of the input, without its newline.
+type inputLine struct {
+	n    int
+	text []byte
+}
+
 // parseLine reads the input contract: `<member>@dm: <text>` or
 // `<member>@#<channel>: <text>`. where is "dm" or "#<channel>"; one space
-// after the colon is dropped.
-func parseLine(line string) (who, where, text string, ok bool) {
-	who, rest, found := strings.Cut(line, "@")
-	if !found || !validName(who) {
-		return "", "", "", false
+// after the colon is dropped. text is a part of line, not a copy, so that
+// wiping line wipes it.
+func parseLine(line []byte) (who, where string, text []byte, ok bool) {
+	w, rest, found := bytes.Cut(line, []byte("@"))
+	if !found || !validName(string(w)) {
+		return "", "", nil, false
 	}
-	where, text, found = strings.Cut(rest, ":")
+	p, text, found := bytes.Cut(rest, []byte(":"))
+	where = string(p)
 	if !found || (where != "dm" && !(strings.HasPrefix(where, "#") && validName(where[1:]))) {
-		return "", "", "", false
+		return "", "", nil, false
 	}
-	return who, where, strings.TrimPrefix(text, " "), true
+	return string(w), where, bytes.TrimPrefix(text, []byte(" ")), true
 }
 
 // validName reports whether s is a member or channel name: letters,
@@ -171,20 +190,23 @@ func validName(s string) bool {
 }
 
 // line handles input line n.
-func (a *Adapter) line(ctx context.Context, n int, line string) {
-	line = strings.TrimSuffix(line, "\r")
-	if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
+func (a *Adapter) line(ctx context.Context, n int, line []byte) {
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if t := bytes.TrimSpace(line); len(t) == 0 || t[0] == '#' {
 		return
 	}
-	who, where, text, ok := parseLine(line)
+	who, where, raw, ok := parseLine(line)
 	if !ok {
 		a.diagf("console: line %d: expected `<member>@dm: <text>` or `<member>@#<channel>: <text>` (names: letters, digits, _ and -)", n)
 		return
 	}
-	if strings.TrimSpace(text) == "" {
+	if len(bytes.TrimSpace(raw)) == 0 {
 		a.diagf("console: line %d: nothing after the colon", n)
 		return
 	}
+	// The Request carries strings: this is the one copy of the text the
+	// console makes (the Go runtime frees it but does not wipe it).
+	text := string(raw)
 	req := bridge.Request{
 		Member:    bridge.Member{Platform: Platform, ID: who, DisplayName: who},
 		MessageID: strconv.Itoa(n),
@@ -197,9 +219,11 @@ func (a *Adapter) line(ctx context.Context, n int, line string) {
 	}
 	req.Reply = &responder{a: a, member: who, place: req.Place, line: n}
 
-	if cmd, args, ok := splitCommand(text); ok {
-		req.Command, req.Args = cmd, args
-		if cmd == "receive" {
+	if ct, ok := bridge.ParseCommandText(text); ok {
+		// Any way of writing /clm (/CLM, a no-break space after it…) is
+		// a command, so the core's policy for secrets applies to it.
+		req.Command, req.Args = ct.Name, ct.Args
+		if ct.Name == "receive" {
 			a.resolveReceive(&req)
 		}
 	} else {
@@ -213,23 +237,6 @@ func (a *Adapter) line(ctx context.Context, n int, line string) {
 	if err := a.core.Handle(ctx, req); err != nil {
 		a.diagf("console: line %d: %v", n, err)
 	}
-}
-
-// splitCommand reads "/clm <command> <args…>".
-func splitCommand(text string) (cmd, args string, ok bool) {
-	rest, found := strings.CutPrefix(strings.TrimLeftFunc(text, unicode.IsSpace), "/clm")
-	if !found || (rest != "" && !unicode.IsSpace(rune(rest[0]))) {
-		return "", "", false
-	}
-	rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
-	if rest == "" {
-		return "help", "", true
-	}
-	end := strings.IndexFunc(rest, unicode.IsSpace)
-	if end < 0 {
-		return strings.ToLower(rest), "", true
-	}
-	return strings.ToLower(rest[:end]), strings.TrimLeftFunc(rest[end:], unicode.IsSpace), true
 }
 
 // resolveReceive turns "/clm receive <ref>" into a button press and a bare
@@ -265,11 +272,37 @@ func (a *Adapter) print(prefix, text string) error {
 	var b strings.Builder
 	for _, l := range strings.Split(text, "\n") {
 		b.WriteString(prefix)
-		b.WriteString(strings.TrimSuffix(l, "\r"))
+		writeEscaped(&b, strings.TrimSuffix(l, "\r"))
 		b.WriteByte('\n')
 	}
 	_, err := io.WriteString(a.out, b.String())
 	return err
+}
+
+// writeEscaped writes line to b with every character that could end the
+// printed line or disguise it written as an escape: control characters
+// (C0 but tab, DEL, C1 such as NEL), the Unicode line and paragraph
+// separators, bidirectional overrides and isolates, and invalid UTF-8.
+// Whatever a member types, one answer line is one output line starting
+// with its true prefix: nobody can print "-> #general (public): …".
+func writeEscaped(b *strings.Builder, line string) {
+	for i, r := range line {
+		switch {
+		case r == utf8.RuneError && len(line[i:]) > 0 && !strings.HasPrefix(line[i:], "\uFFFD"):
+			fmt.Fprintf(b, "\\x%02x", line[i])
+		case r == '\t':
+			b.WriteRune(r)
+		case unicode.IsControl(r), r == '\u2028', r == '\u2029',
+			r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+			if r < 0x100 {
+				fmt.Fprintf(b, "\\x%02x", r)
+			} else {
+				fmt.Fprintf(b, "\\u%04x", r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
 }
 
 func (a *Adapter) diagf(format string, args ...any) {

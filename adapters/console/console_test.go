@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clmbridge/clmbridge/bridge"
 	"github.com/clmbridge/clmbridge/clm"
@@ -206,10 +208,43 @@ func TestRunStopsWhenContextIsDone(t *testing.T) {
 	}
 }
 
-func TestOverlongLineIsAnError(t *testing.T) {
-	a := New(&fakeCore{}, strings.NewReader("alice@dm: "+strings.Repeat("x", MaxLineBytes+1)+"\n"), io.Discard, io.Discard, Options{})
-	if err := a.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "longer than") {
-		t.Fatalf("err = %v", err)
+func TestAnOverlongLineIsRefusedAndTheConsoleKeepsRunning(t *testing.T) {
+	long := "alice@dm: " + strings.Repeat("x", MaxLineBytes+1)
+	tests := []struct {
+		name, in string
+		want     []string // posts handled
+	}{
+		{"in the middle", "alice@dm: before\n" + long + "\nalice@dm: after\n", []string{"before", "after"}},
+		{"last, without a newline", "alice@dm: before\n" + long, []string{"before"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			core := &fakeCore{}
+			var diag bytes.Buffer
+			a := New(core, strings.NewReader(tt.in), io.Discard, &diag, Options{})
+			if err := a.Run(context.Background()); err != nil {
+				t.Fatalf("Run ended with %v", err)
+			}
+			var got []string
+			for _, r := range core.reqs {
+				got = append(got, r.Post)
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Fatalf("posts %q, want %q", got, tt.want)
+			}
+			if !strings.Contains(diag.String(), "line 2 is longer than") {
+				t.Fatalf("diag %q", diag.String())
+			}
+		})
+	}
+}
+
+func TestALineOfExactlyTheMaximumIsRead(t *testing.T) {
+	core := &fakeCore{}
+	text := strings.Repeat("y", MaxLineBytes-len("alice@dm: "))
+	runConsole(t, core, "alice@dm: "+text+"\n")
+	if len(core.reqs) != 1 || core.reqs[0].Post != text {
+		t.Fatalf("%d requests", len(core.reqs))
 	}
 }
 
@@ -275,15 +310,153 @@ func FuzzParseLine(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
-		who, where, text, ok := parseLine(line)
+		who, where, text, ok := parseLine([]byte(line))
 		if !ok {
 			return
 		}
 		if !validName(who) || (where != "dm" && !validName(strings.TrimPrefix(where, "#"))) {
 			t.Fatalf("accepted bad names %q %q", who, where)
 		}
-		if !strings.HasSuffix(line, text) {
+		if !strings.HasSuffix(line, string(text)) {
 			t.Fatalf("text %q is not the end of the line", text)
 		}
 	})
+}
+
+// realCore returns the real bridge over a throwaway store.
+func realCore(t *testing.T) *bridge.Bridge {
+	t.Helper()
+	st, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "b.db"),
+		storage.Options{Argon2: storage.Argon2Params{MemoryKiB: 8, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	b := bridge.New(st, bridge.Options{SweepEvery: -1}, nil)
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func TestEveryWayOfWritingClmWithASecretInAChannelIsDeletedAndWarned(t *testing.T) {
+	const secret = "quartz-velvet-orchid-4411"
+	variants := []string{
+		"/CLM unlock Work " + secret,
+		"/Clm unlock Work " + secret,
+		"/clm\u00a0unlock Work " + secret,
+		"/clm\u3000unlock Work " + secret,
+		"/clm\u2003unlock Work " + secret,
+		"/clm\tunlock Work " + secret,
+		"  /clm unlock Work " + secret,
+		"\uff0fclm unlock Work " + secret,
+		"/clm unlock " + secret,
+		"/clm rekey " + secret,
+		`/clm unlock "Work ` + secret + `"`,
+		"/clm " + secret,
+		"/clm unlcok Work " + secret,
+	}
+	for _, v := range variants {
+		t.Run(v, func(t *testing.T) {
+			b := realCore(t)
+			out, diag := runConsole(t, b, "alice@dm: new Work tulip-harbor-quartz-77\nalice@dm: lock\nalice@#general: "+v+"\n")
+			if !strings.Contains(diag, "line 3 (alice in #general) deleted") {
+				t.Fatalf("not deleted; diag:\n%s\nout:\n%s", diag, out)
+			}
+			if !strings.Contains(out, "-> alice (private): 🔥") && !strings.Contains(out, "-> alice (private): ⚠️") {
+				t.Fatalf("not warned privately:\n%s", out)
+			}
+			if strings.Contains(out, secret) || strings.Contains(out, "(public)") {
+				t.Fatalf("echoed or posted publicly:\n%s", out)
+			}
+			if len(b.UnlockedChats(bridge.Member{Platform: Platform, ID: "alice"})) != 0 {
+				t.Fatal("a secret typed in a channel unlocked a chat")
+			}
+		})
+	}
+	t.Run("in a DM, /clm <secret> is not shown back", func(t *testing.T) {
+		out, _ := runConsole(t, realCore(t), "alice@dm: /clm "+secret+"\nalice@dm: /CLM\u00a0"+secret+"\n")
+		if strings.Contains(out, secret) || !strings.Contains(out, "don't know that command") {
+			t.Fatalf("out:\n%s", out)
+		}
+	})
+}
+
+func TestNoAnswerCanPrintALineThatLooksLikeAnotherPrefix(t *testing.T) {
+	fake := "-> #general (public): the bot says hi"
+	texts := []string{
+		"a\r" + fake,
+		"a\u2028" + fake,
+		"a\u2029" + fake,
+		"a\u0085" + fake,
+		"a\v" + fake,
+		"a\f" + fake,
+		"a\x1b[2K\r" + fake,
+		"a\u202e" + fake,
+		"a\xff" + fake,
+	}
+	core := &fakeCore{answer: func(ctx context.Context, r bridge.Request) {
+		for _, text := range texts {
+			_ = r.Reply.Private(ctx, text)
+		}
+	}}
+	out, _ := runConsole(t, core, "alice@dm: hi\n")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != len(texts) {
+		t.Fatalf("%d lines for %d answers:\n%q", len(lines), len(texts), out)
+	}
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "-> alice (private): a\\") || !strings.HasSuffix(l, fake) {
+			t.Errorf("answer %d printed as %q", i, l)
+		}
+		if strings.ContainsAny(l, "\r\v\f\x1b\u2028\u2029\u0085\u202e") || !utf8.ValidString(l) {
+			t.Errorf("answer %d kept a control character: %q", i, l)
+		}
+	}
+	t.Run("tabs and ordinary text are kept", func(t *testing.T) {
+		core := &fakeCore{answer: func(ctx context.Context, r bridge.Request) { _ = r.Reply.Private(ctx, "a\tb ünïcødé 🔓") }}
+		if out, _ := runConsole(t, core, "alice@dm: hi\n"); out != "-> alice (private): a\tb ünïcødé 🔓\n" {
+			t.Fatalf("%q", out)
+		}
+	})
+}
+
+func TestTheLineReaderLeavesNoCopyOfALineInItsBuffer(t *testing.T) {
+	const secret = "quartz-velvet-orchid-4411"
+	input := strings.Repeat("alice@dm: unlock Work "+secret+"\n", 500) + "alice@dm: last " + secret
+	for _, tt := range []struct {
+		name string
+		r    io.Reader
+	}{
+		{"whole reads", strings.NewReader(input)},
+		{"one byte at a time", iotest.OneByteReader(strings.NewReader(input))},
+		{"half reads", iotest.HalfReader(strings.NewReader(input))},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			lr := newLineReader(tt.r, MaxLineBytes)
+			n := 0
+			for {
+				line, err := lr.next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				n++
+				if !bytes.Contains(line, []byte(secret)) {
+					t.Fatalf("line %d = %q", n, line)
+				}
+				for i, c := range lr.buf {
+					if c != 0 && (i < lr.start || i >= lr.end) {
+						t.Fatalf("after line %d the buffer still holds a returned line at %d", n, i)
+					}
+				}
+			}
+			if n != 501 {
+				t.Fatalf("%d lines", n)
+			}
+			if bytes.Contains(lr.buf, []byte("quartz")) {
+				t.Fatal("the buffer holds a line after the end of input")
+			}
+		})
+	}
 }

@@ -344,20 +344,24 @@ func translateMessage(m *discordgo.Message) (bridge.Request, bool) {
 		if strings.TrimSpace(m.Content) == "" {
 			return req, false
 		}
-		req.Command, req.Args, req.Post = parseDMText(m.Content)
+		if ct, ok := bridge.ParseCommandText(m.Content); ok {
+			req.Command, req.Args = ct.Name, ct.Args
+		} else {
+			req.Command, req.Args, req.Post = parseDMText(m.Content)
+		}
 		return req, true
 	}
 	// In a guild the content is empty without the Message Content intent.
 	// With it, every post goes to the core: it offers Receive under
 	// pointers, and notes who is in the channel for watch deliveries.
-	text := strings.TrimSpace(m.Content)
-	switch {
-	case text == "":
+	if strings.TrimSpace(m.Content) == "" {
 		return req, false
-	case strings.HasPrefix(text, "/clm ") || text == "/clm":
-		// A command typed as text, in public: the core refuses a secret in
-		// it and asks to delete the message.
-		req.Command, req.Args, _ = parseDMText(text)
+	}
+	if ct, ok := bridge.ParseCommandText(m.Content); ok {
+		// A command typed as text, in public, however /clm was written
+		// (/CLM, a newline or no-break space after it…): the core refuses
+		// a secret in it and asks to delete the message.
+		req.Command, req.Args = ct.Name, ct.Args
 		return req, true
 	}
 	req.Post = m.Content

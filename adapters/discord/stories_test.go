@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -386,4 +387,44 @@ func TestStoryDMPromptForTheSecretCreatesTheChat(t *testing.T) {
 		}
 	}
 	mustContain(t, "bob's chats", s.do(bob, general, "chats"), "Work")
+}
+
+func TestStoryEveryWayOfWritingClmWithASecretInAChannelIsDeletedAndWarned(t *testing.T) {
+	t.Parallel()
+	const secret = "quartz-velvet-orchid-4411"
+	s := newStory(t, discord.Config{GuildID: "77", MessageContent: true})
+	s.never = append(s.never, secret)
+	variants := []string{
+		"/CLM unlock Work " + secret,
+		"/clm\nunlock Work " + secret,
+		"/clm\tunlock Work " + secret,
+		"/clm\u00a0unlock Work " + secret,
+		"/clm\u3000unlock Work " + secret,
+		"\uff0fclm unlock Work " + secret,
+		"/clm unlock " + secret,
+		"/clm rekey " + secret,
+		`/clm unlock "Work ` + secret + `"`,
+		"/clm " + secret,
+		"/clm unlcok Work " + secret,
+	}
+	dm := discordtest.DMChannelID(alice.ID)
+	warned := map[string]bool{}
+	for _, v := range variants {
+		posted, _ := s.fake.PostMessage(t, alice, general, v)
+		s.fake.WaitCall(t, "the delete of "+strconv.Quote(v), func(c discordtest.Call) bool {
+			return c.Method == "DELETE" && strings.HasSuffix(c.Path, "/messages/"+posted.ID)
+		})
+		w := s.fake.WaitChannelMessage(t, dm, func(m discordtest.Message) bool {
+			return m.Bot && !warned[m.ID] && (strings.Contains(m.Content, "🔥") || strings.Contains(m.Content, "⚠️"))
+		})
+		warned[w.ID] = true
+	}
+	for _, m := range s.fake.Messages() {
+		if m.Bot && strings.Contains(m.Content, secret) {
+			t.Errorf("the bot repeated the secret in %s: %q", m.ChannelID, m.Content)
+		}
+	}
+	if got := s.do(alice, general, "chats"); !strings.Contains(got, "no chats") {
+		t.Errorf("a secret typed in the channel did something: %q", got)
+	}
 }

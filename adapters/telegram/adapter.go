@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -463,21 +462,14 @@ func (a *Adapter) onMessage(c tele.Context) error {
 	return nil
 }
 
-// secretBearing reports whether text looks like a command that carries a
-// secret: /clm new, unlock, rekey or profile with arguments. (The core
-// decides what it means; the adapter only makes sure such a message typed
-// in a group is handled, and so deleted, at once.)
+// secretBearing reports whether text is a /clm command for this bot that
+// the core refuses in a group because it may hold a secret (see
+// bridge.CommandText.MayHoldSecret). The core decides what it means; the
+// adapter only makes sure such a message typed in a group is handled, and
+// so deleted, at once.
 func secretBearing(text, botUsername string) bool {
-	cmd, isCmd, forUs := parseCommand(text, botUsername)
-	if !isCmd || !forUs || cmd.Name != "clm" {
-		return false
-	}
-	name, args := splitCLM(cmd.Rest)
-	switch name {
-	case "new", "unlock", "rekey", "profile":
-		return strings.TrimSpace(args) != ""
-	}
-	return false
+	ct, ok := bridge.ParseCommandText(text)
+	return ok && ct.ForBot(botUsername) && ct.MayHoldSecret()
 }
 
 // secretLane is the priority lane of the secret-bearing commands of chat.
@@ -514,17 +506,20 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tele.Message) {
 		Reply:     r,
 	}
 	text := textOf(m)
+	ct, isCLM := bridge.ParseCommandText(text)
 	cmd, isCmd, forUs := parseCommand(text, a.username())
 	switch {
-	case isCmd && !forUs:
+	case isCLM && !ct.ForBot(a.username()), !isCLM && isCmd && !forUs:
 		return // "/clm@other_bot"
+	case isCLM:
+		// Every way of writing /clm (/CLM, a no-break space after it,
+		// ／clm…) is a command, so the core's policy on secrets applies.
+		req.Command, req.Args = ct.Name, ct.Args
 	case isCmd && (cmd.Name == "start" || cmd.Name == "help"):
 		if err := a.postText(ctx, m.Chat.ID, a.intro(), sendOpts{replyTo: replyInGroup(place, m.ID)}); err != nil {
 			a.log.Warn("telegram: cannot answer /"+cmd.Name, "error", a.red.err(err))
 		}
 		return
-	case isCmd && cmd.Name == "clm":
-		req.Command, req.Args = splitCLM(cmd.Rest)
 	default:
 		if text == "" {
 			return

@@ -602,3 +602,66 @@ func TestStorySendFromThePrivateChat(t *testing.T) {
 		}
 	})
 }
+
+// TestStoryEveryWayOfWritingClmWithASecretInTheGroup: however alice
+// writes /clm with a secret in the group (other case, a no-break space or
+// newline after it, the chat name forgotten, a misplaced quote, or the
+// secret alone after /clm), the message is deleted, she is warned
+// privately, and nothing repeats the secret.
+func TestStoryEveryWayOfWritingClmWithASecretInTheGroup(t *testing.T) {
+	const secret = "quartz-velvet-orchid-4411"
+	w := startWorld(t, telegramtest.Options{})
+	w.say(alice, alice.PrivateChat(), "/start", alice.ID)
+	aliceM := bridge.Member{Platform: "telegram", ID: strconv.FormatInt(alice.ID, 10)}
+	variants := []string{
+		"/CLM unlock Work " + secret,
+		"/Clm unlock Work " + secret,
+		"/clm\nunlock Work " + secret,
+		"/clm\u00a0unlock Work " + secret,
+		"/clm\u3000unlock Work " + secret,
+		"/clm@clm_bot unlock Work " + secret,
+		"/CLM@CLM_BOT\tunlock Work " + secret,
+		"\uff0fclm unlock Work " + secret,
+		"/clm unlock " + secret,
+		"/clm rekey " + secret,
+		`/clm unlock "Work ` + secret + `"`,
+		"/clm " + secret,
+		"/clm unlcok Work " + secret,
+	}
+	for _, v := range variants {
+		t.Run(v, func(t *testing.T) {
+			msg, warning := w.say(alice, team, v, alice.ID)
+			if (!strings.Contains(warning, "🔥") && !strings.Contains(warning, "⚠️")) || strings.Contains(warning, secret) {
+				t.Fatalf("alice's warning: %q", warning)
+			}
+			w.tg.Await(t, waitLimit, "the secret's deletion", func() bool {
+				e, _ := w.tg.Message(team.ID, msg.MessageID)
+				return e.Deleted
+			})
+		})
+	}
+	if got := w.core.UnlockedChats(aliceM); len(got) != 0 {
+		t.Errorf("unlocked %v", got)
+	}
+	if n := len(w.tg.BotMessages(team.ID)); n != 0 {
+		t.Errorf("the bot posted %d messages in the group", n)
+	}
+	for _, m := range w.tg.BotMessages(alice.ID) {
+		if strings.Contains(m.Text, secret) {
+			t.Errorf("the bot repeated the secret: %q", m.Text)
+		}
+	}
+	t.Run("addressed to another bot: left alone", func(t *testing.T) {
+		before := len(w.tg.BotMessages(alice.ID))
+		msg := w.tg.SendText(alice, team, "/clm@other_bot unlock Work "+secret)
+		// The group's messages are handled in order: once this one is
+		// answered, the one before it was handled (and ignored).
+		w.say(alice, team, "/clm whoami", alice.ID)
+		if e, _ := w.tg.Message(team.ID, msg.MessageID); e.Deleted {
+			t.Error("deleted a command for another bot")
+		}
+		if got := len(w.tg.BotMessages(alice.ID)); got != before+1 {
+			t.Errorf("alice got %d private messages, want 1 (the whoami answer)", got-before)
+		}
+	})
+}

@@ -128,21 +128,6 @@ func isCommandName(s string) bool {
 	return true
 }
 
-// splitCLM splits what follows "/clm" into the bridge command (lower case)
-// and its arguments, verbatim with every line kept. A bare "/clm" asks for
-// help.
-func splitCLM(rest string) (name, args string) {
-	rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
-	if rest == "" {
-		return "help", ""
-	}
-	end := strings.IndexFunc(rest, unicode.IsSpace)
-	if end < 0 {
-		return strings.ToLower(rest), ""
-	}
-	return strings.ToLower(rest[:end]), strings.TrimLeftFunc(rest[end:], unicode.IsSpace)
-}
-
 // parseInlineQuery reads "Chat: message" from an inline query. named is
 // false when the query does not start with a plausible chat name and a
 // colon; then text is the whole query.

@@ -43,25 +43,6 @@ func TestParseCommand(t *testing.T) {
 	}
 }
 
-func TestSplitCLM(t *testing.T) {
-	tests := []struct{ rest, cmd, args string }{
-		{"", "help", ""},
-		{"   ", "help", ""},
-		{"chats", "chats", ""},
-		{"UNLOCK Work  two  spaces ", "unlock", "Work  two  spaces "},
-		{"send \"Project Athena\" hi\nthere", "send", "\"Project Athena\" hi\nthere"},
-		{"send\n\nWork hi", "send", "Work hi"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.rest, func(t *testing.T) {
-			cmd, args := splitCLM(tt.rest)
-			if cmd != tt.cmd || args != tt.args {
-				t.Errorf("splitCLM(%q) = %q, %q; want %q, %q", tt.rest, cmd, args, tt.cmd, tt.args)
-			}
-		})
-	}
-}
-
 func TestParseInlineQuery(t *testing.T) {
 	tests := []struct {
 		q, chat, text string
@@ -150,10 +131,6 @@ func FuzzParseCommand(f *testing.F) {
 		}
 		if forUs && !strings.HasSuffix(text, c.Rest) {
 			t.Fatalf("rest %q is not the end of %q", c.Rest, text)
-		}
-		name, args := splitCLM(c.Rest)
-		if name == "" || !strings.HasSuffix(c.Rest, args) {
-			t.Fatalf("splitCLM(%q) = %q, %q", c.Rest, name, args)
 		}
 	})
 }

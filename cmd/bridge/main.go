@@ -27,6 +27,9 @@ const (
 )
 
 func main() {
+	if err := disableCoreDumps(); err != nil {
+		fmt.Fprintf(os.Stderr, "bridge: warning: cannot turn core dumps off (%v): a crash could write unlocked secrets to disk\n", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
