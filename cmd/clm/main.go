@@ -96,9 +96,12 @@ func commands() map[string]command {
 			summary: "encode reads a message from stdin and prints its pointer on one line.",
 			usage:   "clm encode --chat NAME --user NAME [--epoch N] [--no-tag] < message",
 			details: `
-One trailing newline is removed from the message. The pointer carries the
-bridge's tag, which lets receivers detect tampering and which 2.0.2 clients
-ignore; --no-tag makes a plain 2.0.2 pointer.
+One trailing newline is removed from the message. The pointer is the
+bridge's extension v1, which 2.0.2 clients open like any other: its nonce
+is keyed with the secret, so nobody can test guessed messages against it,
+and its tag lets receivers detect tampering. --no-tag makes a plain 2.0.2
+pointer, whose nonce lets anyone who knows the chat and the sender test
+guesses offline: do not use it for short answers, numbers or PINs.
 `,
 			secret: true,
 			setup:  setupEncode,
@@ -113,7 +116,9 @@ pointer found prints one JSON line, in order:
 or, for one that did not open,
   {"error":"malformed"|"wrong_secret"|"tampered"}
 Text with no pointer prints {"error":"no_pointer"}. "authenticated": false
-is a legacy 2.0.2 pointer, whose content could have been changed.
+is a plain 2.0.2 pointer: its text matches its nonce, but it carries no tag
+and anyone who knows the chat could have guessed its text from it.
+"tampered" is a pointer changed on the way; its text is not printed.
 The exit status is 0 when every pointer opened, 1 otherwise.
 `,
 			secret: true,
@@ -291,7 +296,7 @@ func setupEncode(fs *flag.FlagSet) func(*session) int {
 	chat := fs.String("chat", "", "the chat `NAME` (required)")
 	user := fs.String("user", "", "your CLM user `NAME` (required)")
 	epoch := fs.Int64("epoch", 0, "the pointer's time, Unix seconds `N` (default now)")
-	noTag := fs.Bool("no-tag", false, "make a plain 2.0.2 pointer, without the tamper-evident tag")
+	noTag := fs.Bool("no-tag", false, "make a plain 2.0.2 pointer: no tag, and a nonce anyone can test guessed messages against")
 	return func(s *session) int {
 		if *chat == "" || *user == "" {
 			return s.usageError("--chat and --user are required")

@@ -172,6 +172,7 @@ func TestVectorsThroughRun(t *testing.T) {
 			Epoch                           int64
 			Pointer                         string
 			TaggedPointer                   string `json:"tagged_pointer"`
+			TaggedPointerPlainNonce         string `json:"tagged_pointer_plain_nonce"`
 		}
 	}
 	if err := json.Unmarshal(b, &v); err != nil || len(v.Encode) == 0 {
@@ -201,6 +202,58 @@ func TestVectorsThroughRun(t *testing.T) {
 					!reflect.DeepEqual(gotOut, wantOut) || strings.Count(decoded, "\n") != 1 {
 					t.Fatalf("tagged=%v: decode printed %s, want %s", tagged, decoded, line)
 				}
+			}
+			// The first extension's form (2.0.2 nonce and a tag) still opens.
+			decoded := runOK(t, e.Secret, e.TaggedPointerPlainNonce, "decode")
+			if !strings.Contains(decoded, `"authenticated":true`) {
+				t.Fatalf("tagged_pointer_plain_nonce: decode printed %s", decoded)
+			}
+		})
+	}
+}
+
+// TestDecodeVectorsThroughRun puts every decode vector of
+// testdata/clm-v2.json through clm decode in-process: the message, or the
+// error name, and never the text of a pointer that failed.
+func TestDecodeVectorsThroughRun(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "clm-v2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Decode []struct {
+			Pointer, Secret         string
+			OK                      bool
+			Chat, Username, Message string
+			Authenticated           bool
+			Error, Note             string
+		}
+	}
+	if err := json.Unmarshal(b, &v); err != nil || len(v.Decode) == 0 {
+		t.Fatalf("reading the vectors: %v", err)
+	}
+	for i, c := range v.Decode {
+		name := c.Error
+		if c.OK {
+			name = "ok_" + c.Username
+		}
+		t.Run(fmt.Sprintf("%02d_%s", i, name), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run([]string{"decode"}, strings.NewReader(c.Pointer), &stdout, &stderr, env(c.Secret))
+			want := map[string]any{"error": c.Error}
+			if c.Error == "malformed" && !strings.Contains(c.Pointer, "{") {
+				// decode reads free text: with no object in it, there is
+				// no pointer to call malformed.
+				want["error"] = "no_pointer"
+			}
+			wantCode := exitFailed
+			if c.OK {
+				want = map[string]any{"chat": c.Chat, "username": c.Username, "message": c.Message, "authenticated": c.Authenticated}
+				wantCode = exitOK
+			}
+			var got map[string]any
+			if err := json.Unmarshal(stdout.Bytes(), &got); err != nil || !reflect.DeepEqual(got, want) || code != wantCode {
+				t.Fatalf("decode printed %s (exit %d), want %v (exit %d); %s", &stdout, code, want, wantCode, c.Note)
 			}
 		})
 	}
