@@ -1,7 +1,9 @@
 package hmacdrbg
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding"
 	"encoding/binary"
 )
 
@@ -11,20 +13,16 @@ import (
 // SP 800-90A there is no update step after generating; 2.0.2 does not have
 // one and pointers would not open if this added it.
 type Stream struct {
-	k key
+	seed  [Size]byte // until instantiated, then zero
+	ready bool       // instantiated: k and V are set
+	k     key
 	// blk is the block hashed after a key block for an HMAC of a 32-byte
 	// message: the message (V, or an inner digest) then its padding
 	// (FIPS 180-4, 5.1.1: a 1 bit, zeros, the bit length of 96 bytes),
 	// which is set once. Between MACs blk[:Size] holds V, the current
 	// keystream block.
 	blk [blockSize]byte
-	tmp state // scratch for the inner digest
-	off int   // bytes of V already used
-}
-
-// initial returns the SHA-256 initial hash value (FIPS 180-4, 5.3.3).
-func initial() state {
-	return newState(&[8]uint32{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19})
+	off int // bytes of V already used
 }
 
 // zeroKey returns the key states of the all-zero 32-byte key the DRBG
@@ -46,66 +44,18 @@ func pad32(b *[blockSize]byte) {
 	binary.BigEndian.PutUint64(b[blockSize-8:], (blockSize+Size)*8)
 }
 
-// NewStream starts the keystream for seed, which is
-// SHA256(secret "_" epoch "_" nonce) (Sending step 3).
+// NewStream returns the keystream for seed, which is
+// SHA256(secret "_" epoch "_" nonce) (Sending step 3). The work of
+// instantiating is done by the first XORKeyStream, which holds the one
+// digest all the hashing goes through.
 func NewStream(seed *[Size]byte) Stream {
 	// K = 0x00 * 32, V = 0x01 * 32
-	s := Stream{k: zeroKey(), off: Size}
+	s := Stream{seed: *seed, k: zeroKey(), off: Size}
 	pad32(&s.blk)
 	for i := range Size {
 		s.blk[i] = 0x01
 	}
-	// The inner message of each reseed is V || b || seed after the key
-	// block: 129 bytes, which pads to exactly two blocks. Everything but V
-	// and b is the same both times.
-	var msg [2 * blockSize]byte
-	copy(msg[Size+1:], seed[:])
-	msg[2*Size+1] = 0x80
-	binary.BigEndian.PutUint64(msg[len(msg)-8:], (blockSize+2*Size+1)*8)
-	// K = HMAC(K, V || 0x00 || seed); V = HMAC(K, V)
-	s.reseed(0x00, &msg)
-	// K = HMAC(K, V || 0x01 || seed); V = HMAC(K, V)
-	s.reseed(0x01, &msg)
-	clear(msg[Size+1 : 2*Size+1]) // the seed
-	s.off = Size                  // V after instantiating is not output
 	return s
-}
-
-// reseed is one half of the HMAC-DRBG update function (SP 800-90A,
-// 10.1.2.2): K = HMAC(K, V || b || seed); V = HMAC(K, V). msg holds the
-// padded inner message with the seed in place.
-func (s *Stream) reseed(b byte, msg *[2 * blockSize]byte) {
-	copy(msg[:Size], s.blk[:Size])
-	msg[Size] = b
-	s.mac(msg[:])
-	// The new K, and its key blocks hashed once for every MAC under it.
-	ipad, opad := pads(s.tmp.sum())
-	iv := initial()
-	compress(&s.k.inner, &iv, ipad[:])
-	compress(&s.k.outer, &iv, opad[:])
-	clear(ipad[:])
-	clear(opad[:])
-	s.next()
-}
-
-// mac leaves HMAC(K, m) in s.tmp.sum(), m being the padded blocks that
-// follow the inner key block.
-func (s *Stream) mac(m []byte) {
-	compress(&s.tmp, &s.k.inner, m)
-	var ob [blockSize]byte
-	pad32(&ob)
-	copy(ob[:Size], s.tmp.sum()[:])
-	compress(&s.tmp, &s.k.outer, ob[:])
-}
-
-// next generates the next keystream block: V = HMAC(K, V), two
-// compressions, the inner digest written over V in the block between them.
-func (s *Stream) next() {
-	compress(&s.tmp, &s.k.inner, s.blk[:])
-	copy(s.blk[:Size], s.tmp.sum()[:])
-	compress(&s.tmp, &s.k.outer, s.blk[:])
-	copy(s.blk[:Size], s.tmp.sum()[:])
-	s.off = 0
 }
 
 // XORKeyStream XORs src with the next len(src) bytes of keystream into dst,
@@ -113,14 +63,85 @@ func (s *Stream) next() {
 // be the same slice; dst must be at least as long as src.
 func (s *Stream) XORKeyStream(dst, src []byte) {
 	dst = dst[:len(src)]
+	if len(src) == 0 {
+		return
+	}
+	// One crypto/sha256 digest for every compression of this call. It is
+	// declared here, and used only by closures that do not leave this
+	// function, so the compiler sees its concrete type, calls its methods
+	// directly and keeps it on the stack: nothing is allocated
+	// (TestNoAllocations). Passed to another function, it would escape.
+	d := sha256.New()
+	restore := d.(encoding.BinaryUnmarshaler)
+	save := d.(encoding.BinaryAppender)
+	// compress runs the SHA-256 compression function over each whole
+	// block of blocks from the chaining value in from, leaving the result
+	// in to (which may be from). Every message here is padded by hand, so
+	// the digest's own length and padding are never used.
+	// A nil from is the initial hash value, which Reset restores.
+	compress := func(to, from *state, blocks []byte) {
+		if from == nil {
+			d.Reset()
+		} else if err := restore.UnmarshalBinary(from[:]); err != nil {
+			panic("hmacdrbg: crypto/sha256 refused a state in its own format: " + err.Error())
+		}
+		d.Write(blocks)
+		if out, err := save.AppendBinary(to[:0]); err != nil || len(out) != stateSize {
+			panic("hmacdrbg: crypto/sha256 changed its binary state format")
+		}
+	}
+	var t state // the inner digest of a MAC
+	// next generates the next keystream block, V = HMAC(K, V): two
+	// compressions, the inner digest written over V in the block between.
+	next := func() {
+		compress(&t, &s.k.inner, s.blk[:])
+		copy(s.blk[:Size], t.sum()[:])
+		compress(&t, &s.k.outer, s.blk[:])
+		copy(s.blk[:Size], t.sum()[:])
+	}
+
+	if !s.ready {
+		// The inner message of each half of the update function is
+		// V || b || seed after the key block: 129 bytes, which pads to
+		// exactly two blocks. Everything but V and b is the same both times.
+		var msg [2 * blockSize]byte
+		copy(msg[Size+1:], s.seed[:])
+		msg[2*Size+1] = 0x80
+		binary.BigEndian.PutUint64(msg[len(msg)-8:], (blockSize+2*Size+1)*8)
+		// SP 800-90A, 10.1.2.2, for b = 0x00 then 0x01:
+		// K = HMAC(K, V || b || seed); V = HMAC(K, V).
+		for b := range byte(2) {
+			copy(msg[:Size], s.blk[:Size])
+			msg[Size] = b
+			compress(&t, &s.k.inner, msg[:])
+			var outer [blockSize]byte
+			pad32(&outer)
+			copy(outer[:Size], t.sum()[:])
+			compress(&t, &s.k.outer, outer[:])
+			// The new K, its key blocks hashed once for every MAC under it.
+			ipad, opad := pads(t.sum())
+			compress(&s.k.inner, nil, ipad[:])
+			compress(&s.k.outer, nil, opad[:])
+			clear(ipad[:])
+			clear(opad[:])
+			next()
+		}
+		clear(msg[:])
+		clear(t[:])
+		clear(s.seed[:])
+		s.ready = true
+	}
+
 	for len(src) > 0 {
 		if s.off == Size {
-			s.next() // no update step after generating
+			next() // no update step after generating
+			s.off = 0
 		}
 		n := subtle.XORBytes(dst, src, s.blk[s.off:Size])
 		s.off += n
 		dst, src = dst[n:], src[n:]
 	}
+	clear(t[:])
 }
 
 // String hides the stream's key material from %v and logs.

@@ -97,38 +97,40 @@ func BenchmarkXORKeyStream1KiB(b *testing.B) {
 	}
 }
 
+// marshal returns crypto/sha256's binary state after writing blocks.
+func marshal(t *testing.T, blocks []byte) []byte {
+	t.Helper()
+	d := sha256.New()
+	d.Write(blocks)
+	m, err := d.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // TestStateFormat guards the one thing this package assumes of
-// crypto/sha256: its binary state is the magic, the hash words, the pending
-// buffer and the length, so a state built from hash words restores and a
-// padded block written after it gives the digest in the appended state.
+// crypto/sha256: its binary state is the magic, the hash words big-endian,
+// the pending buffer and the length, so newState builds what it marshals,
+// and the hash words after a block padded by hand are the digest.
 func TestStateFormat(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
 	for i := range 100 {
-		// A 55-byte message padded by hand is one block.
-		msg := randBytes(r, 55)
 		var blk [blockSize]byte
-		copy(blk[:], msg)
+		copy(blk[:], randBytes(r, 55))
 		blk[55] = 0x80
 		binary.BigEndian.PutUint64(blk[56:], 55*8)
-		iv := initial()
-		var got state
-		compress(&got, &iv, blk[:])
-		if want := sha256.Sum256(msg); *got.sum() != want {
-			t.Fatalf("case %d: compress from the initial state = %x, want %x", i, got.sum(), want)
-		}
-		// And a state crypto/sha256 marshals after one block is newState's.
-		d := sha256.New()
-		d.Write(blk[:])
-		m, err := d.(encoding.BinaryMarshaler).MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := marshal(t, blk[:])
 		var words [8]uint32
 		for j := range words {
-			words[j] = binary.BigEndian.Uint32(got[4+4*j:])
+			words[j] = binary.BigEndian.Uint32(m[4+4*j:])
 		}
-		if ns := newState(&words); !bytes.Equal(m, ns[:]) {
+		ns := newState(&words)
+		if !bytes.Equal(m, ns[:]) {
 			t.Fatalf("case %d: crypto/sha256 state\n%x\nnewState\n%x", i, m, ns)
+		}
+		if want := sha256.Sum256(blk[:55]); *ns.sum() != want {
+			t.Fatalf("case %d: the state's hash words %x are not the digest %x", i, ns.sum(), want)
 		}
 	}
 }
@@ -137,13 +139,12 @@ func TestStateFormat(t *testing.T) {
 func TestZeroKey(t *testing.T) {
 	var zero [Size]byte
 	ipad, opad := pads(&zero)
-	iv := initial()
-	var want key
-	compress(&want.inner, &iv, ipad[:])
-	compress(&want.outer, &iv, opad[:])
-	// Only the hash words matter: the length is never used.
-	if got := zeroKey(); *got.inner.sum() != *want.inner.sum() || *got.outer.sum() != *want.outer.sum() {
-		t.Fatalf("zeroKey() = %x, want %x", got, want)
+	k := zeroKey()
+	if m := marshal(t, ipad[:]); !bytes.Equal(m, k.inner[:]) {
+		t.Errorf("zeroKey().inner = %x, want %x", k.inner, m)
+	}
+	if m := marshal(t, opad[:]); !bytes.Equal(m, k.outer[:]) {
+		t.Errorf("zeroKey().outer = %x, want %x", k.outer, m)
 	}
 }
 

@@ -1,8 +1,6 @@
 package hmacdrbg
 
 import (
-	"crypto/sha256"
-	"encoding"
 	"encoding/binary"
 )
 
@@ -14,9 +12,10 @@ const blockSize = 64
 
 // stateSize is the length of crypto/sha256's binary state: the magic
 // "sha\x03", the eight hash words big-endian, the 64-byte pending buffer and
-// the 8-byte message length. crypto/sha256 documents that it can restore a
-// state it marshaled, and keeps this format stable across versions;
-// TestStateFormat checks it.
+// the 8-byte message length. The hash package promises that a state
+// marshaled by any released version still unmarshals; newState builds
+// states in that format itself, which TestStateFormat checks against what
+// crypto/sha256 marshals.
 const stateSize = 4 + Size + blockSize + 8
 
 // state is a SHA-256 chaining value in crypto/sha256's binary state format,
@@ -41,26 +40,6 @@ func newState(h *[8]uint32) state {
 	return s
 }
 
-// compress runs the SHA-256 compression function over each whole block of
-// blocks, starting from the chaining value in from, and leaves the result in
-// to (which may be from). Every message here is padded by hand, so the
-// digest's own length and padding are never used.
-//
-// The digest is made here, on each call, rather than kept: the compiler
-// sees sha256.New's concrete type, calls its methods directly and keeps the
-// digest on the stack, so nothing is allocated (TestNoAllocations). A
-// digest passed between functions would escape to the heap.
-func compress(to, from *state, blocks []byte) {
-	d := sha256.New()
-	if err := d.(encoding.BinaryUnmarshaler).UnmarshalBinary(from[:]); err != nil {
-		panic("hmacdrbg: crypto/sha256 refused a state in its own format: " + err.Error())
-	}
-	d.Write(blocks)
-	if out, err := d.(encoding.BinaryAppender).AppendBinary(to[:0]); err != nil || len(out) != stateSize {
-		panic("hmacdrbg: crypto/sha256 changed its binary state format")
-	}
-}
-
 // key is an HMAC-SHA256 key (RFC 2104) kept as the states after its two
 // padded key blocks, K^ipad and K^opad.
 type key struct {
@@ -68,14 +47,17 @@ type key struct {
 }
 
 // pads returns the key blocks K^ipad and K^opad of a 32-byte key (RFC 2104,
-// steps 2 and 5: the key zero-padded to a block, XORed with the pads).
+// steps 2 and 5: the key zero-padded to a block, XORed with the pads),
+// eight bytes at a time.
 func pads(k *[Size]byte) (ipad, opad [blockSize]byte) {
-	for i := range ipad {
-		ipad[i], opad[i] = 0x36, 0x5c
-	}
-	for i, b := range k {
-		ipad[i] ^= b
-		opad[i] ^= b
+	const ip, op = 0x3636363636363636, 0x5c5c5c5c5c5c5c5c
+	for i := 0; i < blockSize; i += 8 {
+		var w uint64
+		if i < Size {
+			w = binary.LittleEndian.Uint64(k[i:])
+		}
+		binary.LittleEndian.PutUint64(ipad[i:], w^ip)
+		binary.LittleEndian.PutUint64(opad[i:], w^op)
 	}
 	return ipad, opad
 }
