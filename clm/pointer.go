@@ -14,6 +14,9 @@ import (
 	"github.com/clmbridge/clmbridge/clm/internal/hmacdrbg"
 )
 
+// Step numbers in the comments below are those of docs/PROTOCOL.md,
+// "Making a pointer" and "Opening".
+
 const (
 	nonceLen = 16 // characters of the nonce kept (12 bytes of SHA-256)
 	tagBytes = 16 // bytes of HMAC-SHA256 kept in the tag
@@ -25,7 +28,7 @@ const (
 const MaxDataLen = 1 << 20
 
 // HMAC keys of extension v1's two derived keys (docs/PROTOCOL.md,
-// "Extension v1"): K_nonce = HMAC(nonceKey, secret), K_tag = HMAC(tagKey,
+// "Extension v1: a keyed nonce and a tag"): K_nonce = HMAC(nonceKey, secret), K_tag = HMAC(tagKey,
 // secret).
 const (
 	nonceKey = "clm-nonce-v1"
@@ -50,7 +53,7 @@ func NewLegacyPointer(secret []byte, m Message, epoch int64) (Pointer, error) {
 	return seal(secret, m, epoch, false)
 }
 
-// seal is Sending steps 1 to 6, with extension v1's keyed nonce and tag
+// seal is Making steps 1 to 6, with extension v1's keyed nonce and tag
 // when v1 is set.
 func seal(secret []byte, m Message, epoch int64, v1 bool) (Pointer, error) {
 	if err := m.validate(); err != nil {
@@ -59,7 +62,7 @@ func seal(secret []byte, m Message, epoch int64, v1 bool) (Pointer, error) {
 	var eb [20]byte
 	e := strconv.AppendInt(eb[:0], epoch, 10)
 
-	// Sending step 1: signed = "#" chat "|¶|" username "|¶|" message.
+	// Making step 1: signed = "#" chat "|¶|" username "|¶|" message.
 	signed := make([]byte, 0, m.signedLen())
 	signed = append(signed, '#')
 	signed = append(signed, m.Chat...)
@@ -68,7 +71,7 @@ func seal(secret []byte, m Message, epoch int64, v1 bool) (Pointer, error) {
 	signed = append(signed, Separator...)
 	signed = append(signed, m.Text...)
 
-	// Sending step 2, or extension v1's keyed nonce in its place.
+	// Making step 2, or extension v1's keyed nonce in its place.
 	var nonce [nonceLen]byte
 	if v1 {
 		nonce = keyedNonce(secret, signed, epoch)
@@ -77,7 +80,7 @@ func seal(secret []byte, m Message, epoch int64, v1 bool) (Pointer, error) {
 	}
 	p := Pointer{Epoch: epoch, Nonce: string(nonce[:])}
 
-	// Sending steps 3 to 5: d = hex(signed XOR keystream).
+	// Making steps 3 to 5: d = hex(signed XOR keystream).
 	s := newStream(secret, e, p.Nonce)
 	s.XORKeyStream(signed, signed)
 	p.Data = hex.EncodeToString(signed)
@@ -88,7 +91,7 @@ func seal(secret []byte, m Message, epoch int64, v1 bool) (Pointer, error) {
 	return p, nil
 }
 
-// plainNonce is 2.0.2's nonce (Sending step 2): the URL-safe, unpadded
+// plainNonce is 2.0.2's nonce (Making step 2): the URL-safe, unpadded
 // base64 of SHA256(signed "_" epoch), first 16 characters (exactly 12
 // bytes). Anyone can compute it from a guessed message, which is why the
 // bridge makes it only on request and checks it on every untagged pointer.
@@ -147,18 +150,18 @@ func (m Message) validate() error {
 }
 
 // endsCleanly reports whether the first separator in s+Separator is the one
-// appended, so that Receiving step 4 (split at the first two separators)
+// appended, so that Opening step 4 (split at the first two separators)
 // gives s back. "a|¶" holds no separator but "a|¶" + "|¶|" starts one early.
 func endsCleanly(s string) bool {
 	return strings.Index(s+Separator, Separator) == len(s)
 }
 
-// signedLen is the length of the signed text (Sending step 1).
+// signedLen is the length of the signed text (Making step 1).
 func (m Message) signedLen() int {
 	return 1 + len(m.Chat) + len(Separator) + len(m.Username) + len(Separator) + len(m.Text)
 }
 
-// signedText is Sending step 1, for tests.
+// signedText is Making step 1, for tests.
 func signedText(m Message) string {
 	return "#" + m.Chat + Separator + m.Username + Separator + m.Text
 }
@@ -167,7 +170,7 @@ func signedText(m Message) string {
 // nothing: the digest stays on the stack and the short parts are joined in
 // a stack buffer (a longer nonce, from a hostile pointer, merely allocates).
 func newStream(secret, epoch []byte, nonce string) hmacdrbg.Stream {
-	// Sending step 3: seed = SHA256(secret "_" epoch "_" nonce).
+	// Making step 3: seed = SHA256(secret "_" epoch "_" nonce).
 	var buf [64]byte
 	rest := append(buf[:0], '_')
 	rest = append(rest, epoch...)
@@ -178,7 +181,7 @@ func newStream(secret, epoch []byte, nonce string) hmacdrbg.Stream {
 	h.Write(rest)
 	var seed [sha256.Size]byte
 	h.Sum(seed[:0])
-	// Sending step 4: the 2.0.2 HMAC-DRBG variant.
+	// Making step 4: the 2.0.2 HMAC-DRBG variant.
 	s := hmacdrbg.NewStream(&seed)
 	clear(seed[:])
 	return s
@@ -221,7 +224,7 @@ func tag(secret []byte, epoch int64, nonce, data string) [tagLen]byte {
 // but a hand-built one with bad hex past its first byte may be reported as
 // [ErrWrongSecret] rather than [ErrMalformed].
 func (p Pointer) Open(secret []byte) (Opened, error) {
-	// Receiving step 1, the parts a hand-built Pointer may break.
+	// Opening step 1, the parts a hand-built Pointer may break.
 	if len(p.Data)%2 != 0 || len(p.Data) > MaxDataLen {
 		return Opened{}, ErrMalformed
 	}
@@ -233,13 +236,13 @@ func (p Pointer) Open(secret []byte) (Opened, error) {
 		return Opened{}, ErrMalformed
 	}
 
-	// Receiving step 2: rebuild the keystream and XOR, first byte only.
+	// Opening step 2: rebuild the keystream and XOR, first byte only.
 	var eb [20]byte
 	e := strconv.AppendInt(eb[:0], p.Epoch, 10)
 	s := newStream(secret, e, p.Nonce)
 	b := [1]byte{first}
 	s.XORKeyStream(b[:], b[:])
-	// Receiving step 3, first condition: the text starts with '#'. A wrong
+	// Opening step 3, first condition: the text starts with '#'. A wrong
 	// secret fails here 255 times in 256, having cost 17 compressions.
 	if b[0] != '#' {
 		return Opened{}, ErrWrongSecret
@@ -266,8 +269,8 @@ func (p Pointer) Open(secret []byte) (Opened, error) {
 		return Opened{}, ErrWrongSecret
 	}
 
-	// Extension v1's checks, after the format check so that a wrong secret
-	// costs nothing more (docs/PROTOCOL.md, "Opening").
+	// Opening step 5, extension v1's checks, after the format check so that
+	// a wrong secret costs nothing more (docs/PROTOCOL.md, "Opening").
 	o := Opened{Message: Message{Chat: chat, Username: user, Text: text}}
 	if p.Tag != "" {
 		// Tagged: the tag alone decides. The nonce is not checked, so

@@ -1,5 +1,5 @@
-// Package hmacdrbg is the CLM 2.0.2 keystream (docs/PROTOCOL.md, Sending
-// step 4): an HMAC-SHA256 DRBG variant, computed without allocating and with
+// Package hmacdrbg is the CLM 2.0.2 keystream (docs/PROTOCOL.md, "Making a
+// pointer", step 4): an HMAC-SHA256 DRBG variant, computed without allocating and with
 // each HMAC key's padded blocks hashed once, not once per message (RFC 2104).
 //
 // It exists because the bridge trial-opens every pointer it sees against

@@ -7,7 +7,7 @@ import (
 	"encoding/binary"
 )
 
-// Stream is the CLM 2.0.2 keystream (docs/PROTOCOL.md, Sending step 4): the
+// Stream is the CLM 2.0.2 keystream (docs/PROTOCOL.md, Making step 4): the
 // instantiate step of HMAC-DRBG (SP 800-90A, 10.1.2.2 and 10.1.2.3, with the
 // seed as the only input) followed by repeated V = HMAC(K, V). Unlike
 // SP 800-90A there is no update step after generating; 2.0.2 does not have
@@ -45,7 +45,7 @@ func pad32(b *[blockSize]byte) {
 }
 
 // NewStream returns the keystream for seed, which is
-// SHA256(secret "_" epoch "_" nonce) (Sending step 3). The work of
+// SHA256(secret "_" epoch "_" nonce) (Making step 3). The work of
 // instantiating is done by the first XORKeyStream, which holds the one
 // digest all the hashing goes through.
 func NewStream(seed *[Size]byte) Stream {
