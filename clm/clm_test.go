@@ -117,6 +117,25 @@ func TestErrorsMatchSentinels(t *testing.T) {
 	})
 }
 
+// TestTrialOpenWithAWrongSecretDoesNotAllocate guards the bridge's hot
+// path: every pointer seen is tried against every unlocked secret, and a
+// wrong secret is turned away after the first byte without allocating.
+func TestTrialOpenWithAWrongSecretDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("crypto/sha256 allocates under the race detector")
+	}
+	p := mustPointer(t, "the right secret", Message{Chat: "Work", Username: "bob", Text: "Meeting moved to 15:00"}, true)
+	wrong := []byte("another chat's secret")
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := p.Open(wrong); err != ErrWrongSecret {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per trial open, want 0", allocs)
+	}
+}
+
 // flipHex flips the lowest bit of the hex digit at i.
 func flipHex(s string, i int) string {
 	b := []byte(s)

@@ -49,13 +49,7 @@ func pad32(b *[blockSize]byte) {
 // instantiating is done by the first XORKeyStream, which holds the one
 // digest all the hashing goes through.
 func NewStream(seed *[Size]byte) Stream {
-	// K = 0x00 * 32, V = 0x01 * 32
-	s := Stream{seed: *seed, k: zeroKey(), off: Size}
-	pad32(&s.blk)
-	for i := range Size {
-		s.blk[i] = 0x01
-	}
-	return s
+	return Stream{seed: *seed, off: Size}
 }
 
 // XORKeyStream XORs src with the next len(src) bytes of keystream into dst,
@@ -74,17 +68,17 @@ func (s *Stream) XORKeyStream(dst, src []byte) {
 	d := sha256.New()
 	restore := d.(encoding.BinaryUnmarshaler)
 	save := d.(encoding.BinaryAppender)
-	// compress runs the SHA-256 compression function over each whole
-	// block of blocks from the chaining value in from, leaving the result
-	// in to (which may be from). Every message here is padded by hand, so
-	// the digest's own length and padding are never used.
-	// A nil from is the initial hash value, which Reset restores.
-	compress := func(to, from *state, blocks []byte) {
-		if from == nil {
-			d.Reset()
-		} else if err := restore.UnmarshalBinary(from[:]); err != nil {
+	// load sets the digest to the chaining value in from.
+	load := func(from *state) {
+		if err := restore.UnmarshalBinary(from[:]); err != nil {
 			panic("hmacdrbg: crypto/sha256 refused a state in its own format: " + err.Error())
 		}
+	}
+	// hash runs the SHA-256 compression function over each whole block of
+	// blocks, from the digest's chaining value, and saves the result in to.
+	// Every message here is padded by hand, so the digest's own length and
+	// padding are never used.
+	hash := func(to *state, blocks []byte) {
 		d.Write(blocks)
 		if out, err := save.AppendBinary(to[:0]); err != nil || len(out) != stateSize {
 			panic("hmacdrbg: crypto/sha256 changed its binary state format")
@@ -94,13 +88,21 @@ func (s *Stream) XORKeyStream(dst, src []byte) {
 	// next generates the next keystream block, V = HMAC(K, V): two
 	// compressions, the inner digest written over V in the block between.
 	next := func() {
-		compress(&t, &s.k.inner, s.blk[:])
+		load(&s.k.inner)
+		hash(&t, s.blk[:])
 		copy(s.blk[:Size], t.sum()[:])
-		compress(&t, &s.k.outer, s.blk[:])
+		load(&s.k.outer)
+		hash(&t, s.blk[:])
 		copy(s.blk[:Size], t.sum()[:])
 	}
 
 	if !s.ready {
+		// K = 0x00 * 32, V = 0x01 * 32
+		s.k = zeroKey()
+		pad32(&s.blk)
+		for i := range Size {
+			s.blk[i] = 0x01
+		}
 		// The inner message of each half of the update function is
 		// V || b || seed after the key block: 129 bytes, which pads to
 		// exactly two blocks. Everything but V and b is the same both times.
@@ -113,21 +115,29 @@ func (s *Stream) XORKeyStream(dst, src []byte) {
 		for b := range byte(2) {
 			copy(msg[:Size], s.blk[:Size])
 			msg[Size] = b
-			compress(&t, &s.k.inner, msg[:])
+			load(&s.k.inner)
+			hash(&t, msg[:])
 			var outer [blockSize]byte
 			pad32(&outer)
 			copy(outer[:Size], t.sum()[:])
-			compress(&t, &s.k.outer, outer[:])
-			// The new K, its key blocks hashed once for every MAC under it.
+			load(&s.k.outer)
+			hash(&t, outer[:])
+			// The new K: each key block is hashed once and its state kept
+			// for every MAC under K, and the first of those MACs,
+			// V = HMAC(K, V), goes on from the state just hashed.
 			ipad, opad := pads(t.sum())
-			compress(&s.k.inner, nil, ipad[:])
-			compress(&s.k.outer, nil, opad[:])
+			d.Reset()
+			hash(&s.k.inner, ipad[:])
+			hash(&t, s.blk[:])
+			copy(s.blk[:Size], t.sum()[:])
+			d.Reset()
+			hash(&s.k.outer, opad[:])
+			hash(&t, s.blk[:])
+			copy(s.blk[:Size], t.sum()[:])
 			clear(ipad[:])
 			clear(opad[:])
-			next()
 		}
 		clear(msg[:])
-		clear(t[:])
 		clear(s.seed[:])
 		s.ready = true
 	}
