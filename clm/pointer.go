@@ -28,8 +28,8 @@ const (
 const MaxDataLen = 1 << 20
 
 // HMAC keys of extension v1's two derived keys (docs/PROTOCOL.md,
-// "Extension v1: a keyed nonce and a tag"): K_nonce = HMAC(nonceKey, secret), K_tag = HMAC(tagKey,
-// secret).
+// "Extension v1: a keyed nonce and a tag"): K_nonce = HMAC(nonceKey,
+// secret) and K_tag = HMAC(tagKey, secret).
 const (
 	nonceKey = "clm-nonce-v1"
 	tagKey   = "clm-tag-v1"
