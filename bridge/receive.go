@@ -174,7 +174,7 @@ func (c *call) deliver(p clm.Pointer, hits []hit, src storage.Source, fromOthers
 		return c.otherChat(p, other, src, fromOthers), true
 	default:
 		c.outcome = "tampered"
-		return []string{fmt.Sprintf("⚠️ A pointer opened with the secret of %s, but it was changed after it was made (tampered). I did not show it or save it.", tampered.s.chat)}, true
+		return []string{fmt.Sprintf("⚠️ A pointer of %s was changed on the way and was not saved (tampered): I did not show it.", tampered.s.chat)}, true
 	}
 }
 
@@ -357,7 +357,7 @@ func (c *call) shown(o clm.Opened, created bool, saveErr error) []string {
 func formatOpened(o clm.Opened) []string {
 	lines := []string{fmt.Sprintf("📨 %s · %s: %s", o.Chat, o.Username, o.Text)}
 	if !o.Authenticated {
-		lines = append(lines, "⚠️ Unauthenticated: an old-style pointer without a tag, so anyone on the way could have changed its text.")
+		lines = append(lines, "⚠️ Unauthenticated: an old-style pointer from a CLM 2.0.2 client. It carries no tamper check, and anyone who knows the chat can guess its text from the pointer: do not send short answers, numbers or PINs from the 2.0.2 client.")
 	}
 	return lines
 }
@@ -389,7 +389,7 @@ func (c *call) answerSecret(p *pending, text string) {
 		case errors.Is(err, clm.ErrTampered):
 			openedAny = true
 			c.opened++
-			out = append(out, "⚠️ That secret opens a pointer, but the pointer was changed after it was made (tampered). I did not show it, save it or create its chat.")
+			out = append(out, "⚠️ That secret opens a pointer, but the pointer was changed on the way and was not saved (tampered): I did not show it or create its chat.")
 			continue
 		case err != nil:
 			continue
@@ -566,7 +566,7 @@ func (b *Bridge) watchDeliver(ctx context.Context, req Request, pointers []clm.P
 			var text string
 			switch {
 			case h.err != nil:
-				text = fmt.Sprintf("⚠️ A pointer of %s posted in %s was changed after it was made (tampered). I did not open it for you.", h.s.chat, where)
+				text = fmt.Sprintf("⚠️ A pointer of %s posted in %s was changed on the way and was not saved (tampered): I did not open it for you.", h.s.chat, where)
 			case h.s.chat != h.opened.Chat:
 				continue // another chat sharing the secret: not for watch
 			default:

@@ -148,7 +148,8 @@ func TestAPointerOfOneChatNamingAnotherNeverReplacesIt(t *testing.T) {
 
 // TestABitFlippedLegacyPointerNeverRekeysAChat is attack B, with no secret
 // at all: the chat name inside an untagged pointer of Work is changed to
-// Home by flipping bits; it still opens with Work's secret.
+// Home by flipping bits. Its text no longer matches its 2.0.2 nonce, so it
+// is refused as tampered: nothing is shown, saved, rekeyed or created.
 func TestABitFlippedLegacyPointerNeverRekeysAChat(t *testing.T) {
 	e := newEnv(t, Options{})
 	flipped := renameLegacy(t, legacyPointer(t, workSecret, "Work", "old style"), "Work", "Home")
@@ -156,7 +157,8 @@ func TestABitFlippedLegacyPointerNeverRekeysAChat(t *testing.T) {
 	e.newChat("bob", "Home", homeSecret)
 
 	r := e.cmd("bob", dm, "receive", flipped)
-	mustContain(t, r.text(), "Unauthenticated", "your chat Work", "Home", "Nothing was saved or changed")
+	mustContain(t, r.text(), "changed on the way and was not saved")
+	mustNotContain(t, r.text(), "old style")
 	if !e.secretOpens("bob", "Home", homeSecret) || e.secretOpens("bob", "Home", workSecret) {
 		t.Fatal("bob's Home was rekeyed by an untagged pointer")
 	}
@@ -167,7 +169,7 @@ func TestABitFlippedLegacyPointerNeverRekeysAChat(t *testing.T) {
 	t.Run("nor creates a chat of that name", func(t *testing.T) {
 		e.newChat("carol", "Work", workSecret)
 		r := e.cmd("carol", dm, "receive", flipped)
-		mustContain(t, r.text(), "Nothing was saved or changed")
+		mustContain(t, r.text(), "changed on the way and was not saved")
 		if names := e.chatNames("carol"); len(names) != 1 || names[0] != "Work" {
 			t.Fatalf("carol's chats %v", names)
 		}
@@ -176,18 +178,18 @@ func TestABitFlippedLegacyPointerNeverRekeysAChat(t *testing.T) {
 		e.cmd("bob", dm, "lock", "")
 		e.cmd("bob", dm, "receive", flipped)
 		r := e.post("bob", dm, workSecret)
-		mustContain(t, r.text(), "Unauthenticated", "another secret")
+		mustContain(t, r.text(), "changed on the way and was not saved")
+		mustNotContain(t, r.text(), "old style")
 		if !e.secretOpens("bob", "Home", homeSecret) {
 			t.Fatal("bob's Home was rekeyed through the answer")
 		}
-		// dave has no chat of that name: the 2.0.2 "secure chat creation"
-		// makes one (2.0.2 clients only make untagged pointers), and he is
-		// told the name is unproven. Nobody else's chat changes.
+		// dave has no chat of that name: none is made from a changed
+		// pointer, and nobody else's chat changes.
 		e.cmd("dave", dm, "receive", flipped)
 		r = e.post("dave", dm, workSecret)
-		mustContain(t, r.text(), "old style", "without a tag", "/clm forget Home")
-		if names := e.chatNames("dave"); len(names) != 1 || names[0] != "Home" {
-			t.Fatalf("dave's chats %v, want the Home he was told about", names)
+		mustContain(t, r.text(), "changed on the way and was not saved")
+		if names := e.chatNames("dave"); len(names) != 0 {
+			t.Fatalf("dave's chats %v, want none", names)
 		}
 		if !e.secretOpens("bob", "Home", homeSecret) {
 			t.Fatal("dave's answer changed bob's Home")

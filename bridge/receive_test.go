@@ -230,7 +230,7 @@ func TestReceiveTamperedPointerIsRefusedAndNotStored(t *testing.T) {
 
 	bad := flipLastHex(t, ptr)
 	r := e.cmd("bob", dm, "receive", bad)
-	mustContain(t, r.text(), "tampered", "did not show it or save it")
+	mustContain(t, r.text(), "tampered", "changed on the way and was not saved")
 	mustNotContain(t, r.text(), "pay 10")
 	if h := e.history("bob", "Work"); len(h) != 0 {
 		t.Fatalf("stored a tampered message: %+v", h)
@@ -254,7 +254,7 @@ func TestReceiveLegacyPointerIsMarkedUnauthenticated(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := e.cmd("bob", dm, "receive", p.String())
-	mustContain(t, r.text(), "📨 Work · old-client: from 2.0.2", "Unauthenticated")
+	mustContain(t, r.text(), "📨 Work · old-client: from 2.0.2", "Unauthenticated", "no tamper check", "guess its text", "PINs")
 	h := e.history("bob", "Work")
 	if len(h) != 1 || h[0].Authenticated {
 		t.Fatalf("history %+v", h)

@@ -1,8 +1,10 @@
 // Package clm implements the Chrono-Library Messenger wire protocol (2.0.2)
-// and the bridge's backward-compatible tag extension.
+// and the bridge's backward-compatible extension v1 (a nonce keyed with the
+// secret, and a tag), as docs/PROTOCOL.md describes them.
 //
-// It turns a message into a public pointer ({"e": epoch, "n": nonce, "d": hex})
-// that only holders of the chat secret can open, and back. It is pure: no I/O,
+// It turns a message into a public pointer ({"e": epoch, "n": nonce, "d": hex,
+// "t": tag}) that only holders of the chat secret can open, and back. A
+// pointer still shows its epoch and the length of its message. It is pure: no I/O,
 // no logging, no package-level mutable state. Secrets are taken as byte slices
 // for the duration of a call and never kept, and no error ever contains one.
 //
@@ -26,8 +28,9 @@ var (
 	// ErrWrongSecret means the secret does not open this pointer. CLM cannot
 	// tell a wrong secret from a damaged legacy pointer.
 	ErrWrongSecret = errors.New("clm: wrong secret for this pointer")
-	// ErrTampered means the pointer opened but its tag does not verify: the
-	// pointer was changed after it was made.
+	// ErrTampered means the pointer opened but was changed after it was
+	// made: its tag does not verify, or it has no tag and its nonce is not
+	// the 2.0.2 nonce of its text (flipped bits, or a removed tag).
 	ErrTampered = errors.New("clm: pointer was tampered with")
 	// ErrInvalidMessage means a message cannot be made into a pointer (for
 	// example, the chat name or username contains the separator).
@@ -54,7 +57,9 @@ type Message struct {
 type Opened struct {
 	Message
 	// Authenticated is true when the pointer carried a tag and it verified.
-	// False means a legacy 2.0.2 pointer, whose content carries no integrity.
+	// False means a legacy 2.0.2 pointer: its text matches its nonce, so it
+	// was not changed on the way, but anyone who knows or guesses the text
+	// could have made it, and the nonce lets anyone test guesses offline.
 	Authenticated bool
 }
 

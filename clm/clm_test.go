@@ -73,6 +73,11 @@ func TestErrorsMatchSentinels(t *testing.T) {
 	badHex.Data = "zz" + p.Data[2:]
 	oddHex := p
 	oddHex.Data = p.Data[1:]
+	untagged := p // a downgrade: the tag removed to dodge the check
+	untagged.Tag = ""
+	legacy := mustPointer(t, string(secret), Message{Chat: "Work", Username: "bob", Text: "hi"}, false)
+	legacyFlipped := legacy
+	legacyFlipped.Data = flipHex(legacy.Data, len(legacy.Data)-1)
 
 	tests := []struct {
 		name   string
@@ -83,6 +88,8 @@ func TestErrorsMatchSentinels(t *testing.T) {
 		{"wrong secret", p, []byte("wrong secret"), ErrWrongSecret},
 		{"empty secret", p, nil, ErrWrongSecret},
 		{"flipped data bit with tag", flipped, secret, ErrTampered},
+		{"keyed-nonce pointer with its tag removed", untagged, secret, ErrTampered},
+		{"flipped data bit in a legacy pointer", legacyFlipped, secret, ErrTampered},
 		{"forged tag", badTag, secret, ErrTampered},
 		{"truncated tag", shortTag, secret, ErrTampered},
 		{"non-hex data", badHex, secret, ErrMalformed},
@@ -102,17 +109,31 @@ func TestErrorsMatchSentinels(t *testing.T) {
 		})
 	}
 
-	t.Run("legacy pointer with flipped bit opens unauthenticated", func(t *testing.T) {
-		lp := mustPointer(t, string(secret), Message{Chat: "Work", Username: "bob", Text: "hi"}, false)
-		lp.Data = flipHex(lp.Data, len(lp.Data)-1)
-		o, err := lp.Open(secret)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if o.Authenticated || o.Text == "hi" {
-			t.Errorf("got %+v: a legacy pointer cannot detect the change, but must say it is unauthenticated", o)
+	t.Run("an unchanged legacy pointer opens unauthenticated", func(t *testing.T) {
+		o, err := legacy.Open(secret)
+		if err != nil || o.Authenticated || o.Text != "hi" {
+			t.Errorf("Open = %+v, %v; want the text, unauthenticated", o, err)
 		}
 	})
+}
+
+// TestTrialOpenWithAWrongSecretDoesNotAllocate guards the bridge's hot
+// path: every pointer seen is tried against every unlocked secret, and a
+// wrong secret is turned away after the first byte without allocating.
+func TestTrialOpenWithAWrongSecretDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("crypto/sha256 allocates under the race detector")
+	}
+	p := mustPointer(t, "the right secret", Message{Chat: "Work", Username: "bob", Text: "Meeting moved to 15:00"}, true)
+	wrong := []byte("another chat's secret")
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := p.Open(wrong); err != ErrWrongSecret {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per trial open, want 0", allocs)
+	}
 }
 
 // flipHex flips the lowest bit of the hex digit at i.

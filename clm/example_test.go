@@ -17,7 +17,7 @@ func ExampleNewPointer() {
 	}
 	fmt.Println(p)
 	// Output:
-	// {"e": 1758411713, "n": "57spUSfVkiHuVw_-", "d": "0ca16567acf6f48ee0708b52f36661912b00233b5951299b302c1b29dd4320f0cfc8ef0db71b26", "t": "hnCeptJxsdTM-SD16U4a-Q"}
+	// {"e": 1758411713, "n": "nn-WJtBvWP9-7hpA", "d": "d1fb038a04a39a974d12f943cc77c503e3f8a0c6c24ef522ac6b1c464642374b6e41ba4cdd6727", "t": "KW0ekhDlVR9_wv82lys8FA"}
 }
 
 func ExampleNewLegacyPointer() {
@@ -29,7 +29,7 @@ func ExampleNewLegacyPointer() {
 }
 
 func ExamplePointer_Open() {
-	p, err := clm.ParsePointer(`{"e": 1758411713, "n": "57spUSfVkiHuVw_-", "d": "0ca16567acf6f48ee0708b52f36661912b00233b5951299b302c1b29dd4320f0cfc8ef0db71b26", "t": "hnCeptJxsdTM-SD16U4a-Q"}`)
+	p, err := clm.ParsePointer(`{"e": 1758411713, "n": "nn-WJtBvWP9-7hpA", "d": "d1fb038a04a39a974d12f943cc77c503e3f8a0c6c24ef522ac6b1c464642374b6e41ba4cdd6727", "t": "KW0ekhDlVR9_wv82lys8FA"}`)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -39,8 +39,13 @@ func ExamplePointer_Open() {
 
 	_, err = p.Open([]byte("another secret"))
 	fmt.Println(errors.Is(err, clm.ErrWrongSecret))
+
+	p.Tag = "" // without its tag, the pointer is refused, not delivered
+	_, err = p.Open([]byte("my-chat-secret-123"))
+	fmt.Println(errors.Is(err, clm.ErrTampered))
 	// Output:
 	// Project Athena <alice> hello world (authenticated: true, err: <nil>)
+	// true
 	// true
 }
 

@@ -1,6 +1,7 @@
 package clm
 
 import (
+	"encoding/hex"
 	"errors"
 	"slices"
 	"testing"
@@ -85,37 +86,79 @@ func FuzzOpen(f *testing.F) {
 	f.Add("a|¶", "|b", "c", []byte("s"), int64(-1), false, "n", "zz", "t")
 	f.Add("", "", "", []byte{}, int64(0), true, "", "00", "")
 	f.Fuzz(func(t *testing.T, chat, user, text string, secret []byte, epoch int64, tagged bool, nonce, data, tag string) {
-		m := Message{Chat: chat, Username: user, Text: text}
-		valid := utf8.ValidString(chat) && utf8.ValidString(user) && utf8.ValidString(text) &&
-			endsCleanly(chat) && endsCleanly(user) && 2*m.signedLen() <= MaxDataLen
-		make := NewLegacyPointer
-		if tagged {
-			make = NewPointer
-		}
-		p, err := make(secret, m, epoch)
-		if !valid {
-			if !errors.Is(err, ErrInvalidMessage) {
-				t.Fatalf("make(%+v) = %v, want ErrInvalidMessage", m, err)
-			}
-		} else {
-			if err != nil {
-				t.Fatalf("make(%+v): %v", m, err)
-			}
-			o, err := p.Open(secret)
-			if err != nil {
-				t.Fatalf("open(make(%+v)): %v", m, err)
-			}
-			if o.Message != m || o.Authenticated != tagged {
-				t.Fatalf("open(make(%+v)) = %+v, authenticated want %v", m, o, tagged)
-			}
-			if _, err := p.Open(append(secret[:len(secret):len(secret)], 'x')); err == nil {
-				t.Fatalf("a wrong secret opened %+v", p)
-			}
-		}
+		openMade(t, chat, user, text, secret, epoch, tagged, uint(len(nonce)+len(data)+len(tag)))
 		// Any pointer at all: no panic, and only sentinel errors.
 		o, err := Pointer{Epoch: epoch, Nonce: nonce, Data: data, Tag: tag}.Open(secret)
 		if err != nil && (errorName(err) == "unexpected: "+err.Error() || o != (Opened{})) {
 			t.Fatalf("Open: %v, %+v", err, o)
 		}
 	})
+}
+
+// FuzzChangedPointerNeverOpens: whatever the message and secret, a pointer
+// made by NewPointer (extension v1) opens to the same message, is tampered
+// without its tag, and with any one bit of d flipped never opens to a
+// changed text (it is tampered, or no longer opens at all); and so for a
+// plain 2.0.2 pointer from NewLegacyPointer.
+func FuzzChangedPointerNeverOpens(f *testing.F) {
+	for i, v := range loadVectors(f).Encode {
+		f.Add(v.Chat, v.Username, v.Message, []byte(v.Secret), v.Epoch, i%2 == 0, uint(i*13))
+	}
+	f.Add("c", "u", "1234", []byte("s"), int64(1758411713), true, uint(0))
+	f.Fuzz(openMade)
+}
+
+// openMade makes a pointer of the message (extension v1 when tagged, else
+// plain 2.0.2) and checks how it opens, unchanged and changed; flip picks
+// the bit of d to flip.
+func openMade(t *testing.T, chat, user, text string, secret []byte, epoch int64, tagged bool, flip uint) {
+	m := Message{Chat: chat, Username: user, Text: text}
+	valid := utf8.ValidString(chat) && utf8.ValidString(user) && utf8.ValidString(text) &&
+		endsCleanly(chat) && endsCleanly(user) && 2*m.signedLen() <= MaxDataLen
+	make := NewLegacyPointer
+	if tagged {
+		make = NewPointer
+	}
+	p, err := make(secret, m, epoch)
+	if !valid {
+		if !errors.Is(err, ErrInvalidMessage) {
+			t.Fatalf("make(%+v) = %v, want ErrInvalidMessage", m, err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("make(%+v): %v", m, err)
+	}
+	o, err := p.Open(secret)
+	if err != nil {
+		t.Fatalf("open(make(%+v)): %v", m, err)
+	}
+	if o.Message != m || o.Authenticated != tagged {
+		t.Fatalf("open(make(%+v)) = %+v, authenticated want %v", m, o, tagged)
+	}
+	if _, err := p.Open(append(secret[:len(secret):len(secret)], 'x')); err == nil {
+		t.Fatalf("a wrong secret opened %+v", p)
+	}
+	if tagged {
+		untagged := p
+		untagged.Tag = ""
+		if o, err := untagged.Open(secret); !errors.Is(err, ErrTampered) || o != (Opened{}) {
+			t.Fatalf("without its tag, %+v opened to %+v, %v; want ErrTampered", p, o, err)
+		}
+	}
+	ct, err := hex.DecodeString(p.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bit := flip % uint(8*len(ct))
+	ct[bit/8] ^= 1 << (bit % 8)
+	changed := p
+	changed.Data = hex.EncodeToString(ct)
+	o, err = changed.Open(secret)
+	if err == nil || o != (Opened{}) {
+		t.Fatalf("with bit %d of d flipped, %+v opened to %+v, %v", bit, p, o, err)
+	}
+	if !errors.Is(err, ErrTampered) && !errors.Is(err, ErrWrongSecret) {
+		t.Fatalf("with bit %d of d flipped: %v, want ErrTampered or ErrWrongSecret", bit, err)
+	}
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // refKeystream is a deliberately plain transcription of the 2.0.2 keystream
-// (CLM-PROTOCOL.md, Sending steps 3 and 4) using crypto/hmac. The optimised
-// implementation is checked against it.
+// (docs/PROTOCOL.md, "Making a pointer", steps 3 and 4) using crypto/hmac.
+// The optimised implementation is checked against it.
 func refKeystream(secret []byte, epoch int64, nonce string, n int) []byte {
 	seed := sha256.Sum256([]byte(string(secret) + "_" + strconv.FormatInt(epoch, 10) + "_" + nonce))
 	mac := func(key []byte, parts ...[]byte) []byte {

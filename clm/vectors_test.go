@@ -18,6 +18,8 @@ type vectors struct {
 		Epoch                           int64
 		Signed, Nonce, Pointer          string
 		TaggedPointer                   string `json:"tagged_pointer"`
+		TaggedPointerPlainNonce         string `json:"tagged_pointer_plain_nonce"`
+		KeyedNonce                      string `json:"keyed_nonce"`
 	}
 	Decode []struct {
 		Pointer, Secret         string
@@ -101,8 +103,27 @@ func TestVectorsEncode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if tp.Nonce != v.KeyedNonce {
+				t.Errorf("keyed nonce = %q, want %q", tp.Nonce, v.KeyedNonce)
+			}
 			if got := tp.String(); got != v.TaggedPointer {
 				t.Errorf("tagged pointer\n got %s\nwant %s", got, v.TaggedPointer)
+			}
+			// Every form opens to the message: the plain 2.0.2 pointer
+			// unauthenticated, extension v1 and the first extension's form
+			// (2.0.2 nonce and a tag) authenticated.
+			for _, c := range []struct {
+				name, pointer string
+				auth          bool
+			}{{"pointer", v.Pointer, false}, {"tagged_pointer", v.TaggedPointer, true}, {"tagged_pointer_plain_nonce", v.TaggedPointerPlainNonce, true}} {
+				p, err := ParsePointer(c.pointer)
+				if err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				o, err := p.Open([]byte(v.Secret))
+				if want := (Opened{Message: m, Authenticated: c.auth}); err != nil || o != want {
+					t.Errorf("%s opened to %+v, %v; want %+v", c.name, o, err, want)
+				}
 			}
 		})
 	}

@@ -25,7 +25,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/clmbridge/clmbridge/clm"
@@ -67,8 +70,9 @@ Run 'clm COMMAND --help' for the details of a command.
 
 // secretNote ends the help of each command that takes a secret.
 const secretNote = `
-The secret is read from --secret-file PATH if given (one trailing newline
-is removed), otherwise from the CLM_SECRET environment variable.
+The secret is read from --secret-file PATH if given (a regular file; one
+trailing newline is removed; a warning if other users may read it),
+otherwise from the CLM_SECRET environment variable.
 `
 
 // command is one subcommand: its flags are declared by setup, and do runs
@@ -96,9 +100,12 @@ func commands() map[string]command {
 			summary: "encode reads a message from stdin and prints its pointer on one line.",
 			usage:   "clm encode --chat NAME --user NAME [--epoch N] [--no-tag] < message",
 			details: `
-One trailing newline is removed from the message. The pointer carries the
-bridge's tag, which lets receivers detect tampering and which 2.0.2 clients
-ignore; --no-tag makes a plain 2.0.2 pointer.
+One trailing newline is removed from the message. The pointer is the
+bridge's extension v1, which 2.0.2 clients open like any other: its nonce
+is keyed with the secret, so nobody can test guessed messages against it,
+and its tag lets receivers detect tampering. --no-tag makes a plain 2.0.2
+pointer, whose nonce lets anyone who knows the chat and the sender test
+guesses offline: do not use it for short answers, numbers or PINs.
 `,
 			secret: true,
 			setup:  setupEncode,
@@ -113,7 +120,9 @@ pointer found prints one JSON line, in order:
 or, for one that did not open,
   {"error":"malformed"|"wrong_secret"|"tampered"}
 Text with no pointer prints {"error":"no_pointer"}. "authenticated": false
-is a legacy 2.0.2 pointer, whose content could have been changed.
+is a plain 2.0.2 pointer: its text matches its nonce, but it carries no tag
+and anyone who knows the chat could have guessed its text from it.
+"tampered" is a pointer changed on the way; its text is not printed.
 The exit status is 0 when every pointer opened, 1 otherwise.
 `,
 			secret: true,
@@ -171,7 +180,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 			printHelp(stdout, cmd, fs)
 			return exitOK
 		}
-		return s.usageError(flagError(err))
+		return s.usageError(flagError(fs, err))
 	}
 	if fs.NArg() > 0 {
 		// Not echoed: a stray argument may be a secret typed by mistake.
@@ -180,23 +189,61 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	return do(s)
 }
 
-// flagError rewords a flag package error. The package never quotes the
-// value of an undefined flag; a flag whose name suggests a secret gets a
-// pointer to the safe ways of giving one.
-func flagError(err error) string {
+// flagError rewords a flag package error so that it never repeats what was
+// typed, beyond a flag's name: a value may be a secret pasted in the wrong
+// place (--epoch <secret>), and the flag package quotes values in its
+// errors. A flag whose name suggests a secret gets a pointer to the safe
+// ways of giving one.
+func flagError(fs *flag.FlagSet, err error) string {
 	msg := err.Error()
-	name, undefined := strings.CutPrefix(msg, "flag provided but not defined: -")
-	if !undefined {
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		msg = "unknown flag --" + name
+		lower := strings.ToLower(name)
+		for _, hint := range []string{"secret", "pass", "phrase", "key", "master"} {
+			if strings.Contains(lower, hint) {
+				return msg + ": secrets are never taken from the command line (other users can see it in ps); set CLM_SECRET or use --secret-file PATH"
+			}
+		}
 		return msg
 	}
-	msg = "unknown flag --" + name
-	lower := strings.ToLower(name)
-	for _, hint := range []string{"secret", "pass", "phrase", "key", "master"} {
-		if strings.Contains(lower, hint) {
-			return msg + ": secrets are never taken from the command line (other users can see it in ps); set CLM_SECRET or use --secret-file PATH"
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return "--" + name + " needs a value"
+	}
+	// "invalid value %q for flag -NAME: …" and "invalid boolean value %q
+	// for -NAME: …": name the flag and say what it takes, from its usage.
+	if name, ok := badValueFlag(msg); ok {
+		if f := fs.Lookup(name); f != nil {
+			arg, usage := flag.UnquoteUsage(f)
+			if arg == "" {
+				return fmt.Sprintf("--%s takes no value, or =true or =false; the value given is not shown", name)
+			}
+			return fmt.Sprintf("--%s wants %s: %s; the value given is not shown", name, arg, usage)
 		}
 	}
-	return msg
+	return "cannot read the flags; values are not shown here, in case one was a secret"
+}
+
+// badValueFlag returns the flag named by the flag package's error for a
+// value that does not parse, skipping over the quoted value.
+func badValueFlag(msg string) (string, bool) {
+	rest, ok := strings.CutPrefix(msg, "invalid value ")
+	if !ok {
+		if rest, ok = strings.CutPrefix(msg, "invalid boolean value "); !ok {
+			return "", false
+		}
+	}
+	quoted, err := strconv.QuotedPrefix(rest)
+	if err != nil {
+		return "", false
+	}
+	rest = rest[len(quoted):]
+	if r, ok := strings.CutPrefix(rest, " for flag -"); ok {
+		rest = r
+	} else if rest, ok = strings.CutPrefix(rest, " for -"); !ok {
+		return "", false
+	}
+	name, _, ok := strings.Cut(rest, ":")
+	return name, ok
 }
 
 func printHelp(w io.Writer, cmd command, fs *flag.FlagSet) {
@@ -230,11 +277,15 @@ func (s *session) inputError(msg string) int {
 // secret returns the secret from --secret-file or CLM_SECRET. Errors say
 // where the secret was looked for, never what it holds, and do not repeat
 // the path either: a secret typed as the path by mistake stays off screen.
+// A secret file that other users may read is used, with a warning.
 func (s *session) secret() ([]byte, error) {
 	if s.secretFile != "" {
-		b, err := readSecretFile(s.secretFile)
+		b, shared, err := readSecretFile(s.secretFile)
 		if err != nil {
 			return nil, fmt.Errorf("--secret-file: %w", err)
+		}
+		if shared {
+			fmt.Fprintf(s.stderr, "clm %s: warning: --secret-file can be read by other users of this machine; make it private: chmod 600 FILE\n", s.name)
 		}
 		return b, nil
 	}
@@ -244,28 +295,41 @@ func (s *session) secret() ([]byte, error) {
 	return nil, errors.New("no secret: set CLM_SECRET or use --secret-file PATH")
 }
 
-func readSecretFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// readSecretFile reads the secret from a regular file, and reports whether
+// the file's mode lets its group or others read it. The file is opened
+// without blocking, so a FIFO (or a device) given by mistake is refused at
+// once rather than waited on forever; the check is on the opened file, so
+// the path cannot be swapped between a check and the read.
+func readSecretFile(path string) (secret []byte, shared bool, err error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, fmt.Errorf("cannot open the file: %w", err)
+		return nil, false, fmt.Errorf("cannot open the file: %w", err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, false, errors.New("cannot read the file")
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, false, errors.New("not a regular file: give the path of a file that holds the secret")
+	}
+	shared = runtime.GOOS != "windows" && fi.Mode().Perm()&0o044 != 0
 	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
 	if err != nil {
-		return nil, errors.New("cannot read the file")
+		return nil, false, errors.New("cannot read the file")
 	}
 	if len(b) > maxSecretFile {
-		return nil, fmt.Errorf("the file is over %d KiB: is it the right file?", maxSecretFile>>10)
+		return nil, false, fmt.Errorf("the file is over %d KiB: is it the right file?", maxSecretFile>>10)
 	}
 	b = trimNewline(b)
 	if len(b) == 0 {
-		return nil, errors.New("the file is empty")
+		return nil, false, errors.New("the file is empty")
 	}
-	return b, nil
+	return b, shared, nil
 }
 
 // trimNewline removes one trailing "\n" or "\r\n".
@@ -291,7 +355,7 @@ func setupEncode(fs *flag.FlagSet) func(*session) int {
 	chat := fs.String("chat", "", "the chat `NAME` (required)")
 	user := fs.String("user", "", "your CLM user `NAME` (required)")
 	epoch := fs.Int64("epoch", 0, "the pointer's time, Unix seconds `N` (default now)")
-	noTag := fs.Bool("no-tag", false, "make a plain 2.0.2 pointer, without the tamper-evident tag")
+	noTag := fs.Bool("no-tag", false, "make a plain 2.0.2 pointer: no tag, and a nonce anyone can test guessed messages against")
 	return func(s *session) int {
 		if *chat == "" || *user == "" {
 			return s.usageError("--chat and --user are required")

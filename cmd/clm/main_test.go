@@ -172,6 +172,7 @@ func TestVectorsThroughRun(t *testing.T) {
 			Epoch                           int64
 			Pointer                         string
 			TaggedPointer                   string `json:"tagged_pointer"`
+			TaggedPointerPlainNonce         string `json:"tagged_pointer_plain_nonce"`
 		}
 	}
 	if err := json.Unmarshal(b, &v); err != nil || len(v.Encode) == 0 {
@@ -200,6 +201,141 @@ func TestVectorsThroughRun(t *testing.T) {
 				if json.Unmarshal([]byte(decoded), &gotOut) != nil || json.Unmarshal(line, &wantOut) != nil ||
 					!reflect.DeepEqual(gotOut, wantOut) || strings.Count(decoded, "\n") != 1 {
 					t.Fatalf("tagged=%v: decode printed %s, want %s", tagged, decoded, line)
+				}
+			}
+			// The first extension's form (2.0.2 nonce and a tag) still opens.
+			decoded := runOK(t, e.Secret, e.TaggedPointerPlainNonce, "decode")
+			if !strings.Contains(decoded, `"authenticated":true`) {
+				t.Fatalf("tagged_pointer_plain_nonce: decode printed %s", decoded)
+			}
+		})
+	}
+}
+
+// TestDecodeVectorsThroughRun puts every decode vector of
+// testdata/clm-v2.json through clm decode in-process: the message, or the
+// error name, and never the text of a pointer that failed.
+func TestDecodeVectorsThroughRun(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "clm-v2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Decode []struct {
+			Pointer, Secret         string
+			OK                      bool
+			Chat, Username, Message string
+			Authenticated           bool
+			Error, Note             string
+		}
+	}
+	if err := json.Unmarshal(b, &v); err != nil || len(v.Decode) == 0 {
+		t.Fatalf("reading the vectors: %v", err)
+	}
+	for i, c := range v.Decode {
+		name := c.Error
+		if c.OK {
+			name = "ok_" + c.Username
+		}
+		t.Run(fmt.Sprintf("%02d_%s", i, name), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run([]string{"decode"}, strings.NewReader(c.Pointer), &stdout, &stderr, env(c.Secret))
+			want := map[string]any{"error": c.Error}
+			if c.Error == "malformed" && !strings.Contains(c.Pointer, "{") {
+				// decode reads free text: with no object in it, there is
+				// no pointer to call malformed.
+				want["error"] = "no_pointer"
+			}
+			wantCode := exitFailed
+			if c.OK {
+				want = map[string]any{"chat": c.Chat, "username": c.Username, "message": c.Message, "authenticated": c.Authenticated}
+				wantCode = exitOK
+			}
+			var got map[string]any
+			if err := json.Unmarshal(stdout.Bytes(), &got); err != nil || !reflect.DeepEqual(got, want) || code != wantCode {
+				t.Fatalf("decode printed %s (exit %d), want %v (exit %d); %s", &stdout, code, want, wantCode, c.Note)
+			}
+		})
+	}
+}
+
+// TestKeyVectorsThroughRun puts the public_key and chat_secret_hash vectors
+// of testdata/clm-v2.json through clm pubkey and clm hash, one subtest
+// each.
+func TestKeyVectorsThroughRun(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "clm-v2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		PublicKey []struct {
+			Username, Secret string
+			PublicKey        string `json:"public_key"`
+		} `json:"public_key"`
+		ChatSecretHash []struct{ Chat, Secret, Hash string } `json:"chat_secret_hash"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil || len(v.PublicKey) == 0 || len(v.ChatSecretHash) == 0 {
+		t.Fatalf("reading the vectors: %v", err)
+	}
+	for i, c := range v.PublicKey {
+		t.Run(fmt.Sprintf("public_key_%02d_%s", i, c.Username), func(t *testing.T) {
+			if c.Secret == "" {
+				// The CLI takes no empty secret: it says so instead.
+				var stdout, stderr bytes.Buffer
+				if code := run([]string{"pubkey", "--user", c.Username}, strings.NewReader(""), &stdout, &stderr, env("")); code != exitUsage || !strings.Contains(stderr.String(), "no secret") {
+					t.Errorf("an empty master phrase: exit %d, stderr %q", code, &stderr)
+				}
+				return
+			}
+			if got := runOK(t, c.Secret, "", "pubkey", "--user", c.Username); got != c.PublicKey+"\n" {
+				t.Errorf("pubkey printed %q, want %q", got, c.PublicKey)
+			}
+		})
+	}
+	for i, c := range v.ChatSecretHash {
+		t.Run(fmt.Sprintf("chat_secret_hash_%02d_%s", i, c.Chat), func(t *testing.T) {
+			if got := runOK(t, c.Secret, "", "hash", "--chat", c.Chat); got != c.Hash+"\n" {
+				t.Errorf("hash printed %q, want %q", got, c.Hash)
+			}
+		})
+	}
+}
+
+// TestExtractVectorsThroughRun puts each extract vector's text through clm
+// decode: it reports exactly the vector's pointers, one line each, in order
+// (they do not open with this secret, so each line is an error naming it),
+// or no_pointer when there is none.
+func TestExtractVectorsThroughRun(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "clm-v2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Extract []struct {
+			Text     string
+			Pointers []json.RawMessage
+		}
+	}
+	if err := json.Unmarshal(b, &v); err != nil || len(v.Extract) == 0 {
+		t.Fatalf("reading the vectors: %v", err)
+	}
+	for i, c := range v.Extract {
+		t.Run(fmt.Sprintf("%02d_%dpointers", i, len(c.Pointers)), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			run([]string{"decode"}, strings.NewReader(c.Text), &stdout, &stderr, env("not the secret of any vector"))
+			lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+			if len(c.Pointers) == 0 {
+				if len(lines) != 1 || lines[0] != `{"error":"no_pointer"}` {
+					t.Fatalf("decode printed %q, want no_pointer", &stdout)
+				}
+				return
+			}
+			if len(lines) != len(c.Pointers) {
+				t.Fatalf("decode printed %d lines for %d pointers:\n%s", len(lines), len(c.Pointers), &stdout)
+			}
+			for j, l := range lines {
+				if !strings.HasPrefix(l, `{"error":"`) {
+					t.Errorf("line %d: %s, want an error (wrong secret)", j, l)
 				}
 			}
 		})

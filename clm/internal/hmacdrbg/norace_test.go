@@ -1,0 +1,6 @@
+//go:build !race
+
+package hmacdrbg
+
+// raceEnabled is false in a normal build; see race_test.go.
+const raceEnabled = false
