@@ -43,6 +43,8 @@ type Adapter struct {
 	intent discordgo.Intent
 
 	seen     *seenSet
+	pointers *pointerMemory
+	channels *guildChannels
 	order    *serializer
 	dms      sync.Map // user id -> DM channel id
 	jobs     sync.WaitGroup
@@ -146,11 +148,15 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	if cfg.MessageContent {
 		intents |= discordgo.IntentMessageContent
 	}
+	if cfg.GuildMembers {
+		intents |= discordgo.IntentGuildMembers
+	}
 	sess.Identify.Intents = intents
 
 	a := &Adapter{
 		cfg: cfg, core: core, log: logger.With("adapter", platform), red: red, sess: sess, drain: o.drain, intent: intents,
-		seen: newSeenSet(4096), order: newSerializer(), work: context.Background(),
+		seen: newSeenSet(4096), pointers: newPointerMemory(maxRememberedMessages), channels: newGuildChannels(),
+		order: newSerializer(), work: context.Background(),
 	}
 	a.rest = restCaller{red: red, callTimeout: o.callTimeout, maxAttempts: o.maxAttempts, maxRetryWait: o.maxRetryWait,
 		onRateLimit: func(wait time.Duration) { a.log.Warn("Discord rate limit; retrying", "wait", wait) }}
@@ -164,6 +170,8 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	sess.AddHandler(a.onResumed)
 	sess.AddHandler(a.onInteraction)
 	sess.AddHandler(a.onMessage)
+	sess.AddHandler(a.onMessageUpdate)
+	sess.AddHandler(a.onMemberRemove)
 	return a, nil
 }
 
@@ -201,6 +209,11 @@ func (a *Adapter) Status() Status {
 		d += "; Message Content intent on: pointers posted in channels get a Receive button"
 	} else {
 		d += "; Message Content intent off: sees only /clm commands, buttons, the \"" + ContextMenuName + "\" context menu and DMs"
+	}
+	if a.cfg.GuildMembers {
+		d += "; Server Members intent on: a member who leaves a server gets no more watch deliveries from its channels"
+	} else {
+		d += "; Server Members intent off: the bot is not told when a member leaves a server, so watch keeps delivering that server's pointers to them (set CLM_DISCORD_GUILD_MEMBERS=true and enable the intent to stop it)"
 	}
 	st.Detail = d
 	return st
