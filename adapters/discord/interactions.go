@@ -66,6 +66,9 @@ type translation struct {
 	modal *discordgo.InteractionResponseData
 	req   *bridge.Request // without Reply and Caps
 	note  string
+	// update is true for a press of a confirmation button: the answer
+	// replaces the prompt (and its buttons), so it cannot be pressed twice.
+	update bool
 }
 
 // translate turns an interaction (other than autocomplete) into what to do.
@@ -114,6 +117,18 @@ func translate(i *discordgo.Interaction) translation {
 		return translation{req: &req}
 
 	case discordgo.InteractionMessageComponent:
+		if cmd, ok := strings.CutPrefix(i.MessageComponentData().CustomID, commandPrefix); ok {
+			// Confirm or Cancel under a question of the core: the press is
+			// the command the core put on the button, as if typed.
+			name, args, _ := strings.Cut(cmd, " ")
+			if _, known := subByName(name); !known {
+				return translation{note: "That button is no longer in use."}
+			}
+			req := base
+			req.Command = name
+			req.Args = args
+			return translation{req: &req, update: true}
+		}
 		ref, ok := strings.CutPrefix(i.MessageComponentData().CustomID, receivePrefix)
 		if !ok {
 			return translation{note: "That button is no longer in use."}
@@ -191,8 +206,13 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionC
 		defer done()
 		// Acknowledge at once, privately: the core's answers then edit this
 		// "thinking…" reply or follow it, visible to the member only.
-		err := a.respond(ctx, i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}})
+		ack := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}
+		if tr.update {
+			// The prompt is ephemeral already; its edit is the answer.
+			ack = &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+		}
+		err := a.respond(ctx, i, ack)
 		if err != nil {
 			// The core must not act on an interaction nobody can answer.
 			switch code, _ := apiCode(err); code {
@@ -211,13 +231,14 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionC
 			return
 		}
 		req := *tr.req
-		rep := &interactionReply{a: a, i: i, member: req.Member, command: req.Command}
+		rep := &interactionReply{a: a, i: i, member: req.Member, command: req.Command, update: tr.update}
 		req.Reply = rep
 		req.Caps = capsFor(req.Member.ID, true, false)
-		if err := a.core.Handle(ctx, req); err != nil {
+		err = a.core.Handle(ctx, req)
+		if err != nil {
 			a.log.Warn("the core could not finish a request", "command", logCommand(req.Command), "err", a.red.Err(err))
 		}
-		rep.finish(ctx)
+		rep.finish(ctx, err)
 	})
 	if !started {
 		done()
