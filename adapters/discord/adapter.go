@@ -47,6 +47,7 @@ type Adapter struct {
 	channels *guildChannels
 	order    *serializer
 	dms      sync.Map // user id -> DM channel id
+	tidied   sync.Map // guild id -> struct{}: guild commands checked (global registration)
 	jobs     sync.WaitGroup
 	workMu   sync.Mutex
 	work     context.Context // requests' base context, cancelled after draining
@@ -172,6 +173,7 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	sess.AddHandler(a.onMessage)
 	sess.AddHandler(a.onMessageUpdate)
 	sess.AddHandler(a.onMemberRemove)
+	sess.AddHandler(a.onGuildCreate)
 	return a, nil
 }
 
@@ -329,6 +331,54 @@ func (a *Adapter) register(ctx context.Context) {
 		return
 	}
 	a.registered.Store("")
+}
+
+// onGuildCreate is called for each guild the bot is in (after READY) and
+// for each guild it joins. With global registration, copies of the
+// commands registered earlier in that guild (when CLM_DISCORD_GUILD_ID
+// named it) are still there, and Discord shows members both: /clm twice.
+// They are removed, once per guild per run.
+func (a *Adapter) onGuildCreate(_ *discordgo.Session, ev *discordgo.GuildCreate) {
+	if a.cfg.GuildID != "" || ev.Guild == nil || ev.ID == "" {
+		return
+	}
+	if _, done := a.tidied.LoadOrStore(ev.ID, struct{}{}); done {
+		return
+	}
+	guildID := ev.ID
+	a.spawn(func(ctx context.Context) { a.removeGuildCommands(ctx, guildID) })
+}
+
+// removeGuildCommands overwrites the bot's commands in guildID with none,
+// when it has any there.
+func (a *Adapter) removeGuildCommands(ctx context.Context, guildID string) {
+	app := a.appID.Load().(string)
+	if app == "" {
+		return
+	}
+	var cmds []*discordgo.ApplicationCommand
+	err := a.rest.do(ctx, func(opts ...discordgo.RequestOption) error {
+		var err error
+		cmds, err = a.sess.ApplicationCommands(app, guildID, opts...)
+		return err
+	})
+	if err == nil && len(cmds) == 0 {
+		return
+	}
+	if err == nil {
+		err = a.rest.do(ctx, func(opts ...discordgo.RequestOption) error {
+			// An empty list, not null: Discord replaces the guild's commands with it.
+			_, err := a.sess.ApplicationCommandBulkOverwrite(app, guildID, []*discordgo.ApplicationCommand{}, opts...)
+			return err
+		})
+	}
+	if err != nil {
+		a.tidied.Delete(guildID) // try again when the guild comes back
+		a.log.Warn("cannot remove the commands left registered in a server from an earlier CLM_DISCORD_GUILD_ID; its members may see /clm twice (restart the bridge to try again)",
+			"guild", guildID, "err", err)
+		return
+	}
+	a.log.Info("removed the commands left registered in a server from an earlier CLM_DISCORD_GUILD_ID (they are global now)", "guild", guildID, "commands", len(cmds))
 }
 
 func (a *Adapter) onReady(_ *discordgo.Session, r *discordgo.Ready) {

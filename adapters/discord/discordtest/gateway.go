@@ -195,13 +195,23 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			s.gw.identifies++
 			sess.seq++
 			sess.log = append(sess.log, nil) // READY takes sequence 1
+			unavailable := []any{}
+			for _, g := range s.guilds {
+				unavailable = append(unavailable, map[string]any{"id": g, "unavailable": true})
+			}
 			conn.send(frame(0, "READY", sess.seq, map[string]any{
 				"v": 9, "session_id": sess.id,
 				"user":        map[string]any{"id": s.botID, "username": "clmbot", "bot": true},
 				"application": map[string]any{"id": s.appID},
-				"guilds":      []any{},
+				"guilds":      unavailable,
 			}))
 			s.gw.ready = true
+			for _, g := range s.guilds {
+				sess.seq++
+				f := frame(0, "GUILD_CREATE", sess.seq, map[string]any{"id": g, "name": "guild " + g, "unavailable": false})
+				sess.log = append(sess.log, f)
+				conn.send(f)
+			}
 			s.notifyLocked()
 			s.mu.Unlock()
 		case 6: // resume
