@@ -75,6 +75,7 @@ func (pm *pointerMemory) add(id, text string) (added bool) {
 type guildChannels struct {
 	mu     sync.Mutex
 	guilds map[string]*channelSet
+	order  []string // guild ids, oldest first
 	// evicted is true once a guild was forgotten to stay within bounds:
 	// from then on an unknown guild may be one whose channels the core knows.
 	evicted bool
@@ -98,15 +99,14 @@ func (g *guildChannels) note(guildID, channelID string) {
 	defer g.mu.Unlock()
 	set := g.guilds[guildID]
 	if set == nil {
-		if len(g.guilds) >= maxRememberedGuilds {
-			for k := range g.guilds { // forget an arbitrary guild
-				delete(g.guilds, k)
-				break
-			}
+		if len(g.order) >= maxRememberedGuilds {
+			delete(g.guilds, g.order[0]) // forget the guild seen first
+			g.order = g.order[1:]
 			g.evicted = true
 		}
 		set = &channelSet{ids: map[string]struct{}{}}
 		g.guilds[guildID] = set
+		g.order = append(g.order, guildID)
 	}
 	if _, ok := set.ids[channelID]; ok {
 		return
