@@ -625,14 +625,16 @@ func (c *call) mayHoldPublicSecret(name, args string) bool {
 }
 
 // allowRate applies the member's request budget, warning once when it is
-// used up.
+// used up. Where answers are ephemeral (a Discord interaction) every refusal
+// is said: each request already shows the member a pending reply that only
+// an answer closes, and that answer bothers nobody else.
 func (c *call) allowRate() bool {
 	ok, wait, warn := c.b.limiter.allow(c.mk, c.b.opts.Now())
 	if ok {
 		return true
 	}
 	c.outcome = "limited"
-	if warn {
+	if warn || c.req.Caps.Ephemeral {
 		c.private(fmt.Sprintf("You are sending me requests too fast. I'll answer again in %s.", human(wait)))
 	}
 	return false

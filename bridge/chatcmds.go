@@ -339,8 +339,9 @@ func confirmed(rest string) bool {
 
 // askToConfirm runs the destructive command name (kind) on the chat named in
 // args at once when the chat name is followed by "confirm"; otherwise it
-// asks the member the question ask makes from the chat's counts, and the
-// member's "yes" within the confirmation window runs it.
+// asks the member the question ask makes from the chat's counts: the
+// member's "yes" within the confirmation window runs it, or a press of the
+// Confirm button where the platform has one (see Confirmer).
 func (c *call) askToConfirm(name string, kind pendingKind, args string, ask func(chat string, sum storage.ChatSummary) string) {
 	chat, rest, ok := c.chatArg(name, args)
 	if !ok {
@@ -356,7 +357,8 @@ func (c *call) askToConfirm(name string, kind pendingKind, args string, ask func
 		return
 	}
 	c.setPending(&pending{kind: kind, chat: chat})
-	c.private(ask(chat, sum))
+	yes := name + " " + quoteName(chat) + " confirm"
+	c.confirmPrivately(ask(chat, sum), fmt.Sprintf("To go ahead within %s: /clm %s — or answer yes.", human(c.b.opts.ConfirmWindow), yes), yes, "cancel")
 }
 
 // doConfirmed runs a confirmed clear or forget of chat and returns the
@@ -372,8 +374,8 @@ func (c *call) doConfirmed(kind pendingKind, chat string) string {
 
 func (c *call) cmdClear(args string) {
 	c.askToConfirm("clear", pendClear, args, func(chat string, sum storage.ChatSummary) string {
-		return fmt.Sprintf("This deletes all %s of %s from your history for good (%d in the trash too). The chat stays. To go ahead within %s: /clm clear %s confirm — or answer yes.",
-			plural(sum.Messages, "message", "messages"), chat, sum.Trashed, human(c.b.opts.ConfirmWindow), quoteName(chat))
+		return fmt.Sprintf("This deletes all %s of %s from your history for good (%d in the trash too). The chat stays.",
+			plural(sum.Messages, "message", "messages"), chat, sum.Trashed)
 	})
 }
 
@@ -392,8 +394,8 @@ func (c *call) doClear(chat string) {
 
 func (c *call) cmdForget(args string) {
 	c.askToConfirm("forget", pendForget, args, func(chat string, sum storage.ChatSummary) string {
-		return fmt.Sprintf("This deletes your chat %s and its %s from my store for good (the other members keep theirs). To go ahead within %s: /clm forget %s confirm — or answer yes.",
-			chat, plural(sum.Messages+sum.Trashed, "message", "messages"), human(c.b.opts.ConfirmWindow), quoteName(chat))
+		return fmt.Sprintf("This deletes your chat %s and its %s from my store for good (the other members keep theirs).",
+			chat, plural(sum.Messages+sum.Trashed, "message", "messages"))
 	})
 }
 

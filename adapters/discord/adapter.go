@@ -43,8 +43,11 @@ type Adapter struct {
 	intent discordgo.Intent
 
 	seen     *seenSet
+	pointers *pointerMemory
+	channels *guildChannels
 	order    *serializer
 	dms      sync.Map // user id -> DM channel id
+	tidied   sync.Map // guild id -> struct{}: guild commands checked (global registration)
 	jobs     sync.WaitGroup
 	workMu   sync.Mutex
 	work     context.Context // requests' base context, cancelled after draining
@@ -146,11 +149,15 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	if cfg.MessageContent {
 		intents |= discordgo.IntentMessageContent
 	}
+	if cfg.GuildMembers {
+		intents |= discordgo.IntentGuildMembers
+	}
 	sess.Identify.Intents = intents
 
 	a := &Adapter{
 		cfg: cfg, core: core, log: logger.With("adapter", platform), red: red, sess: sess, drain: o.drain, intent: intents,
-		seen: newSeenSet(4096), order: newSerializer(), work: context.Background(),
+		seen: newSeenSet(4096), pointers: newPointerMemory(maxRememberedMessages), channels: newGuildChannels(),
+		order: newSerializer(), work: context.Background(),
 	}
 	a.rest = restCaller{red: red, callTimeout: o.callTimeout, maxAttempts: o.maxAttempts, maxRetryWait: o.maxRetryWait,
 		onRateLimit: func(wait time.Duration) { a.log.Warn("Discord rate limit; retrying", "wait", wait) }}
@@ -164,6 +171,9 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	sess.AddHandler(a.onResumed)
 	sess.AddHandler(a.onInteraction)
 	sess.AddHandler(a.onMessage)
+	sess.AddHandler(a.onMessageUpdate)
+	sess.AddHandler(a.onMemberRemove)
+	sess.AddHandler(a.onGuildCreate)
 	return a, nil
 }
 
@@ -201,6 +211,11 @@ func (a *Adapter) Status() Status {
 		d += "; Message Content intent on: pointers posted in channels get a Receive button"
 	} else {
 		d += "; Message Content intent off: sees only /clm commands, buttons, the \"" + ContextMenuName + "\" context menu and DMs"
+	}
+	if a.cfg.GuildMembers {
+		d += "; Server Members intent on: a member who leaves a server gets no more watch deliveries from its channels"
+	} else {
+		d += "; Server Members intent off: the bot is not told when a member leaves a server, so watch keeps delivering that server's pointers to them (set CLM_DISCORD_GUILD_MEMBERS=true and enable the intent to stop it)"
 	}
 	st.Detail = d
 	return st
@@ -316,6 +331,54 @@ func (a *Adapter) register(ctx context.Context) {
 		return
 	}
 	a.registered.Store("")
+}
+
+// onGuildCreate is called for each guild the bot is in (after READY) and
+// for each guild it joins. With global registration, copies of the
+// commands registered earlier in that guild (when CLM_DISCORD_GUILD_ID
+// named it) are still there, and Discord shows members both: /clm twice.
+// They are removed, once per guild per run.
+func (a *Adapter) onGuildCreate(_ *discordgo.Session, ev *discordgo.GuildCreate) {
+	if a.cfg.GuildID != "" || ev.Guild == nil || ev.ID == "" {
+		return
+	}
+	if _, done := a.tidied.LoadOrStore(ev.ID, struct{}{}); done {
+		return
+	}
+	guildID := ev.ID
+	a.spawn(func(ctx context.Context) { a.removeGuildCommands(ctx, guildID) })
+}
+
+// removeGuildCommands overwrites the bot's commands in guildID with none,
+// when it has any there.
+func (a *Adapter) removeGuildCommands(ctx context.Context, guildID string) {
+	app := a.appID.Load().(string)
+	if app == "" {
+		return
+	}
+	var cmds []*discordgo.ApplicationCommand
+	err := a.rest.do(ctx, func(opts ...discordgo.RequestOption) error {
+		var err error
+		cmds, err = a.sess.ApplicationCommands(app, guildID, opts...)
+		return err
+	})
+	if err == nil && len(cmds) == 0 {
+		return
+	}
+	if err == nil {
+		err = a.rest.do(ctx, func(opts ...discordgo.RequestOption) error {
+			// An empty list, not null: Discord replaces the guild's commands with it.
+			_, err := a.sess.ApplicationCommandBulkOverwrite(app, guildID, []*discordgo.ApplicationCommand{}, opts...)
+			return err
+		})
+	}
+	if err != nil {
+		a.tidied.Delete(guildID) // try again when the guild comes back
+		a.log.Warn("cannot remove the commands left registered in a server from an earlier CLM_DISCORD_GUILD_ID; its members may see /clm twice (restart the bridge to try again)",
+			"guild", guildID, "err", err)
+		return
+	}
+	a.log.Info("removed the commands left registered in a server from an earlier CLM_DISCORD_GUILD_ID (they are global now)", "guild", guildID, "commands", len(cmds))
 }
 
 func (a *Adapter) onReady(_ *discordgo.Session, r *discordgo.Ready) {

@@ -24,10 +24,19 @@ const receiveLabel = "🔓 Receive"
 
 // Custom ids of the adapter's components and modals. A Receive button
 // carries the core's ReceiveRef (at most 32 bytes) after the prefix, well
-// inside Discord's 100-character limit.
+// inside Discord's 100-character limit. A confirmation button carries the
+// command its press runs (`forget Work confirm`, `cancel`).
 const (
 	receivePrefix = "clm:recv:"
 	modalPrefix   = "clm:modal:"
+	commandPrefix = "clm:cmd:"
+)
+
+// Labels of the confirmation buttons, and Discord's limit on a custom id.
+const (
+	confirmLabel = "Confirm"
+	cancelLabel  = "Cancel"
+	maxCustomID  = 100
 )
 
 // optKind is how an option's value becomes part of the core's Args.
@@ -422,6 +431,21 @@ func receiveButton(ref string) []discordgo.MessageComponent {
 	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 		discordgo.Button{Label: receiveLabel, Style: discordgo.PrimaryButton, CustomID: receivePrefix + ref},
 	}}}
+}
+
+// confirmButtons is the row holding Confirm and Cancel buttons whose
+// presses run yes and no; ok is false when a command does not fit in a
+// custom id.
+func confirmButtons(yes, no string) (row []discordgo.MessageComponent, ok bool) {
+	for _, c := range []string{yes, no} {
+		if utf8.RuneCountInString(commandPrefix+c) > maxCustomID {
+			return nil, false
+		}
+	}
+	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: confirmLabel, Style: discordgo.DangerButton, CustomID: commandPrefix + yes},
+		discordgo.Button{Label: cancelLabel, Style: discordgo.SecondaryButton, CustomID: commandPrefix + no},
+	}}}, true
 }
 
 // parseDMText turns a line typed in a DM with the bot into a command when

@@ -99,6 +99,10 @@ func TestTranslateInteractions(t *testing.T) {
 			want: &bridge.Request{Command: "send", Args: "--split Work long", Confidential: true}},
 		{name: "a forged flag is refused", in: discordtest.SubmitModal(alice, general, discordtest.Modal{CustomID: "clm:modal:send:--evil", Fields: sendModal.Fields}, map[string]string{"text": "x"}),
 			note: "no longer in use"},
+		{name: "a Confirm button runs the command the core put on it", in: discordtest.Button(alice, general, botPost, `clm:cmd:forget "Project Athena" confirm`),
+			want: &bridge.Request{Command: "forget", Args: `"Project Athena" confirm`}},
+		{name: "a Cancel button runs cancel", in: discordtest.Button(alice, general, botPost, "clm:cmd:cancel"), want: &bridge.Request{Command: "cancel"}},
+		{name: "a command button naming no command is refused", in: discordtest.Button(alice, general, botPost, "clm:cmd:dance now"), note: "no longer in use"},
 		{name: "a button under a post holding a pointer quotes it", in: discordtest.Button(bob, general, pointerPost, "clm:recv:r-1"),
 			want: &bridge.Request{Command: "receive", ReceiveRef: "r-1", Quoted: pointerPost.Content, MessageID: "42"}},
 		{name: "a button replying to a post holding a pointer quotes that post", in: discordtest.Button(bob, general, offer, "clm:recv:r-2"),
@@ -551,5 +555,28 @@ func TestClampTransportBoundsTheResetDiscordgoSleepsFor(t *testing.T) {
 				t.Error("the absolute reset time was kept")
 			}
 		})
+	}
+}
+
+func TestConfirmButtonsFitDiscordsCustomIDLimit(t *testing.T) {
+	for _, tc := range []struct {
+		yes  string
+		fits bool
+	}{
+		{`forget "Project Athena" confirm`, true},
+		{strings.Repeat("é", maxCustomID-len(commandPrefix)), true}, // characters, not bytes
+		{strings.Repeat("x", maxCustomID-len(commandPrefix)+1), false},
+	} {
+		row, ok := confirmButtons(tc.yes, "cancel")
+		if ok != tc.fits {
+			t.Errorf("confirmButtons(%d characters) fits = %v, want %v", len([]rune(tc.yes)), ok, tc.fits)
+			continue
+		}
+		if ok {
+			b := row[0].(discordgo.ActionsRow).Components
+			if len(b) != 2 || b[0].(discordgo.Button).CustomID != commandPrefix+tc.yes || b[1].(discordgo.Button).CustomID != commandPrefix+"cancel" {
+				t.Errorf("buttons %+v", b)
+			}
+		}
 	}
 }

@@ -40,6 +40,11 @@ type Config struct {
 	// posted by people get a Receive button; without it the bot sees only
 	// commands, buttons, context menus and DMs.
 	MessageContent bool `envconfig:"CLM_DISCORD_MESSAGE_CONTENT"`
+	// GuildMembers requests the privileged Server Members intent (it must
+	// also be enabled in the developer portal), so that the bot is told
+	// when a member leaves a server and stops watch deliveries to them from
+	// that server's channels. Without it, those deliveries go on.
+	GuildMembers bool `envconfig:"CLM_DISCORD_GUILD_MEMBERS"`
 	// APIURL, when set, replaces https://discord.com as the REST host
 	// (paths stay /api/v9/...), and the gateway is whatever that host
 	// announces. Production leaves it empty; tests point it at a fake.
@@ -87,8 +92,8 @@ func (c Config) String() string {
 	if c.Token != "" {
 		tok = "[redacted]"
 	}
-	return fmt.Sprintf("discord.Config{Token:%q TokenFile:%q AppID:%q GuildID:%q MessageContent:%t APIURL:%q}",
-		tok, c.TokenFile, c.AppID, c.GuildID, c.MessageContent, c.APIURL)
+	return fmt.Sprintf("discord.Config{Token:%q TokenFile:%q AppID:%q GuildID:%q MessageContent:%t GuildMembers:%t APIURL:%q}",
+		tok, c.TokenFile, c.AppID, c.GuildID, c.MessageContent, c.GuildMembers, c.APIURL)
 }
 
 // GoString is String, so that %#v does not print the token either.
@@ -102,6 +107,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("app_id", c.AppID),
 		slog.String("guild_id", c.GuildID),
 		slog.Bool("message_content", c.MessageContent),
+		slog.Bool("guild_members", c.GuildMembers),
 		slog.String("api_url", c.APIURL),
 	)
 }

@@ -165,12 +165,18 @@ func start(t *testing.T, cfg Config, core *fakeCore, opts ...Option) *running {
 // bridge core over a fresh store, and returns the core too.
 func startReal(t *testing.T, cfg Config, opts ...Option) (*running, *bridge.Bridge) {
 	t.Helper()
+	return startRealWith(t, cfg, bridge.Options{RatePerMinute: -1, SweepEvery: -1}, opts...)
+}
+
+// startRealWith is startReal with the core's options.
+func startRealWith(t *testing.T, cfg Config, bopts bridge.Options, opts ...Option) (*running, *bridge.Bridge) {
+	t.Helper()
 	st, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "bridge.db"),
 		storage.Options{Argon2: storage.Argon2Params{MemoryKiB: 8, Time: 1, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	core := bridge.New(st, bridge.Options{RatePerMinute: -1, SweepEvery: -1}, nil)
+	core := bridge.New(st, bopts, nil)
 	t.Cleanup(func() {
 		_ = core.Close()
 		_ = st.Close()

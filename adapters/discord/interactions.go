@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -65,6 +66,9 @@ type translation struct {
 	modal *discordgo.InteractionResponseData
 	req   *bridge.Request // without Reply and Caps
 	note  string
+	// update is true for a press of a confirmation button: the answer
+	// replaces the prompt (and its buttons), so it cannot be pressed twice.
+	update bool
 }
 
 // translate turns an interaction (other than autocomplete) into what to do.
@@ -113,6 +117,18 @@ func translate(i *discordgo.Interaction) translation {
 		return translation{req: &req}
 
 	case discordgo.InteractionMessageComponent:
+		if cmd, ok := strings.CutPrefix(i.MessageComponentData().CustomID, commandPrefix); ok {
+			// Confirm or Cancel under a question of the core: the press is
+			// the command the core put on the button, as if typed.
+			name, args, _ := strings.Cut(cmd, " ")
+			if _, known := subByName(name); !known {
+				return translation{note: "That button is no longer in use."}
+			}
+			req := base
+			req.Command = name
+			req.Args = args
+			return translation{req: &req, update: true}
+		}
 		ref, ok := strings.CutPrefix(i.MessageComponentData().CustomID, receivePrefix)
 		if !ok {
 			return translation{note: "That button is no longer in use."}
@@ -166,6 +182,7 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionC
 		}
 		return
 	}
+	a.noteChannel(i.GuildID, i.ChannelID)
 	if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
 		a.spawn(func(ctx context.Context) { a.autocomplete(ctx, i) })
 		return
@@ -189,8 +206,13 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionC
 		defer done()
 		// Acknowledge at once, privately: the core's answers then edit this
 		// "thinking…" reply or follow it, visible to the member only.
-		err := a.respond(ctx, i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}})
+		ack := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}
+		if tr.update {
+			// The prompt is ephemeral already; its edit is the answer.
+			ack = &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+		}
+		err := a.respond(ctx, i, ack)
 		if err != nil {
 			// The core must not act on an interaction nobody can answer.
 			switch code, _ := apiCode(err); code {
@@ -209,13 +231,14 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionC
 			return
 		}
 		req := *tr.req
-		rep := &interactionReply{a: a, i: i, member: req.Member, command: req.Command}
+		rep := &interactionReply{a: a, i: i, member: req.Member, command: req.Command, update: tr.update}
 		req.Reply = rep
 		req.Caps = capsFor(req.Member.ID, true, false)
-		if err := a.core.Handle(ctx, req); err != nil {
+		err = a.core.Handle(ctx, req)
+		if err != nil {
 			a.log.Warn("the core could not finish a request", "command", logCommand(req.Command), "err", a.red.Err(err))
 		}
-		rep.finish(ctx)
+		rep.finish(ctx, err)
 	})
 	if !started {
 		done()
@@ -305,16 +328,52 @@ func matchChoices(names []string, typed string) []*discordgo.ApplicationCommandO
 // empty) channel posts.
 func (a *Adapter) onMessage(_ *discordgo.Session, ev *discordgo.MessageCreate) {
 	m := ev.Message
-	if m == nil || m.Author == nil || m.Author.Bot || m.Author.ID == a.botID.Load().(string) {
+	if m == nil || m.Author == nil {
 		return
 	}
 	if !a.seen.first("m:" + m.ID) {
 		a.log.Debug("dropped a replayed message", "message", m.ID)
 		return
 	}
+	a.handleMessage(m, false)
+}
+
+// onMessageUpdate handles MESSAGE_UPDATE: an edited message goes through
+// the same policy as a new one (a secret typed by editing is refused and
+// deleted like a typed one; a pointer added by an edit gets its Receive
+// button). Discord also sends updates that are no edit by the author (a
+// link preview resolved, an embed refreshed): partial objects without an
+// author or an edited_timestamp, which are ignored.
+func (a *Adapter) onMessageUpdate(_ *discordgo.Session, ev *discordgo.MessageUpdate) {
+	m := ev.Message
+	if m == nil || m.Author == nil || m.EditedTimestamp == nil {
+		return
+	}
+	// One edit is one event, however often the gateway delivers it.
+	if !a.seen.first("e:" + m.ID + ":" + m.EditedTimestamp.UTC().Format(time.RFC3339Nano)) {
+		a.log.Debug("dropped a replayed edit", "message", m.ID)
+		return
+	}
+	a.handleMessage(m, true)
+}
+
+// handleMessage takes a new or edited message to the core: both go through
+// translateMessage alike. An edit of a post (not a command) reaches the
+// core only when it adds a pointer the message did not hold before, so
+// that fixing a typo beside a pointer does not offer Receive twice.
+func (a *Adapter) handleMessage(m *discordgo.Message, edited bool) {
+	if m.Author.Bot || m.Author.ID == a.botID.Load().(string) {
+		return
+	}
+	a.noteChannel(m.GuildID, m.ChannelID)
 	req, ok := translateMessage(m)
 	if !ok {
 		return
+	}
+	if req.Command == "" {
+		if added := a.pointers.add(m.ID, req.Post); edited && !added {
+			return
+		}
 	}
 	wait, done := a.order.reserve(req.Member.ID)
 	started := a.spawn(func(ctx context.Context) {
@@ -382,3 +441,32 @@ func errIsNoRights(err error) bool {
 }
 
 var errNotDiscord = errors.New("discord: that member is not a Discord member")
+
+// noteChannel remembers that a guild channel had an event: the core notes
+// members per channel, and these are the channels to forget a member in
+// when they leave the guild.
+func (a *Adapter) noteChannel(guildID, channelID string) { a.channels.note(guildID, channelID) }
+
+// onMemberRemove handles GUILD_MEMBER_REMOVE (sent only with the Server
+// Members intent): the member left or was removed from a guild, so the
+// core forgets them in every channel of it the adapter has seen, and watch
+// stops delivering those channels' pointers to them. When the adapter may
+// have forgotten some of that guild's channels (its bounded memory), it
+// forgets the member in every Discord channel instead: a missed delivery,
+// until they are seen again, is better than one to someone who left.
+func (a *Adapter) onMemberRemove(_ *discordgo.Session, ev *discordgo.GuildMemberRemove) {
+	if ev.Member == nil || ev.User == nil || ev.GuildID == "" {
+		return
+	}
+	m := memberOf(ev.User, nil)
+	ids, complete := a.channels.channels(ev.GuildID)
+	if !complete {
+		a.core.MemberLeft(m, "", true)
+		a.log.Debug("a member left a server; forgot them in every channel", "guild", ev.GuildID)
+		return
+	}
+	for _, id := range ids {
+		a.core.MemberLeft(m, id, false)
+	}
+	a.log.Debug("a member left a server; forgot them in its channels", "guild", ev.GuildID, "channels", len(ids))
+}

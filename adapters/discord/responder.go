@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
@@ -82,39 +83,104 @@ type interactionReply struct {
 	i       *discordgo.Interaction
 	member  bridge.Member
 	command string
+	// update is true when the interaction is a press of a confirmation
+	// button: the deferred reply is the prompt itself, and the first
+	// answer replaces it without its buttons.
+	update bool
 
 	mu       sync.Mutex
 	answered bool // the deferred reply has been replaced by an answer
+	posted   bool // the core posted in the channel
+	lost     bool // a private answer could not be shown
 }
 
-var _ bridge.Responder = (*interactionReply)(nil)
+var (
+	_ bridge.Responder = (*interactionReply)(nil)
+	_ bridge.Confirmer = (*interactionReply)(nil)
+)
 
-// send shows one ephemeral message (at most 2000 characters) with files.
-func (r *interactionReply) send(ctx context.Context, text string, files []*discordgo.File) error {
+// Bounds on retrying the edit of the deferred reply. An edit is
+// idempotent, so retrying one whose answer was lost on the way is safe.
+const (
+	editAttempts  = 3
+	editRetryWait = 250 * time.Millisecond
+)
+
+// send shows one ephemeral message (at most 2000 characters) with files
+// and components (nil: none).
+func (r *interactionReply) send(ctx context.Context, text string, files []*discordgo.File, comps []discordgo.MessageComponent) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	a := r.a
 	var err error
 	if !r.answered {
-		err = a.rest.do(ctx, func(opts ...discordgo.RequestOption) error {
-			edit := &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions, Files: rewind(files)}
-			_, err := a.sess.InteractionResponseEdit(r.i, edit, opts...)
-			return err
-		})
+		err = r.editOriginal(ctx, text, files, comps)
 		if err == nil {
 			r.answered = true
 		}
 	} else {
-		err = a.rest.do(ctx, func(opts ...discordgo.RequestOption) error {
-			params := &discordgo.WebhookParams{Content: text, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions, Files: rewind(files)}
-			_, err := a.sess.FollowupMessageCreate(r.i, true, params, opts...)
-			return err
-		})
+		err = r.followup(ctx, text, files, comps)
 	}
 	if err != nil {
+		r.lost = true
 		return fmt.Errorf("discord: answering the member privately: %w", err)
 	}
 	return nil
+}
+
+// editOriginal replaces the deferred reply, retrying (a bounded number of
+// times) a failure that may pass: a dropped connection or a 5xx.
+func (r *interactionReply) editOriginal(ctx context.Context, text string, files []*discordgo.File, comps []discordgo.MessageComponent) error {
+	a := r.a
+	edit := &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions}
+	switch {
+	case comps != nil:
+		edit.Components = &comps
+	case r.update:
+		edit.Components = &[]discordgo.MessageComponent{} // the prompt's buttons go
+	}
+	wait := editRetryWait
+	for attempt := 1; ; attempt++ {
+		err := a.rest.do(ctx, func(opts ...discordgo.RequestOption) error {
+			e := *edit
+			e.Files = rewind(files)
+			_, err := a.sess.InteractionResponseEdit(r.i, &e, opts...)
+			return err
+		})
+		if err == nil || attempt == editAttempts || !mayPass(ctx, err) {
+			return err
+		}
+		a.log.Info("editing an interaction's reply failed; retrying", "attempt", attempt, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait *= 2
+	}
+}
+
+// followup adds an ephemeral message under the interaction. It is not
+// retried: a followup whose answer was lost may have been posted.
+func (r *interactionReply) followup(ctx context.Context, text string, files []*discordgo.File, comps []discordgo.MessageComponent) error {
+	return r.a.rest.do(ctx, func(opts ...discordgo.RequestOption) error {
+		params := &discordgo.WebhookParams{Content: text, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions,
+			Files: rewind(files), Components: comps}
+		_, err := r.a.sess.FollowupMessageCreate(r.i, true, params, opts...)
+		return err
+	})
+}
+
+// mayPass reports whether a failed REST call may work if tried again: the
+// request did not reach Discord or got no answer, or Discord failed (5xx).
+// A refusal (4xx), an exhausted rate limit or a done context will not.
+func mayPass(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || errors.Is(err, ErrRateLimited) {
+		return false
+	}
+	_, status := apiCode(err)
+	return status == 0 || status >= 500
 }
 
 // rewind gives each file a fresh reader, so a retried call sends it whole.
@@ -135,7 +201,28 @@ func rewind(files []*discordgo.File) []*discordgo.File {
 // messages when it is longer than Discord allows.
 func (r *interactionReply) Private(ctx context.Context, text string) error {
 	for _, part := range splitText(text, clm.DiscordLimit) {
-		if err := r.send(ctx, part, nil); err != nil {
+		if err := r.send(ctx, part, nil, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Confirm shows question to the member only, with Confirm and Cancel
+// buttons whose presses come back as yesCommand and noCommand. It returns
+// bridge.ErrCannotConfirm when a command does not fit in a button.
+func (r *interactionReply) Confirm(ctx context.Context, question, yesCommand, noCommand string) error {
+	row, ok := confirmButtons(yesCommand, noCommand)
+	if !ok {
+		return bridge.ErrCannotConfirm
+	}
+	parts := splitText(question, clm.DiscordLimit)
+	for k, part := range parts {
+		var comps []discordgo.MessageComponent
+		if k == len(parts)-1 {
+			comps = row
+		}
+		if err := r.send(ctx, part, nil, comps); err != nil {
 			return err
 		}
 	}
@@ -144,7 +231,7 @@ func (r *interactionReply) Private(ctx context.Context, text string) error {
 
 // PrivateFile sends a file that only the member sees.
 func (r *interactionReply) PrivateFile(ctx context.Context, f bridge.File) error {
-	return r.send(ctx, "📎 "+f.Name, []*discordgo.File{{Name: f.Name, ContentType: "application/json", Reader: bytes.NewReader(f.Content)}})
+	return r.send(ctx, "📎 "+f.Name, []*discordgo.File{{Name: f.Name, ContentType: "application/json", Reader: bytes.NewReader(f.Content)}}, nil)
 }
 
 // Public posts in the interaction's channel. When Discord does not take
@@ -152,7 +239,13 @@ func (r *interactionReply) PrivateFile(ctx context.Context, f bridge.File) error
 // the member, with what was not posted.
 func (r *interactionReply) Public(ctx context.Context, p bridge.PublicPost) error {
 	ms := publicMessage(p, r.command, r.member.ID, "", r.i.ChannelID, r.i.GuildID)
-	return postFailure(r.a.post(ctx, r.i.ChannelID, ms))
+	err := r.a.post(ctx, r.i.ChannelID, ms)
+	if err == nil {
+		r.mu.Lock()
+		r.posted = true
+		r.mu.Unlock()
+	}
+	return postFailure(err)
 }
 
 // postFailure turns a failed channel post into a *bridge.PostError whose
@@ -176,18 +269,41 @@ func postFailure(err error) error {
 // seen only by the bot.
 func (r *interactionReply) DeleteRequest(context.Context) error { return nil }
 
-// finish replaces the "thinking…" reply if the core answered nothing
-// privately (for example, it only posted publicly).
-func (r *interactionReply) finish(ctx context.Context) {
+// finish closes the interaction's reply with something true when the core
+// did not say everything itself: "Done." only after a public post with no
+// private answer; when an answer could not be shown, a followup says so
+// (the edit it would have replaced may be failing); and when the core said
+// nothing and posted nothing, that nothing was done. handleErr is what the
+// core's Handle returned.
+func (r *interactionReply) finish(ctx context.Context, handleErr error) {
 	r.mu.Lock()
-	answered := r.answered
+	answered, posted, lost := r.answered, r.posted, r.lost
 	r.mu.Unlock()
-	if !answered {
-		if err := r.send(ctx, "Done.", nil); err != nil {
-			r.a.log.Warn("cannot close an interaction's reply", "err", err)
+	var err error
+	switch {
+	case lost:
+		r.mu.Lock()
+		if ferr := r.followup(ctx, lostAnswerText, nil, nil); ferr != nil {
+			err = fmt.Errorf("discord: answering the member privately: %w", ferr)
 		}
+		r.mu.Unlock()
+	case answered:
+		return
+	case posted:
+		err = r.send(ctx, "Done.", nil, nil)
+	case errors.Is(handleErr, bridge.ErrClosed):
+		err = r.send(ctx, "Nothing was done: the bridge is shutting down. Try again in a minute.", nil, nil)
+	default:
+		err = r.send(ctx, "Nothing was done. Try again in a minute.", nil, nil)
+	}
+	if err != nil {
+		r.a.log.Warn("cannot close an interaction's reply", "err", err)
 	}
 }
+
+// lostAnswerText tells a member that Discord did not take an answer.
+const lostAnswerText = "⚠️ Discord did not take my answer, so I could not show it to you. " +
+	"What was done stays done: check with /clm chats or /clm history before you run the command again."
 
 // post sends a channel message, bounded on 429s.
 func (a *Adapter) post(ctx context.Context, channelID string, ms *discordgo.MessageSend) error {

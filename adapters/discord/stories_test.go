@@ -428,3 +428,23 @@ func TestStoryEveryWayOfWritingClmWithASecretInAChannelIsDeletedAndWarned(t *tes
 		t.Errorf("a secret typed in the channel did something: %q", got)
 	}
 }
+
+func TestStoryASecretTypedByEditingIsDeletedAndTheMemberWarned(t *testing.T) {
+	t.Parallel()
+	s := newStory(t, discord.Config{GuildID: "77", MessageContent: true})
+	s.setUpWork()
+	post, _ := s.fake.PostMessage(t, alice, general, "hello all")
+	s.fake.EditMessage(t, alice, post, "/clm unlock Work "+workSecret)
+
+	warning := s.fake.WaitChannelMessage(t, discordtest.DMChannelID(alice.ID), func(m discordtest.Message) bool {
+		return strings.Contains(m.Content, "secret")
+	})
+	mustContain(t, "alice's warning", warning.Content, "rekey")
+	deleted := false
+	for _, m := range s.fake.Messages() {
+		deleted = deleted || (m.ID == post.ID && m.Deleted)
+	}
+	if !deleted {
+		t.Error("the edited message holding the secret is still in the channel")
+	}
+}

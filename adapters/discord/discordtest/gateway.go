@@ -13,6 +13,7 @@ import (
 
 // Gateway intents the fake honours (see Discord's gateway documentation).
 const (
+	IntentGuildMembers   = 1 << 1
 	IntentGuildMessages  = 1 << 9
 	IntentDirectMessages = 1 << 12
 	IntentMessageContent = 1 << 15
@@ -194,13 +195,23 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			s.gw.identifies++
 			sess.seq++
 			sess.log = append(sess.log, nil) // READY takes sequence 1
+			unavailable := []any{}
+			for _, g := range s.guilds {
+				unavailable = append(unavailable, map[string]any{"id": g, "unavailable": true})
+			}
 			conn.send(frame(0, "READY", sess.seq, map[string]any{
 				"v": 9, "session_id": sess.id,
 				"user":        map[string]any{"id": s.botID, "username": "clmbot", "bot": true},
 				"application": map[string]any{"id": s.appID},
-				"guilds":      []any{},
+				"guilds":      unavailable,
 			}))
 			s.gw.ready = true
+			for _, g := range s.guilds {
+				sess.seq++
+				f := frame(0, "GUILD_CREATE", sess.seq, map[string]any{"id": g, "name": "guild " + g, "unavailable": false})
+				sess.log = append(sess.log, f)
+				conn.send(f)
+			}
 			s.notifyLocked()
 			s.mu.Unlock()
 		case 6: // resume
@@ -238,9 +249,10 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 // Dispatch sends an event (op 0) with the next sequence number, as Discord
 // would, and returns that sequence number. When the bot is disconnected the
 // event is kept and replayed if the bot resumes. MESSAGE_CREATE follows the
-// session's intents: guild messages need GUILD_MESSAGES, DMs need
-// DIRECT_MESSAGES, and without MESSAGE_CONTENT a guild message arrives with
-// empty content unless it mentions the bot.
+// session's intents, and so does MESSAGE_UPDATE (an edit): guild messages
+// need GUILD_MESSAGES, DMs need DIRECT_MESSAGES, and without MESSAGE_CONTENT
+// a guild message arrives with empty content unless it mentions the bot.
+// GUILD_MEMBER_REMOVE needs the privileged GUILD_MEMBERS intent.
 func (s *Server) Dispatch(t testing.TB, event string, d map[string]any) int64 {
 	t.Helper()
 	s.mu.Lock()
@@ -249,7 +261,12 @@ func (s *Server) Dispatch(t testing.TB, event string, d map[string]any) int64 {
 	if sess == nil {
 		t.Fatalf("discordtest: dispatch of %s before the bot identified", event)
 	}
-	if event == "MESSAGE_CREATE" {
+	switch event {
+	case "GUILD_MEMBER_REMOVE":
+		if sess.intents&IntentGuildMembers == 0 {
+			return 0
+		}
+	case "MESSAGE_CREATE", "MESSAGE_UPDATE":
 		ch, _ := d["channel_id"].(string)
 		if IsDM(ch) {
 			if sess.intents&IntentDirectMessages == 0 {
@@ -259,8 +276,8 @@ func (s *Server) Dispatch(t testing.TB, event string, d map[string]any) int64 {
 			if sess.intents&IntentGuildMessages == 0 {
 				return 0
 			}
-			content, _ := d["content"].(string)
-			if sess.intents&IntentMessageContent == 0 && !strings.Contains(content, "<@"+s.botID+">") {
+			content, hasContent := d["content"].(string)
+			if hasContent && sess.intents&IntentMessageContent == 0 && !strings.Contains(content, "<@"+s.botID+">") {
 				d = shallowCopy(d)
 				d["content"] = ""
 			}

@@ -29,6 +29,8 @@ type Message struct {
 	ReplyTo    string
 	Referenced *Message
 	Deleted    bool
+	// Edited is when a person last edited the message (zero: never).
+	Edited time.Time
 }
 
 // ButtonIDs returns the custom ids of the message's buttons, in order.
@@ -67,6 +69,9 @@ func (m Message) wire() map[string]any {
 	}
 	if m.GuildID != "" {
 		w["guild_id"] = m.GuildID
+	}
+	if !m.Edited.IsZero() {
+		w["edited_timestamp"] = m.Edited.UTC().Format(time.RFC3339Nano)
 	}
 	if m.Ephemeral {
 		w["flags"] = 64

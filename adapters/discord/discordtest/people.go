@@ -186,3 +186,48 @@ func (s *Server) PostMessage(t testing.TB, u User, p Place, content string) (Mes
 	seq := s.Dispatch(t, "MESSAGE_CREATE", w)
 	return m, Sent{ID: m.ID, Seq: seq}
 }
+
+// EditMessage is u editing their message msg to content; the new version
+// is recorded and dispatched as MESSAGE_UPDATE with the full message and
+// an edited_timestamp, as Discord does for an edit (subject to the bot's
+// intents, like MESSAGE_CREATE). It returns the edited message.
+func (s *Server) EditMessage(t testing.TB, u User, msg Message, content string) (Message, Sent) {
+	t.Helper()
+	s.mu.Lock()
+	m := msg
+	m.Content = content
+	m.Edited = time.Now()
+	for i := len(s.messages) - 1; i >= 0; i-- {
+		if s.messages[i].ID == msg.ID && !s.messages[i].Edited.IsZero() && !m.Edited.After(s.messages[i].Edited) {
+			// Each edit gets a later timestamp, even on a coarse clock.
+			m.Edited = s.messages[i].Edited.Add(time.Millisecond)
+			break
+		}
+	}
+	s.messages = append(s.messages, m)
+	s.mu.Unlock()
+	w := m.wire()
+	w["author"] = u.wire()
+	seq := s.Dispatch(t, "MESSAGE_UPDATE", w)
+	return m, Sent{ID: m.ID, Seq: seq}
+}
+
+// UnfurlMessage is Discord updating msg without an edit by its author (a
+// link preview resolved): a partial MESSAGE_UPDATE with the message's ids
+// and embeds, no author, no content and no edited_timestamp.
+func (s *Server) UnfurlMessage(t testing.TB, msg Message) Sent {
+	t.Helper()
+	d := map[string]any{"id": msg.ID, "channel_id": msg.ChannelID, "embeds": []any{map[string]any{"type": "link"}}}
+	if msg.GuildID != "" {
+		d["guild_id"] = msg.GuildID
+	}
+	return Sent{ID: msg.ID, Seq: s.Dispatch(t, "MESSAGE_UPDATE", d)}
+}
+
+// RemoveMember is u leaving (or being removed from) the guild: it is
+// dispatched as GUILD_MEMBER_REMOVE, which Discord sends only to bots with
+// the privileged GUILD_MEMBERS intent (see [Server.Dispatch]).
+func (s *Server) RemoveMember(t testing.TB, guildID string, u User) Sent {
+	t.Helper()
+	return Sent{ID: u.ID, Seq: s.Dispatch(t, "GUILD_MEMBER_REMOVE", map[string]any{"guild_id": guildID, "user": u.wire()})}
+}

@@ -100,8 +100,11 @@ type Server struct {
 	commands map[string][]map[string]any // registered commands by scope ("global" or guild id)
 	// guildByChannel remembers the guild of every channel a test used.
 	guildByChannel map[string]string
-	gw             gateway
-	closeOnce      sync.Once
+	// guilds are the guilds the bot is in: announced in READY as
+	// unavailable, then each sent as GUILD_CREATE, as Discord does.
+	guilds    []string
+	gw        gateway
+	closeOnce sync.Once
 }
 
 // Option configures a Server.
@@ -110,6 +113,10 @@ type Option func(*Server)
 // WithToken sets the bot token the fake expects (in "Bot <token>" headers
 // and IDENTIFY).
 func WithToken(tok string) Option { return func(s *Server) { s.token = tok } }
+
+// WithGuilds puts the bot in the guilds with these ids: READY lists them
+// and a GUILD_CREATE follows for each, after every IDENTIFY.
+func WithGuilds(ids ...string) Option { return func(s *Server) { s.guilds = append(s.guilds, ids...) } }
 
 // WithHeartbeatInterval sets the interval announced in HELLO.
 func WithHeartbeatInterval(d time.Duration) Option {
@@ -421,6 +428,12 @@ func (s *Server) answerLocked(c *Call) (int, http.Header, []byte) {
 	case c.Method == "PUT" && len(seg) == 3 && seg[0] == "applications" && seg[2] == "commands":
 		return s.overwriteLocked(seg[1], "global", c)
 
+	case c.Method == "GET" && len(seg) == 3 && seg[0] == "applications" && seg[2] == "commands":
+		return s.listCommandsLocked(seg[1], "global")
+
+	case c.Method == "GET" && len(seg) == 5 && seg[0] == "applications" && seg[2] == "guilds" && seg[4] == "commands":
+		return s.listCommandsLocked(seg[1], seg[3])
+
 	case c.Method == "PUT" && len(seg) == 5 && seg[0] == "applications" && seg[2] == "guilds" && seg[4] == "commands":
 		return s.overwriteLocked(seg[1], seg[3], c)
 	}
@@ -441,6 +454,18 @@ func (s *Server) overwriteLocked(app, scope string, c *Call) (int, http.Header, 
 		cmd["version"] = "1"
 	}
 	s.commands[scope] = cmds
+	return 200, nil, jsonBody(cmds)
+}
+
+// listCommandsLocked answers GET .../commands: what is registered in scope.
+func (s *Server) listCommandsLocked(app, scope string) (int, http.Header, []byte) {
+	if app != s.appID {
+		return http.StatusForbidden, nil, apiError(50001, "Missing Access")
+	}
+	cmds := s.commands[scope]
+	if cmds == nil {
+		cmds = []map[string]any{}
+	}
 	return 200, nil, jsonBody(cmds)
 }
 
