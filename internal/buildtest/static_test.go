@@ -65,6 +65,7 @@ func buildRelease(t *testing.T, root string) string {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", filepath.Join(root, "build", "static.sh"), out)
 	cmd.Dir = t.TempDir() // the script must not depend on where it is called from
+	cmd.Env = append(os.Environ(), "VERSION="+stampedVersion)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {
@@ -107,6 +108,13 @@ func TestReleaseBinary(t *testing.T) {
 		}
 		if len(libs) != 0 {
 			t.Errorf("the binary needs shared libraries: %v", libs)
+		}
+	})
+
+	t.Run("reports the version build/static.sh stamped", func(t *testing.T) {
+		code, out := runOnce(t, bin, nil, "version")
+		if code != 0 || !strings.HasPrefix(out, stampedVersion+" (revision ") {
+			t.Errorf("bridge version: exit %d, %q; want it to start with %q", code, out, stampedVersion)
 		}
 	})
 
@@ -169,23 +177,27 @@ func TestReleaseBinary(t *testing.T) {
 	})
 }
 
-// runOnce runs `bridge healthcheck` (or, with CLM_DATA_DIR set and no
-// subcommand wanted, the bridge itself) with only env, from an empty
-// directory, and returns its exit code and output.
-func runOnce(t *testing.T, bin string, env []string) (int, string) {
+// runOnce runs the binary with args (none: `bridge healthcheck`, or with
+// CLM_DATA_DIR set the console bridge itself, given one line of input)
+// with only env, from an empty directory, and returns its exit code and
+// output.
+func runOnce(t *testing.T, bin string, env []string, args ...string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	args := []string{"healthcheck"}
-	for _, e := range env {
-		if strings.HasPrefix(e, "CLM_DATA_DIR=") {
-			args = nil
+	input := ""
+	if len(args) == 0 {
+		args = []string{"healthcheck"}
+		for _, e := range env {
+			if strings.HasPrefix(e, "CLM_DATA_DIR=") {
+				args, input = nil, "alice@dm: help\n"
+			}
 		}
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = env
-	cmd.Stdin = strings.NewReader("")
+	cmd.Stdin = strings.NewReader(input)
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	switch {
@@ -233,6 +245,9 @@ func waitListening(t *testing.T, r io.Reader) (string, string) {
 		return "", "(no endpoint announced within a minute)"
 	}
 }
+
+// stampedVersion is the VERSION the release build is given.
+const stampedVersion = "v0.0.0-buildtest"
 
 // refusedAddr is a loopback address where nothing listens: port 1 is
 // privileged and unused, so a connection is refused at once.
