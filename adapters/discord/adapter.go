@@ -181,11 +181,19 @@ type Status struct {
 	// LastError is the last problem connecting to Discord (token
 	// redacted), "" when none since the last connection.
 	LastError string
+	// LastContact is when the gateway last acknowledged a heartbeat (zero
+	// before the first connection): a connection that stalls shows here.
+	LastContact time.Time
 }
 
 // Status reports the adapter's connection and what it can see.
 func (a *Adapter) Status() Status {
 	st := Status{Connected: a.connected.Load(), LastError: a.lastErr.Load().(string)}
+	if st.Connected {
+		a.sess.RLock()
+		st.LastContact = a.sess.LastHeartbeatAck
+		a.sess.RUnlock()
+	}
 	d := "disconnected"
 	if st.Connected {
 		d = "connected"

@@ -87,6 +87,9 @@ type Status struct {
 	// LastError is the last connection problem (token redacted), "" when
 	// none.
 	LastError string
+	// LastContact is when Telegram last answered getMe or getUpdates
+	// (zero before the first answer): a poll that stalls shows here.
+	LastContact time.Time
 }
 
 // Adapter connects one Telegram bot to the bridge core.
@@ -185,6 +188,9 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	a.groups = newMemberGroups()
 	a.posts = newPostTokens()
 	o.metrics.SetOutboxDepthFunc(platform, a.out.Backlog)
+	if o.metrics != nil {
+		a.out.sent = func(took time.Duration) { o.metrics.Delivered(platform, took) }
+	}
 
 	a.bot.Handle("/clm", a.onMessage)
 	a.bot.Handle("/start", a.onMessage)
@@ -215,6 +221,9 @@ func (a *Adapter) setConnected(ok bool, err error) {
 	defer a.mu.Unlock()
 	a.status.Connected = ok
 	a.status.LastError = a.red.err(err)
+	if ok {
+		a.status.LastContact = time.Now()
+	}
 }
 
 func (a *Adapter) username() string {
@@ -325,6 +334,7 @@ func (a *Adapter) hello(ctx context.Context) error {
 			a.status.PrivacyMode = !me.CanReadMessages
 			a.status.Connected = true
 			a.status.LastError = ""
+			a.status.LastContact = time.Now()
 			a.mu.Unlock()
 			a.log.Info("telegram: connected", "bot", me.Username, "privacy_mode", !me.CanReadMessages,
 				"webhook", a.hook != nil)

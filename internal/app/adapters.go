@@ -36,3 +36,18 @@ func buildAdapters(cfg Config, core *bridge.Bridge, streams Streams, logger *slo
 	}
 	return out, nil
 }
+
+// adapterNames names the adapters buildAdapters makes for cfg, in order.
+func adapterNames(cfg Config) []string {
+	var names []string
+	if cfg.Telegram.Enabled() {
+		names = append(names, "telegram")
+	}
+	if cfg.Discord.Enabled() {
+		names = append(names, "discord")
+	}
+	if len(names) == 0 {
+		names = append(names, "console")
+	}
+	return names
+}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/clmbridge/clmbridge/adapters/discord"
@@ -38,6 +39,9 @@ type opsRuntime struct {
 	metrics *metrics.Metrics
 	log     *slog.Logger
 
+	// ready holds the readiness checks once the store and the adapters
+	// exist; until then /readyz answers "starting".
+	ready    atomic.Pointer[[]httpapi.Check]
 	stopHTTP func()
 	httpDone chan error
 }
@@ -53,31 +57,63 @@ func startOps(cfg Config, logger *slog.Logger) (*opsRuntime, error) {
 	return &opsRuntime{lock: lock, metrics: metrics.New(), log: logger}, nil
 }
 
-// serve starts the HTTP endpoint on addr with readiness checks of the
-// store and of each adapter. A port it cannot listen on is logged, not
-// fatal: members are served all the same, and the health check (which
-// then fails) tells the operator.
-func (o *opsRuntime) serve(addr string, store *storage.Store, core *bridge.Bridge, adapters []Adapter) {
-	o.metrics.SetSessionsFunc(func() int { return core.Stats().Sessions })
+// listen starts the HTTP endpoint on addr before anything else starts: a
+// port in use is a configuration error that stops the bridge (exit 2),
+// rather than a bridge running without its health check, whose
+// `bridge healthcheck` might then ask another process. /readyz reports
+// the checks of [opsRuntime.started], named by names (the store, then
+// each adapter), and "starting" before it.
+func (o *opsRuntime) listen(addr string, names []string) error {
 	if httpOff(addr) {
 		o.log.Info("HTTP endpoint off (CLM_HTTP_ADDR)")
-		return
+		return nil
+	}
+	var checks []httpapi.Check
+	for _, name := range append([]string{"store"}, names...) {
+		checks = append(checks, httpapi.Check{Name: name, Check: func(ctx context.Context) error {
+			ready := o.ready.Load()
+			if ready == nil {
+				return errors.New("starting")
+			}
+			for _, c := range *ready {
+				if c.Name == name {
+					return c.Check(ctx)
+				}
+			}
+			return nil
+		}})
 	}
 	srv, err := httpapi.Listen(httpapi.Config{
 		Addr:    addr,
-		Checks:  readinessChecks(store, adapters),
+		Checks:  checks,
 		Metrics: o.metrics.Handler(),
 		Logger:  o.log,
 	})
 	if err != nil {
-		o.log.Error("HTTP endpoint not started: the bridge runs without /healthz, /readyz and /metrics", slog.String("error", err.Error()))
-		return
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	o.log.Info("HTTP endpoint listening", slog.String("addr", srv.Addr().String()),
 		slog.String("paths", "/healthz /readyz /metrics"))
 	ctx, cancel := context.WithCancel(context.Background())
 	o.stopHTTP, o.httpDone = cancel, make(chan error, 1)
 	go func() { o.httpDone <- srv.Serve(ctx) }()
+	return nil
+}
+
+// started points readiness and the metrics at the running store, core
+// and adapters.
+func (o *opsRuntime) started(store *storage.Store, core *bridge.Bridge, adapters []Adapter) {
+	o.metrics.SetSessionsFunc(func() int { return core.Stats().Sessions })
+	for _, a := range adapters {
+		if _, ok := platformStatus(a); ok {
+			o.metrics.SetPlatformFunc(a.Name(), func() metrics.PlatformState {
+				st, _ := platformStatus(a)
+				return metrics.PlatformState{Up: st.connected, LastContact: st.lastContact}
+			})
+		}
+	}
+	checks := readinessChecks(store, adapters)
+	o.ready.Store(&checks)
 }
 
 // close stops the HTTP endpoint and releases the lock.
@@ -91,6 +127,28 @@ func (o *opsRuntime) close() {
 	if err := o.lock.Release(); err != nil {
 		o.log.Warn("releasing the data directory lock", slog.String("error", err.Error()))
 	}
+}
+
+// adapterState is what readiness and the metrics read of a platform
+// adapter's connection.
+type adapterState struct {
+	connected   bool
+	lastError   string
+	lastContact time.Time
+}
+
+// platformStatus reads a platform adapter's connection state; ok is false
+// for an adapter with no connection (the console).
+func platformStatus(a Adapter) (st adapterState, ok bool) {
+	switch a := a.(type) {
+	case *telegram.Adapter:
+		s := a.Status()
+		return adapterState{s.Connected, s.LastError, s.LastContact}, true
+	case *discord.Adapter:
+		s := a.Status()
+		return adapterState{s.Connected, s.LastError, s.LastContact}, true
+	}
+	return adapterState{}, false
 }
 
 // discordMetrics routes the Discord adapter's REST calls through a
@@ -114,24 +172,15 @@ func readinessChecks(store *storage.Store, adapters []Adapter) []httpapi.Check {
 		return nil
 	}}}
 	for _, a := range adapters {
-		var check func(context.Context) error
-		switch a := a.(type) {
-		case *telegram.Adapter:
+		check := func(context.Context) error { return nil }
+		if _, ok := platformStatus(a); ok {
+			platform := map[string]string{"telegram": "Telegram", "discord": "Discord"}[a.Name()]
 			check = func(context.Context) error {
-				if st := a.Status(); !st.Connected {
-					return notConnected("Telegram", st.LastError)
+				if st, _ := platformStatus(a); !st.connected {
+					return notConnected(platform, st.lastError)
 				}
 				return nil
 			}
-		case *discord.Adapter:
-			check = func(context.Context) error {
-				if st := a.Status(); !st.Connected {
-					return notConnected("Discord", st.LastError)
-				}
-				return nil
-			}
-		default:
-			check = func(context.Context) error { return nil }
 		}
 		checks = append(checks, httpapi.Check{Name: a.Name(), Check: check})
 	}

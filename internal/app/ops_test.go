@@ -438,8 +438,10 @@ func TestTelegramOperatorView(t *testing.T) {
 	}
 	_, metricsText := httpGet(t, base+"/metrics")
 	for _, want := range []string{
-		`clm_bridge_platform_api_rate_limited_total{method="send",platform="telegram"} 1`,
-		`clm_bridge_platform_api_errors_total{method="send",platform="telegram"} 2`,
+		`clm_bridge_platform_api_rate_limited_total{call_class="send",platform="telegram"} 1`,
+		`clm_bridge_platform_api_errors_total{call_class="send",platform="telegram"} 1`, // the 502; the 429 is not counted twice
+		`clm_bridge_platform_up{platform="telegram"} 1`,
+		`clm_bridge_delivery_seconds_count{platform="telegram"} 2`,
 		`clm_bridge_outbox_depth{platform="telegram"}`,
 		`clm_bridge_commands_total{command="new",outcome="ok"} 1`,
 		"clm_bridge_active_sessions 1",
