@@ -17,6 +17,7 @@ import (
 
 	"github.com/clmbridge/clmbridge/bridge"
 	"github.com/clmbridge/clmbridge/internal/metrics"
+	"github.com/clmbridge/clmbridge/internal/platformerr"
 )
 
 // callTimeout bounds every Bot API call but getUpdates.
@@ -118,8 +119,9 @@ type Adapter struct {
 	known  map[string]bool // the core's command names, for logs
 	runMu  sync.Mutex
 	ran    bool
-	mu     sync.Mutex
-	status Status
+	mu      sync.Mutex
+	status  Status
+	refused error // set once Telegram refused the bot for good
 
 	// plainHTTP reaches the Bot API around telebot (the shutdown's
 	// confirming getUpdates).
@@ -236,8 +238,10 @@ func (a *Adapter) username() string {
 // stops taking updates, finishes handling the ones it took and sends their
 // answers (waiting at most the drain timeout, then cancelling what is
 // left), and returns nil. It returns an error when it cannot start (a
-// webhook address it cannot listen on). Telegram being unreachable is not
-// an error: Run keeps retrying with a backoff, and Status says so.
+// webhook address it cannot listen on), and one wrapping
+// platformerr.ErrRefused, after the same drain, when Telegram refuses the
+// token (401, 404): no retry can mend that. Telegram being unreachable is
+// not an error: Run keeps retrying with a backoff, and Status says so.
 func (a *Adapter) Run(ctx context.Context) error {
 	a.runMu.Lock()
 	if a.ran {
@@ -256,6 +260,9 @@ func (a *Adapter) Run(ctx context.Context) error {
 	}
 	if err := a.hello(a.polling); err != nil {
 		a.shutdown(false)
+		if errors.Is(err, platformerr.ErrRefused) {
+			return err
+		}
 		return nil // ctx ended before Telegram answered
 	}
 	a.setup(a.polling)
@@ -268,7 +275,35 @@ func (a *Adapter) Run(ctx context.Context) error {
 	<-started
 	<-a.polling.Done()
 	a.shutdown(true)
-	return nil
+	return a.refusal()
+}
+
+// refuse records that Telegram refused the bot for good (see
+// refusedError) and stops polling, so Run drains and returns it.
+func (a *Adapter) refuse(err error) {
+	a.mu.Lock()
+	if a.refused == nil {
+		a.refused = err
+	}
+	a.mu.Unlock()
+	a.stopPolling()
+}
+
+func (a *Adapter) refusal() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.refused
+}
+
+// refusedError returns, for a getMe or getUpdates failure that no retry
+// can mend, the error Run ends with; nil for any other. Telegram answers
+// 401 Unauthorized for a revoked token and 404 Not Found for a bot that no
+// longer exists.
+func refusedError(ae *apiError) error {
+	if ae.Code != 401 && ae.Code != 404 {
+		return nil
+	}
+	return fmt.Errorf("telegram: %s: %w: %s", ae.Error(), platformerr.ErrRefused, hintFor(ae))
 }
 
 // shutdown stops polling (if it started), then lets the handlers finish
@@ -348,15 +383,15 @@ func (a *Adapter) hello(ctx context.Context) error {
 		if ae.Kind == kindCanceled || ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if refused := refusedError(ae); refused != nil {
+			a.log.Error("telegram: Telegram refused the bot token; stopping", "error", ae.Error(), "hint", hintFor(ae))
+			return refused
+		}
 		wait := backoff(attempt, time.Second, time.Minute)
 		if ae.Kind == kindFlood && ae.RetryAfter > 0 {
 			wait = ae.RetryAfter
 		}
-		lvl := slog.LevelWarn
-		if ae.Code == 401 || ae.Code == 404 {
-			lvl = slog.LevelError
-		}
-		a.log.Log(ctx, lvl, "telegram: cannot reach the bot (getMe), retrying", "attempt", attempt,
+		a.log.Warn("telegram: cannot reach the bot (getMe), retrying", "attempt", attempt,
 			"retry_in", wait, "error", ae.Error(), "hint", hintFor(ae))
 		if err := a.opts.clock.Sleep(ctx, wait); err != nil {
 			return err

@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/clmbridge/clmbridge/adapters/discord/discordtest"
+	"github.com/clmbridge/clmbridge/adapters/telegram/telegramtest"
 )
 
 func clearEnv(t *testing.T) {
@@ -130,6 +133,48 @@ func TestConfigurationErrorsExitTwoBeforeAnythingStarts(t *testing.T) {
 			}
 			if _, err := os.Stat(filepath.Join(data, "bridge.db")); err == nil {
 				t.Error("the store was opened before the configuration was refused")
+			}
+		})
+	}
+}
+
+func TestARevokedTokenStopsTheBridgeWithExitThree(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   func(t *testing.T) map[string]string
+		names string
+	}{
+		{"Telegram answers 401", func(t *testing.T) map[string]string {
+			tg := telegramtest.New(t, telegramtest.Options{})
+			tg.Revoke()
+			return map[string]string{"CLM_TELEGRAM_TOKEN": tg.Token, "CLM_TELEGRAM_API_URL": tg.URL}
+		}, "@BotFather"},
+		{"Discord closes the gateway with 4004", func(t *testing.T) map[string]string {
+			dc := discordtest.New(t)
+			dc.RevokeToken()
+			return map[string]string{"CLM_DISCORD_TOKEN": dc.Token(), "CLM_DISCORD_API_URL": dc.URL()}
+		}, "CLM_DISCORD_TOKEN"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv("CLM_DATA_DIR", t.TempDir())
+			t.Setenv("CLM_HTTP_ADDR", "127.0.0.1:0")
+			for k, v := range tt.env(t) {
+				t.Setenv(k, v)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var out, errb bytes.Buffer
+			code := run(ctx, nil, strings.NewReader(""), &out, &errb)
+			if ctx.Err() != nil {
+				t.Fatalf("the bridge kept running with a revoked token:\n%s", errb.String())
+			}
+			if code != 3 {
+				t.Fatalf("exit %d, want 3:\n%s", code, errb.String())
+			}
+			if !strings.Contains(errb.String(), tt.names) || !strings.Contains(errb.String(), "stopped for good") {
+				t.Errorf("stderr does not say what to fix (%q):\n%s", tt.names, errb.String())
 			}
 		})
 	}
