@@ -119,9 +119,11 @@ type Adapter struct {
 	known  map[string]bool // the core's command names, for logs
 	runMu  sync.Mutex
 	ran    bool
-	mu      sync.Mutex
-	status  Status
-	refused error // set once Telegram refused the bot for good
+	mu     sync.Mutex
+	status Status
+
+	// refused is set (under mu) once Telegram refused the bot for good.
+	refused error
 
 	// plainHTTP reaches the Bot API around telebot (the shutdown's
 	// confirming getUpdates).
