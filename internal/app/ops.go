@@ -199,6 +199,7 @@ func notConnected(platform, lastErr string) error {
 //	healthcheck   GET /healthz on CLM_HTTP_ADDR; exit 0 when alive
 //	doctor        check the configuration, store and platforms; say what to fix
 //	backup PATH   write a consistent copy of the store to PATH, online
+//	restore FILE  replace the store with a checked backup, bridge stopped
 //
 // It returns the exit status and true, or false when args[0] is not one of
 // them. They read the same CLM_* variables as the bridge.
@@ -230,6 +231,17 @@ func OpsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 			return ops.ExitUsage, true
 		}
 		return ops.Backup(ctx, filepath.Join(cfg.DataDir, DBFileName), args[1], stdout, stderr), true
+	case "restore":
+		if len(args) != 2 {
+			fmt.Fprintln(stderr, "usage: bridge restore BACKUP   (BACKUP: a file written by bridge backup; stop the bridge first)")
+			return ops.ExitUsage, true
+		}
+		cfg, err := LoadConfig()
+		if err != nil {
+			fmt.Fprintf(stderr, "restore: invalid configuration: %v\n", err)
+			return ops.ExitUsage, true
+		}
+		return ops.Restore(ctx, cfg.DataDir, filepath.Join(cfg.DataDir, DBFileName), args[1], time.Now(), stdout, stderr), true
 	}
 	return 0, false
 }
