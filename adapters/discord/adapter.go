@@ -257,7 +257,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 	a.stopping = true
 	a.workMu.Unlock()
 	if err := a.sess.Close(); err != nil {
-		a.log.Warn("closing the Discord gateway", "err", a.red.Err(err))
+		a.log.Warn("closing the Discord gateway", "error", a.red.Err(err))
 	}
 	done := make(chan struct{})
 	go func() { a.jobs.Wait(); close(done) }()
@@ -301,7 +301,7 @@ func (a *Adapter) open(ctx context.Context) error {
 			a.log.Error("Discord refused the bot; stopping", "error", refused)
 			return refused
 		}
-		a.log.Warn("cannot connect to Discord; retrying", "err", a.red.Err(err), "in", backoff)
+		a.log.Warn("cannot connect to Discord; retrying", "error", a.red.Err(err), "in", backoff)
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -350,7 +350,7 @@ func (a *Adapter) register(ctx context.Context) {
 	})
 	if err != nil {
 		a.registered.Store(err.Error())
-		a.log.Error("cannot register the /clm commands", "err", err)
+		a.log.Error("cannot register the /clm commands", "error", err)
 		return
 	}
 	a.registered.Store("")

@@ -184,7 +184,7 @@ func (r *interactionReply) finish(ctx context.Context) {
 	r.mu.Unlock()
 	if !answered {
 		if err := r.send(ctx, "Done.", nil); err != nil {
-			r.a.log.Warn("cannot close an interaction's reply", "err", err)
+			r.a.log.Warn("cannot close an interaction's reply", "error", err)
 		}
 	}
 }
@@ -288,7 +288,7 @@ func (r *messageReply) private(ctx context.Context, text string, files []*discor
 		ms := &discordgo.MessageSend{Content: cannotDMText(r.member.ID), AllowedMentions: noMentions,
 			Reference: &discordgo.MessageReference{MessageID: r.m.ID, ChannelID: r.m.ChannelID, GuildID: r.m.GuildID}}
 		if perr := r.a.post(ctx, r.m.ChannelID, ms); perr != nil {
-			r.a.log.Warn("cannot explain a refused DM", "err", perr)
+			r.a.log.Warn("cannot explain a refused DM", "error", perr)
 		}
 	}
 	return err

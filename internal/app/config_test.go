@@ -218,3 +218,11 @@ func TestBareVariablesAreIgnored(t *testing.T) {
 		t.Errorf("bare variables changed the configuration:\n got %+v\nwant %+v", got, want)
 	}
 }
+
+func TestJSONLogsGiveDurationsInSeconds(t *testing.T) {
+	var b strings.Builder
+	NewLogger(Config{LogFormat: "json", LogLevel: "info"}, &b).Info("waited", "retry_in", 250*time.Millisecond)
+	if !strings.Contains(b.String(), `"retry_in":0.25`) {
+		t.Fatalf("log line %s; want retry_in in seconds (0.25)", b.String())
+	}
+}
