@@ -7,6 +7,7 @@ import (
 	"debug/elf"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -270,6 +271,9 @@ func TestDockerfileUsesTheOneBuildScript(t *testing.T) {
 		{"declares the volume", "VOLUME /data"},
 		{"data directory setting", "CLM_DATA_DIR=/data"},
 		{"healthcheck runs the binary itself", `CMD ["/bridge", "healthcheck"]`},
+		{"the version reaches the build", `VERSION="$VERSION" REVISION="$REVISION" sh build/static.sh`},
+		{"OCI version label", `org.opencontainers.image.version="${VERSION}"`},
+		{"OCI revision label", `org.opencontainers.image.revision="${REVISION}"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -285,4 +289,30 @@ func TestDockerfileUsesTheOneBuildScript(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDockerfileExposesOnlyAPortThatAnswers: EXPOSE 9464 with the endpoint
+// on the container's loopback published a port where nothing answered.
+func TestDockerfileExposesOnlyAPortThatAnswers(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(moduleRoot(t), "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := regexp.MustCompile(`CLM_HTTP_ADDR=(\S+)`).FindStringSubmatch(string(b))
+	if addr == nil {
+		t.Fatal("the Dockerfile does not set CLM_HTTP_ADDR")
+	}
+	host, port, err := net.SplitHostPort(addr[1])
+	if err != nil {
+		t.Fatalf("CLM_HTTP_ADDR=%s: %v", addr[1], err)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^EXPOSE\s+(\S+)`).FindAllStringSubmatch(string(b), -1) {
+		exposed := strings.TrimSuffix(m[1], "/tcp")
+		if exposed != port {
+			t.Errorf("EXPOSE %s, but the endpoint listens on port %s", exposed, port)
+		}
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			t.Errorf("EXPOSE %s, but the endpoint listens on the container's loopback (%s): nothing answers there", exposed, addr[1])
+		}
+	}
 }
