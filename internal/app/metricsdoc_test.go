@@ -50,7 +50,7 @@ func TestAFreshBridgeServesEveryMetricTheREADMEListsFromTheFirstScrape(t *testin
 	_, text := httpGet(t, "http://"+awaitEndpoint(t, stderr)+"/metrics")
 
 	for name, labels := range readmeMetrics(t) {
-		series := regexp.MustCompile(`(?m)^` + name + `(?:_bucket|_count|_sum)?(\{[^}]*\})? `).FindAllStringSubmatch(text, -1)
+		series := regexp.MustCompile(`(?m)^`+name+`(?:_bucket|_count|_sum)?(\{[^}]*\})? `).FindAllStringSubmatch(text, -1)
 		if len(series) == 0 {
 			t.Errorf("%s: listed in the README, not served by a fresh bridge", name)
 			continue
