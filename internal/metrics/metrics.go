@@ -174,6 +174,9 @@ type Metrics struct {
 	delivery       *prometheus.HistogramVec
 	platformUp     *prometheus.GaugeVec
 	lastContact    *prometheus.GaugeVec
+	// TODO(kdf-queue-gauge): a gauge of the unlocks waiting for an
+	// Argon2id slot (storage's MaxConcurrentKDF), once storage or the
+	// core reports that queue through a hook; neither does yet.
 
 	// sessions is read by the active-sessions gauge at scrape time.
 	sessions atomic.Pointer[func() int]
