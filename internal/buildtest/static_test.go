@@ -119,6 +119,23 @@ func TestReleaseBinary(t *testing.T) {
 		}
 	})
 
+	t.Run("no token and stdin /dev/null, as in a container, exits 2", func(t *testing.T) {
+		devnull, err := os.Open(os.DevNull)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = devnull.Close() }()
+		cmd := exec.Command(bin)
+		cmd.Dir = t.TempDir()
+		cmd.Env = []string{"CLM_DATA_DIR=" + filepath.Join(t.TempDir(), "data"), "CLM_HTTP_ADDR=off"}
+		cmd.Stdin = devnull
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "CLM_TELEGRAM_TOKEN") {
+			t.Errorf("exit %v, want 2 naming the token variables:\n%s", err, out)
+		}
+	})
+
 	t.Run("healthcheck fails when nothing runs", func(t *testing.T) {
 		code, out := runOnce(t, bin, []string{"CLM_HTTP_ADDR=" + refusedAddr})
 		if code != 1 {
@@ -167,7 +184,11 @@ func TestReleaseBinary(t *testing.T) {
 			t.Errorf("second bridge on the same data directory: exit %d\n%s", code, out)
 		}
 
-		// End of input shuts the console bridge down cleanly.
+		// End of input, after a line, shuts the console bridge down
+		// cleanly (an input that ends empty is exit 2: nothing to serve).
+		if _, err := io.WriteString(stdin, "alice@dm: help\n"); err != nil {
+			t.Fatal(err)
+		}
 		_ = stdin.Close()
 		if err := cmd.Wait(); err != nil {
 			t.Fatalf("bridge exit after end of input: %v", err)
