@@ -308,6 +308,7 @@ func (m *Metrics) zero() {
 		}
 	}
 	for _, c := range commandNames() {
+		c = snake(c)
 		m.latency.WithLabelValues(c)
 		for _, o := range outcomes() {
 			m.commands.WithLabelValues(c, snake(o))
@@ -478,11 +479,12 @@ func (m *Metrics) SetPlatformFunc(platform string, f func() PlatformState) {
 }
 
 // CommandLabel returns the label value recorded for a command name: the
-// name in lower case if it is a known command, else "unknown".
+// name in lower case and snake_case ("secret-answer" is "secret_answer")
+// if it is a known command, else "unknown".
 func CommandLabel(command string) string {
 	c := strings.ToLower(strings.TrimSpace(command))
 	if knownCommand(c) {
-		return c
+		return snake(c)
 	}
 	return "unknown"
 }

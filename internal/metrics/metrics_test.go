@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -232,7 +233,7 @@ var allowedLabels = map[string][]string{
 	"command": {"help", "new", "unlock", "lock", "chats", "send", "receive",
 		"history", "search", "trash", "delete", "restore", "purge", "clear",
 		"forget", "rekey", "export", "name", "profile", "watch", "doctor", "whoami",
-		"status", "start", "confirm", "cancel", "post", "prompt", "secret-answer", "button",
+		"status", "start", "confirm", "cancel", "post", "prompt", "secret_answer", "button",
 		"inline", "unknown"},
 	"outcome": {"ok", "usage", "not_found", "exists", "too_long", "refused", "locked",
 		"expired", "limited", "backoff", "wrong_secret", "tampered", "not_opened", "error",
@@ -369,4 +370,26 @@ func TestOnBridgeEvent(t *testing.T) {
 	}
 	var nilM *Metrics
 	nilM.OnBridgeEvent(bridge.Event{Command: "send"}) // must not panic
+}
+
+func TestEveryLabelValueIsSnakeCase(t *testing.T) {
+	m := New()
+	m.OnBridgeEvent(bridge.Event{Platform: "console", Command: "secret-answer", Outcome: "not-opened"})
+	fams, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snakeRx := regexp.MustCompile(`^[a-z0-9_]+$`)
+	for _, f := range fams {
+		if !strings.HasPrefix(f.GetName(), Namespace+"_") || f.GetName() == Namespace+"_build_info" {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if l.GetName() != "le" && !snakeRx.MatchString(l.GetValue()) {
+					t.Errorf("%s: %s=%q is not snake_case", f.GetName(), l.GetName(), l.GetValue())
+				}
+			}
+		}
+	}
 }
