@@ -4,10 +4,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/clmbridge/clmbridge/adapters/discord"
+	"github.com/clmbridge/clmbridge/adapters/discord/discordtest"
 	"github.com/clmbridge/clmbridge/adapters/telegram"
 	"github.com/clmbridge/clmbridge/adapters/telegram/telegramtest"
 )
@@ -73,4 +76,40 @@ func TestAFreshBridgeServesEveryMetricTheREADMEListsFromTheFirstScrape(t *testin
 			t.Errorf("/metrics of a fresh bridge lacks %q", want)
 		}
 	}
+}
+
+func TestPlatformUpAndLastContactFollowTheDiscordGateway(t *testing.T) {
+	fake := discordtest.New(t)
+	cfg := storyCfg(t.TempDir())
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.Discord = discord.Config{Token: fake.Token(), APIURL: fake.URL()}
+	stderr, _ := runInBackground(t, cfg)
+	base := "http://" + awaitEndpoint(t, stderr)
+	fake.WaitReady(t)
+	stderr.await(t, time.Minute, "the adapter's connection", func(s string) bool {
+		return strings.Contains(s, "connected to the Discord gateway")
+	})
+
+	_, text := httpGet(t, base+"/metrics")
+	if !strings.Contains(text, `clm_bridge_platform_up{platform="discord"} 1`) {
+		t.Errorf("a connected Discord is not up:\n%s", grepLines(text, "platform_"))
+	}
+	last := regexp.MustCompile(`clm_bridge_platform_last_contact_timestamp_seconds\{platform="discord"\} (\S+)`).FindStringSubmatch(text)
+	if last == nil {
+		t.Fatalf("no last contact for Discord:\n%s", grepLines(text, "platform_"))
+	}
+	if v, err := strconv.ParseFloat(last[1], 64); err != nil || v < float64(time.Now().Add(-time.Hour).Unix()) {
+		t.Errorf("last contact %s, want about now", last[1])
+	}
+}
+
+// grepLines returns the lines of text that contain s.
+func grepLines(text, s string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, s) && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

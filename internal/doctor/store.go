@@ -90,11 +90,11 @@ func (s Store) Check(ctx context.Context) []Finding {
 	defer func() { _ = db.Close() }()
 	var check string
 	if err := db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&check); err != nil {
-		add(Fail, "cannot read the store: "+err.Error(), "is it an SQLite file? restore a backup (see `bridge backup`)")
+		add(Fail, "cannot read the store: "+err.Error(), "is it an SQLite file? stop the bridge and restore a backup: bridge restore BACKUP")
 		return fs
 	}
 	if check != "ok" {
-		add(Fail, "the store is damaged: "+check, "stop the bridge and restore the latest backup")
+		add(Fail, "the store is damaged: "+check, "stop the bridge and restore the latest backup: bridge restore BACKUP")
 		return fs
 	}
 	var version int
