@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kelseyhightower/envconfig"
+
 	"github.com/clmbridge/clmbridge/adapters/discord"
 	"github.com/clmbridge/clmbridge/adapters/telegram"
 	"github.com/clmbridge/clmbridge/bridge"
@@ -225,25 +227,39 @@ func OpsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 			fmt.Fprintln(stderr, "usage: bridge backup PATH   (PATH: a new file for the copy of the store)")
 			return ops.ExitUsage, true
 		}
-		cfg, err := LoadConfig()
+		dir, err := dataDirFromEnv()
 		if err != nil {
 			fmt.Fprintf(stderr, "backup: invalid configuration: %v\n", err)
 			return ops.ExitUsage, true
 		}
-		return ops.Backup(ctx, filepath.Join(cfg.DataDir, DBFileName), args[1], stdout, stderr), true
+		return ops.Backup(ctx, filepath.Join(dir, DBFileName), args[1], stdout, stderr), true
 	case "restore":
 		if len(args) != 2 {
 			fmt.Fprintln(stderr, "usage: bridge restore BACKUP   (BACKUP: a file written by bridge backup; stop the bridge first)")
 			return ops.ExitUsage, true
 		}
-		cfg, err := LoadConfig()
+		dir, err := dataDirFromEnv()
 		if err != nil {
 			fmt.Fprintf(stderr, "restore: invalid configuration: %v\n", err)
 			return ops.ExitUsage, true
 		}
-		return ops.Restore(ctx, cfg.DataDir, filepath.Join(cfg.DataDir, DBFileName), args[1], time.Now(), stdout, stderr), true
+		return ops.Restore(ctx, dir, filepath.Join(dir, DBFileName), args[1], time.Now(), stdout, stderr), true
 	}
 	return 0, false
+}
+
+// dataDirFromEnv reads CLM_DATA_DIR (and its default) alone: backup and
+// restore need nothing else, and run where the platforms' token files may
+// not be (a one-off container on the data volume).
+func dataDirFromEnv() (string, error) {
+	var cfg Config
+	if err := envconfig.Process(EnvPrefix, &cfg); err != nil {
+		return "", fmt.Errorf("reading the environment: %w", err)
+	}
+	if strings.TrimSpace(cfg.DataDir) == "" {
+		return "", errors.New("CLM_DATA_DIR is empty: set it to the directory of the store, such as ./data")
+	}
+	return cfg.DataDir, nil
 }
 
 // doctorChecks reads the configuration and returns the checks for it.

@@ -329,6 +329,8 @@ func TestOpsCommands(t *testing.T) {
 			args: []string{"healthcheck"}, code: 1, says: "endpoint is off"},
 		{name: "backup without a path", args: []string{"backup"}, code: 2, says: "usage: bridge backup PATH"},
 		{name: "restore without a backup", args: []string{"restore"}, code: 2, says: "usage: bridge restore BACKUP"},
+		{name: "restore needs no platform token file", env: map[string]string{"CLM_DATA_DIR": withStore, "CLM_TELEGRAM_TOKEN_FILE": "/run/secrets/not-mounted-here"},
+			args: []string{"restore", filepath.Join(withStore, "no-such-backup.db")}, code: 1, says: "cannot read the backup"},
 		{name: "restore of a missing backup", env: map[string]string{"CLM_DATA_DIR": withStore},
 			args: []string{"restore", filepath.Join(withStore, "no-such-backup.db")}, code: 1, says: "cannot read the backup"},
 		{name: "backup of a store", env: map[string]string{"CLM_DATA_DIR": withStore},
