@@ -196,8 +196,10 @@ type Status struct {
 // Status reports the adapter's connection and what it can see.
 func (a *Adapter) Status() Status {
 	st := Status{Connected: a.connected.Load(), LastError: a.lastErr.Load().(string)}
-	if st.Connected {
-		a.sess.RLock()
+	// discordgo records heartbeat acks under its session lock, which it
+	// also holds while connecting (and while calling onConnect): never
+	// wait for it here.
+	if st.Connected && a.sess.TryRLock() {
 		st.LastContact = a.sess.LastHeartbeatAck
 		a.sess.RUnlock()
 	}
@@ -251,8 +253,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 			}
 		}
 	}
-	// Take no new work from here on, even if discordgo's own reconnect
-	// loop brings the gateway back while we close.
+	// Take no new work from here on.
 	a.workMu.Lock()
 	a.stopping = true
 	a.workMu.Unlock()
