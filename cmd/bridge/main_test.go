@@ -16,6 +16,7 @@ import (
 
 	"github.com/clmbridge/clmbridge/adapters/discord/discordtest"
 	"github.com/clmbridge/clmbridge/adapters/telegram/telegramtest"
+	"github.com/clmbridge/clmbridge/internal/version"
 )
 
 func clearEnv(t *testing.T) {
@@ -62,6 +63,9 @@ func TestConsoleModeRunsToEndOfInput(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "-> alice (private): CLM Bridge keeps your messages") {
 		t.Fatalf("stdout %q", out.String())
+	}
+	if want := `msg="bridge running" version=` + version.Get().Version; !strings.Contains(errb.String(), want) {
+		t.Errorf("the start-up log does not name the build (%q):\n%s", want, errb.String())
 	}
 }
 
