@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +15,7 @@ import (
 	"github.com/clmbridge/clmbridge/adapters/discord/discordtest"
 	"github.com/clmbridge/clmbridge/adapters/telegram"
 	"github.com/clmbridge/clmbridge/adapters/telegram/telegramtest"
+	"github.com/clmbridge/clmbridge/bridge"
 )
 
 // readmeMetrics returns the metrics the README's operator guide lists, each
@@ -112,4 +115,31 @@ func grepLines(text, s string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestTheEndpointAnswersFromTheStartAndIsNotReadyUntilTheAdaptersAre: the
+// endpoint binds before the store opens (so a busy port stops the bridge
+// at once); until the adapters exist, /healthz is alive and /readyz says
+// "starting".
+func TestTheEndpointAnswersFromTheStartAndIsNotReadyUntilTheAdaptersAre(t *testing.T) {
+	cfg := storyCfg(t.TempDir())
+	cfg.HTTPAddr = "127.0.0.1:0"
+	logs := newWatchWriter()
+	var healthz, readyz int
+	var readyBody string
+	opts := Options{Storage: cheapStore, OnStart: func(*bridge.Bridge) {
+		m := listeningRx.FindStringSubmatch(logs.String())
+		if m == nil {
+			t.Errorf("no endpoint announced before the adapters start:\n%s", logs.String())
+			return
+		}
+		healthz, _ = httpGet(t, "http://"+m[1]+"/healthz")
+		readyz, readyBody = httpGet(t, "http://"+m[1]+"/readyz")
+	}}
+	if err := RunWith(context.Background(), cfg, opts, strings.NewReader("alice@dm: help\n"), io.Discard, logs); err != nil {
+		t.Fatal(err)
+	}
+	if healthz != 200 || readyz != 503 || !strings.Contains(readyBody, "starting") {
+		t.Errorf("during start: /healthz %d, /readyz %d %q; want 200, and 503 saying starting", healthz, readyz, readyBody)
+	}
 }
