@@ -104,6 +104,12 @@ type Options struct {
 	// IsAdmin reports whether a member is one of the bridge's operators,
 	// who may run doctor. nil: nobody is. It must be quick.
 	IsAdmin func(Member) bool
+	// MaxKDFWaiting is how many requests may wait for a key derivation
+	// (new, unlock, rekey, a secret given for a pointer) behind the
+	// store's Argon2id slots; more are told at once when to try again
+	// (default DefaultMaxKDFWaiting; negative: no limit, every request
+	// waits, holding its adapter's handler slot).
+	MaxKDFWaiting int
 	// Doctor checks the bridge's setup and returns the report shown to an
 	// operator who runs doctor: findings and what to fix, never a token or
 	// a secret. It must return soon after ctx is done. nil: doctor is not
@@ -150,6 +156,7 @@ func (o Options) withDefaults() Options {
 	defInt(&o.FreeUnlocks, DefaultFreeUnlocks)
 	defInt(&o.HistoryPageSize, DefaultHistoryPageSize)
 	defInt(&o.MaxReceiveRefs, DefaultMaxReceiveRefs)
+	defInt(&o.MaxKDFWaiting, DefaultMaxKDFWaiting)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -169,6 +176,7 @@ type Bridge struct {
 	offers   *rateLimiter // MakePointer's budget
 	unlocks  *unlockGuard
 	refs     *refStore
+	kdf      *kdfGate
 
 	mu        sync.Mutex // guards the fields below
 	closed    bool
@@ -253,6 +261,7 @@ func New(store *storage.Store, opts Options, logger *slog.Logger) *Bridge {
 		offers:    newRateLimiter(opts.RateBurst*offerBudgetFactor, opts.RatePerMinute*offerBudgetFactor),
 		unlocks:   newUnlockGuard(opts.FreeUnlocks, opts.UnlockBackoff, opts.UnlockMaxWait),
 		refs:      newRefStore(opts.MaxReceiveRefs, maxRefBytes),
+		kdf:       newKDFGate(store.MaxConcurrentKDF(), opts.MaxKDFWaiting),
 		members:   make(map[memberKey]*memberState),
 		notifiers: make(map[string]Notifier),
 		seen:      make(map[channelKey]map[memberKey]struct{}),
@@ -635,8 +644,15 @@ func (c *call) noteErr(what string, err error) {
 }
 
 // fail tells the member something went wrong on our side and logs the
-// cause (which never holds a secret: storage and clm errors do not).
+// cause (which never holds a secret: storage and clm errors do not). A
+// full key-derivation queue is no failure: the member is told when to try
+// again.
 func (c *call) fail(what string, err error) {
+	if text, ok := busyText(err); ok {
+		c.outcome = "limited"
+		c.private(text + " Nothing was changed.")
+		return
+	}
 	c.outcome = "error"
 	c.b.log.LogAttrs(c.ctx, slog.LevelError, "request failed",
 		slog.String("platform", c.req.Member.Platform), slog.String("step", what), slog.String("error", err.Error()))

@@ -42,7 +42,7 @@ func (c *call) cmdNew(args string) {
 	}
 	sb := []byte(secret)
 	defer clear(sb)
-	key, err := c.b.store.CreateChat(c.ctx, id, chat, sb)
+	key, err := c.b.createChat(c.ctx, id, chat, sb)
 	switch {
 	case errors.Is(err, storage.ErrExists):
 		c.outcome = "exists"
@@ -94,7 +94,7 @@ func (c *call) cmdUnlock(args string) {
 	}
 	sb := []byte(secret)
 	defer clear(sb)
-	key, err := c.b.store.UnlockChat(c.ctx, id, chat, sb)
+	key, err := c.b.unlockChat(c.ctx, id, chat, sb)
 	switch {
 	case err == nil:
 		c.b.unlocks.succeeded(c.mk)
@@ -125,7 +125,7 @@ func (c *call) cmdUnlock(args string) {
 		if !c.roomForChat("Nothing was unlocked.") {
 			return
 		}
-		key, err = c.b.store.CreateChat(c.ctx, id, chat, sb)
+		key, err = c.b.createChat(c.ctx, id, chat, sb)
 		if err != nil {
 			c.fail("adding the chat", err)
 			return
@@ -236,7 +236,7 @@ func (c *call) cmdRekey(args string) {
 	// Watch deliveries to this session wait while the key changes (see
 	// session.keyMu).
 	s.keyMu.Lock()
-	key, err := c.b.store.Rekey(c.ctx, s.key, nb)
+	key, err := c.b.rekeyChat(c.ctx, s.key, nb)
 	if err == nil {
 		c.b.sessions.rekey(s, nb, key)
 	}

@@ -201,7 +201,7 @@ func (c *call) otherChat(p clm.Pointer, h *hit, src storage.Source) []string {
 		return refused("Something went wrong on my side while I looked at your chats.")
 	}
 	if exists {
-		key, err := c.b.store.UnlockChat(c.ctx, c.st.id, name, secret)
+		key, err := c.b.unlockChat(c.ctx, c.st.id, name, secret)
 		switch {
 		case err == nil:
 			created, serr := c.save(key, p, h.opened, src)
@@ -216,6 +216,9 @@ func (c *call) otherChat(p clm.Pointer, h *hit, src storage.Source) []string {
 			}
 			return refused(why)
 		default:
+			if text, busy := busyText(err); busy {
+				return refused(text)
+			}
 			c.b.log.LogAttrs(c.ctx, slog.LevelError, "unlocking a pointer's chat failed", slog.String("error", err.Error()))
 			return refused("Something went wrong on my side.")
 		}
@@ -237,7 +240,7 @@ func (c *call) otherChat(p clm.Pointer, h *hit, src storage.Source) []string {
 // in it, and the joined chat deleted.
 func (c *call) renameJoined(p clm.Pointer, h *hit, secret []byte, src storage.Source) []string {
 	name, joined := h.opened.Chat, h.s.chat
-	key, err := c.b.store.CreateChat(c.ctx, c.st.id, name, secret)
+	key, err := c.b.createChat(c.ctx, c.st.id, name, secret)
 	if err != nil {
 		c.b.log.LogAttrs(c.ctx, slog.LevelError, "renaming a joined chat failed", slog.String("error", err.Error()))
 		return append(formatOpened(h.opened), fmt.Sprintf("You joined %s, but this pointer names the chat %s. Something went wrong on my side, so I did not rename it. Nothing was saved or changed.", joined, name))
@@ -422,7 +425,7 @@ func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src st
 	if msg := checkName("chat name", name, MaxChatNameRunes); msg != "" {
 		return append(formatOpened(o), "I can't keep a chat of that name ("+strings.TrimSuffix(msg, ".")+"), so I did not save it."), false
 	}
-	key, err := c.b.store.UnlockChat(c.ctx, c.st.id, name, secret)
+	key, err := c.b.unlockChat(c.ctx, c.st.id, name, secret)
 	switch {
 	case err == nil:
 		created, serr := c.save(key, ptr, o, src)
@@ -439,7 +442,7 @@ func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src st
 		if err != nil {
 			break
 		}
-		key, err = c.b.store.CreateChat(c.ctx, c.st.id, name, secret)
+		key, err = c.b.createChat(c.ctx, c.st.id, name, secret)
 		if err == nil {
 			created, serr := c.save(key, ptr, o, src)
 			c.b.sessions.add(c.req.Member, c.st.id, name, secret, key, false)
@@ -449,6 +452,10 @@ func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src st
 			}
 			return lines, true
 		}
+	}
+	if text, busy := busyText(err); busy {
+		c.outcome = "limited"
+		return append(formatOpened(o), text+" I did not save it: /clm receive the pointer again then."), false
 	}
 	c.b.log.LogAttrs(c.ctx, slog.LevelError, "saving an answered pointer failed", slog.String("error", err.Error()))
 	return append(formatOpened(o), "Something went wrong on my side, so I did not save it."), false
