@@ -104,6 +104,13 @@ type Options struct {
 	// IsAdmin reports whether a member is one of the bridge's operators,
 	// who may run doctor. nil: nobody is. It must be quick.
 	IsAdmin func(Member) bool
+	// WatchPerPost is how many messages of one post watch delivers to a
+	// member; the rest are told in one line (default DefaultWatchPerPost).
+	// WatchPerMinute is each member's watch notifications a minute, and
+	// their burst (default DefaultWatchPerMinute); what it holds back is
+	// counted and told when there is room again.
+	WatchPerPost   int
+	WatchPerMinute int
 	// MaxKDFWaiting is how many requests may wait for a key derivation
 	// (new, unlock, rekey, a secret given for a pointer) behind the
 	// store's Argon2id slots; more are told at once when to try again
@@ -157,6 +164,8 @@ func (o Options) withDefaults() Options {
 	defInt(&o.HistoryPageSize, DefaultHistoryPageSize)
 	defInt(&o.MaxReceiveRefs, DefaultMaxReceiveRefs)
 	defInt(&o.MaxKDFWaiting, DefaultMaxKDFWaiting)
+	defInt(&o.WatchPerPost, DefaultWatchPerPost)
+	defInt(&o.WatchPerMinute, DefaultWatchPerMinute)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -177,6 +186,7 @@ type Bridge struct {
 	unlocks  *unlockGuard
 	refs     *refStore
 	kdf      *kdfGate
+	watch    *watcher
 
 	mu        sync.Mutex // guards the fields below
 	closed    bool
@@ -268,6 +278,7 @@ func New(store *storage.Store, opts Options, logger *slog.Logger) *Bridge {
 		stop:      make(chan struct{}),
 		swept:     make(chan struct{}),
 	}
+	b.watch = newWatcher(b, opts.WatchPerPost, opts.WatchPerMinute)
 	b.order = commandTable()
 	b.cmds = make(map[string]*command, len(b.order))
 	for _, c := range b.order {
@@ -284,9 +295,11 @@ func New(store *storage.Store, opts Options, logger *slog.Logger) *Bridge {
 // Format prints the bridge as redacted for every verb: it holds secrets.
 func (b *Bridge) Format(f fmt.State, _ rune) { fmt.Fprint(f, "[bridge]") }
 
-// Close stops taking requests, waits for the ones in flight, and wipes
-// every session (secrets and keys overwritten). It does not close the
-// store. It is safe to call more than once.
+// Close stops taking requests, waits for the ones in flight, stops the
+// background watch deliveries (those not sent yet are dropped; the one
+// being sent sees its context end), and wipes every session (secrets and
+// keys overwritten). It does not close the store. It is safe to call more
+// than once.
 func (b *Bridge) Close() error {
 	b.closeOnce.Do(func() {
 		b.mu.Lock()
@@ -295,6 +308,7 @@ func (b *Bridge) Close() error {
 		b.inflight.Wait()
 		close(b.stop)
 		<-b.swept
+		b.watch.close()
 		b.sessions.closeAll()
 		b.mu.Lock()
 		for _, st := range b.members {
@@ -330,6 +344,7 @@ func (b *Bridge) Sweep() {
 	b.limiter.prune(now)
 	b.offers.prune(now)
 	b.unlocks.prune(now)
+	b.watch.flush()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for mk, st := range b.members {

@@ -19,3 +19,12 @@ func (g *kdfGate) queued() int {
 	defer g.mu.Unlock()
 	return g.waiting
 }
+
+// waitIdle returns once no watch delivery is queued or running.
+func (w *watcher) waitIdle() {
+	w.mu.Lock()
+	for w.pending > 0 {
+		w.idle.Wait()
+	}
+	w.mu.Unlock()
+}
