@@ -334,8 +334,10 @@ func (b *Bridge) sweeper(every time.Duration) {
 	}
 }
 
-// Sweep wipes expired sessions and forgets stale per-member state now. It
-// runs in the background every Options.SweepEvery; tests call it directly.
+// Sweep wipes expired sessions, forgets stale per-member state, and tells
+// watching members what watch held back, once their budget has room, now.
+// It runs in the background every Options.SweepEvery; tests call it
+// directly.
 func (b *Bridge) Sweep() {
 	now := b.opts.Now()
 	if n := b.sessions.sweep(); n > 0 {
