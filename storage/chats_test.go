@@ -110,7 +110,7 @@ func TestCreateAndUnlockChat(t *testing.T) {
 	// What is stored: a 16-byte salt, a 32-byte verifier, the params.
 	var salt, verifier []byte
 	var p Argon2Params
-	if err := s.r.QueryRow(`SELECT kdf_salt, verifier, kdf_memory, kdf_time, kdf_threads FROM chats`).
+	if err := s.r.QueryRowContext(context.Background(), `SELECT kdf_salt, verifier, kdf_memory, kdf_time, kdf_threads FROM chats`).
 		Scan(&salt, &verifier, &p.MemoryKiB, &p.Time, &p.Threads); err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func TestRekeyResealsEveryMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sealedBefore []byte
-	if err := s.r.QueryRow(`SELECT sealed FROM messages WHERE id = 7`).Scan(&sealedBefore); err != nil {
+	if err := s.r.QueryRowContext(context.Background(), `SELECT sealed FROM messages WHERE id = 7`).Scan(&sealedBefore); err != nil {
 		t.Fatal(err)
 	}
 
@@ -291,7 +291,7 @@ func TestRekeyResealsEveryMessage(t *testing.T) {
 		t.Fatalf("unlock with new secret: %v", err)
 	}
 	var sealedAfter []byte
-	if err := s.r.QueryRow(`SELECT sealed FROM messages WHERE id = 7`).Scan(&sealedAfter); err != nil {
+	if err := s.r.QueryRowContext(context.Background(), `SELECT sealed FROM messages WHERE id = 7`).Scan(&sealedAfter); err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Equal(sealedBefore, sealedAfter) {
@@ -330,7 +330,7 @@ func TestRekeyResealsTheRestAndReportsDamagedMessages(t *testing.T) {
 	flipSealedByte(t, s, k, 290, 30)
 	damagedRows := func() []byte {
 		var b []byte
-		if err := s.r.QueryRow(`SELECT group_concat(hex(sealed) || ad_version) FROM messages WHERE num IN (10, 290)`).Scan(&b); err != nil {
+		if err := s.r.QueryRowContext(context.Background(), `SELECT group_concat(hex(sealed) || ad_version) FROM messages WHERE num IN (10, 290)`).Scan(&b); err != nil {
 			t.Fatal(err)
 		}
 		return b
@@ -384,7 +384,7 @@ func TestRekeyIsAllOrNothing(t *testing.T) {
 	}
 	state := func() []byte {
 		var b []byte
-		if err := s.r.QueryRow(`SELECT group_concat(hex(sealed) || ad_version) ||
+		if err := s.r.QueryRowContext(context.Background(), `SELECT group_concat(hex(sealed) || ad_version) ||
 			(SELECT group_concat(hex(kdf_salt) || hex(verifier)) FROM chats) FROM messages`).Scan(&b); err != nil {
 			t.Fatal(err)
 		}

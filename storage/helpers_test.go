@@ -2,10 +2,16 @@ package storage
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // cheapArgon keeps tests fast: 64 KiB, 1 pass. Only TestDefaultArgon2Params
@@ -13,6 +19,102 @@ import (
 var cheapArgon = Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
 
 func cheapOptions() Options { return Options{Argon2: cheapArgon} }
+
+// testDatabaseURL names the environment variable holding a PostgreSQL
+// server for the tests (.ci/run sets it); unset, PostgreSQL subtests skip.
+const testDatabaseURL = "CLM_TEST_DATABASE_URL"
+
+// backend is one of the store's databases, for tests run over both.
+type backend struct {
+	name string // "sqlite" or "postgres"
+}
+
+var backendNames = []string{"sqlite", "postgres"}
+
+// forEachBackend runs fn as a subtest per backend, each with its own
+// fresh store from b.open. The PostgreSQL subtest skips, saying why, when
+// CLM_TEST_DATABASE_URL is not set.
+func forEachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
+	t.Helper()
+	for _, name := range backendNames {
+		t.Run(name, func(t *testing.T) {
+			b := backend{name: name}
+			b.skipIfMissing(t)
+			fn(t, b)
+		})
+	}
+}
+
+// skipIfMissing skips t when the backend is not available here.
+func (b backend) skipIfMissing(t testing.TB) {
+	t.Helper()
+	if b.name == "postgres" && os.Getenv(testDatabaseURL) == "" {
+		t.Skip("PostgreSQL tests skipped: set " + testDatabaseURL + " (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run them")
+	}
+}
+
+// open opens a fresh, empty store on the backend with the cheap test
+// options, closed (and on PostgreSQL dropped) at the end of the test.
+func (b backend) open(t testing.TB) *Store {
+	t.Helper()
+	s, err := b.openWith(t, cheapOptions())
+	if err != nil {
+		t.Fatalf("open %s store: %v", b.name, err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// openWith opens a fresh store with opts; the caller closes it.
+func (b backend) openWith(t testing.TB, opts Options) (*Store, error) {
+	t.Helper()
+	if b.name == "sqlite" {
+		return Open(context.Background(), filepath.Join(t.TempDir(), "bridge.db"), opts)
+	}
+	return OpenPostgres(context.Background(), testSchemaURL(t), opts)
+}
+
+// testSchemaURL creates a schema of its own for one test on the test
+// server, dropped when the test ends, and returns a URL whose connections
+// use it: tests, and test packages run in parallel, never see each
+// other's tables.
+func testSchemaURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(testDatabaseURL)
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", testDatabaseURL, err)
+	}
+	defer func() { _ = c.Close(ctx) }()
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		t.Fatal(err)
+	}
+	schema := "clm_test_" + hex.EncodeToString(rnd[:])
+	if _, err := c.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("creating test schema: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("connecting to drop test schema %s: %v", schema, err)
+			return
+		}
+		defer func() { _ = c.Close(ctx) }()
+		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("dropping test schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s does not parse: %v", testDatabaseURL, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
 
 // openStore opens a fresh store in a temporary directory, closed at the
 // end of the test.
@@ -119,7 +221,7 @@ func ids(ms []Message) []int64 {
 func flipSealedByte(t testing.TB, s *Store, k *ChatKey, num int64, i int) {
 	t.Helper()
 	var sealed []byte
-	if err := s.w.QueryRow(`SELECT sealed FROM messages WHERE chat_id = ? AND num = ?`, k.ChatID(), num).Scan(&sealed); err != nil {
+	if err := s.w.QueryRowContext(context.Background(), `SELECT sealed FROM messages WHERE chat_id = ? AND num = ?`, k.ChatID(), num).Scan(&sealed); err != nil {
 		t.Fatal(err)
 	}
 	sealed[i%len(sealed)] ^= 1

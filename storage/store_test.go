@@ -3,7 +3,6 @@ package storage
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -27,7 +26,7 @@ func TestOpenCreatesPrivateWALDatabaseAtNewestSchema(t *testing.T) {
 		}
 	}
 	pragmas := []struct {
-		db   *sql.DB
+		db   pool
 		name string
 		want string
 	}{
@@ -62,7 +61,7 @@ func TestFullSyncOptionSelectsSynchronousFull(t *testing.T) {
 	}
 	defer s.Close()
 	var got int
-	if err := s.w.QueryRow("PRAGMA synchronous").Scan(&got); err != nil {
+	if err := s.w.QueryRowContext(context.Background(), "PRAGMA synchronous").Scan(&got); err != nil {
 		t.Fatal(err)
 	}
 	if got != 2 {
@@ -287,7 +286,7 @@ func TestDefaultArgon2Params(t *testing.T) {
 	k := mustChat(t, s, m.ID, "Work", "pw")
 	defer k.Wipe()
 	var got Argon2Params
-	if err := s.r.QueryRow(`SELECT kdf_memory, kdf_time, kdf_threads FROM chats`).Scan(&got.MemoryKiB, &got.Time, &got.Threads); err != nil {
+	if err := s.r.QueryRowContext(context.Background(), `SELECT kdf_memory, kdf_time, kdf_threads FROM chats`).Scan(&got.MemoryKiB, &got.Time, &got.Threads); err != nil {
 		t.Fatal(err)
 	}
 	if got != d {
@@ -325,7 +324,7 @@ func TestStoredParamsAreUsedForUnlockAndRaisedByRekey(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got Argon2Params
-	if err := s.r.QueryRow(`SELECT kdf_memory, kdf_time, kdf_threads FROM chats`).Scan(&got.MemoryKiB, &got.Time, &got.Threads); err != nil {
+	if err := s.r.QueryRowContext(context.Background(), `SELECT kdf_memory, kdf_time, kdf_threads FROM chats`).Scan(&got.MemoryKiB, &got.Time, &got.Threads); err != nil {
 		t.Fatal(err)
 	}
 	if got != higher {
