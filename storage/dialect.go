@@ -35,10 +35,10 @@ type dialect struct {
 // and BEGIN IMMEDIATE takes the file's write lock up front.
 func sqliteDialect() *dialect {
 	return &dialect{
-	name:       "sqlite",
-	beginWrite: "BEGIN IMMEDIATE", beginRead: "BEGIN", endRead: "ROLLBACK",
-	nextMessageID: `max((SELECT coalesce(max(id), 0) FROM messages), (SELECT floor FROM message_id_floor)) + 1`,
-	nextMessageNum: `max((SELECT coalesce(max(num), 0) FROM messages WHERE chat_id = ?),
+		name:       "sqlite",
+		beginWrite: "BEGIN IMMEDIATE", beginRead: "BEGIN", endRead: "ROLLBACK",
+		nextMessageID: `max((SELECT coalesce(max(id), 0) FROM messages), (SELECT floor FROM message_id_floor)) + 1`,
+		nextMessageNum: `max((SELECT coalesce(max(num), 0) FROM messages WHERE chat_id = ?),
 	(SELECT num_floor FROM chats WHERE id = ?)) + 1`,
 	}
 }
@@ -49,19 +49,20 @@ func sqliteDialect() *dialect {
 // hands out a number twice.
 func postgresDialect() *dialect {
 	return &dialect{
-	name:   "postgres",
-	dollar: true,
-	beginWrite: "BEGIN", beginRead: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", endRead: "ROLLBACK",
-	nextMessageID: `nextval('messages_id_seq')`,
-	nextMessageNum: `greatest((SELECT coalesce(max(num), 0) FROM messages WHERE chat_id = ?),
+		name:       "postgres",
+		dollar:     true,
+		beginWrite: "BEGIN", beginRead: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", endRead: "ROLLBACK",
+		nextMessageID: `nextval('messages_id_seq')`,
+		nextMessageNum: `greatest((SELECT coalesce(max(num), 0) FROM messages WHERE chat_id = ?),
 	(SELECT num_floor FROM chats WHERE id = ?)) + 1`,
-	lockChat:  " FOR UPDATE",
-	shareChat: " FOR SHARE",
+		lockChat:  " FOR UPDATE",
+		shareChat: " FOR SHARE",
 	}
 }
 
-// bind rewrites query's '?' placeholders for the dialect. The store's SQL
-// has no '?' inside string literals, so every '?' is a placeholder.
+// bind rewrites query's '?' placeholders for the dialect: '?' is the next
+// parameter, '?N' parameter N (as in SQLite). The store's SQL has no '?'
+// inside string literals, so every '?' is a placeholder.
 func (d *dialect) bind(query string) string {
 	if !d.dollar || !strings.Contains(query, "?") {
 		return query
@@ -71,8 +72,11 @@ func (d *dialect) bind(query string) string {
 	n := 0
 	for i := 0; i < len(query); i++ {
 		if query[i] == '?' {
-			n++
 			b.WriteByte('$')
+			if i+1 < len(query) && '0' <= query[i+1] && query[i+1] <= '9' {
+				continue // ?N: the digits follow as they are
+			}
+			n++
 			b.WriteString(strconv.Itoa(n))
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -199,6 +200,37 @@ func rawCount(t testing.TB, s *Store, query string, args ...any) int {
 		t.Fatalf("raw SQL %q: %v", query, err)
 	}
 	return n
+}
+
+// rawDump reads every row query selects, as someone with the database
+// would, and prints them: two dumps are equal when the rows are.
+func rawDump(t testing.TB, s *Store, query string) string {
+	t.Helper()
+	rows, err := s.r.QueryContext(context.Background(), query)
+	if err != nil {
+		t.Fatalf("raw SQL %q: %v", query, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatalf("raw SQL %q: %v", query, err)
+		}
+		fmt.Fprintf(&b, "%x\n", vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("raw SQL %q: %v", query, err)
+	}
+	return b.String()
 }
 
 func wantErr(t testing.TB, err, target error) {

@@ -167,87 +167,91 @@ func TestNothingSecretOnDisk(t *testing.T) {
 }
 
 func TestMembersWithTheSameChatNameAndSecretAreIsolated(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openStore(t)
-	a := mustMember(t, s, "1", "alice")
-	b := mustMember(t, s, "2", "bob")
-	ka := mustChat(t, s, a.ID, "Work", "shared secret")
-	kb := mustChat(t, s, b.ID, "Work", "shared secret")
-	if ka.ChatID() == kb.ChatID() {
-		t.Fatal("two members share a chat row")
-	}
-	if ka.km.key == kb.km.key {
-		t.Fatal("two members' chats of the same name and secret share a key")
-	}
-	aID := mustSave(t, s, ka, testMessage(1))
-	bMsg := testMessage(2)
-	bMsg.Text = "bob's own"
-	bID := mustSave(t, s, kb, bMsg)
-	// The same pointer saved by both is two rows.
-	mustSave(t, s, kb, testMessage(1))
+	forEachBackend(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		s := be.open(t)
+		a := mustMember(t, s, "1", "alice")
+		b := mustMember(t, s, "2", "bob")
+		ka := mustChat(t, s, a.ID, "Work", "shared secret")
+		kb := mustChat(t, s, b.ID, "Work", "shared secret")
+		if ka.ChatID() == kb.ChatID() {
+			t.Fatal("two members share a chat row")
+		}
+		if ka.km.key == kb.km.key {
+			t.Fatal("two members' chats of the same name and secret share a key")
+		}
+		aID := mustSave(t, s, ka, testMessage(1))
+		bMsg := testMessage(2)
+		bMsg.Text = "bob's own"
+		bID := mustSave(t, s, kb, bMsg)
+		// The same pointer saved by both is two rows.
+		mustSave(t, s, kb, testMessage(1))
 
-	if got := ids(mustHistory(t, s, kb, Page{Size: 10})); len(got) != 2 || got[1] != bID {
-		t.Fatalf("bob's history = %v", got)
-	}
-	if got := ids(mustHistory(t, s, ka, Page{Size: 10})); len(got) != 1 || got[0] != aID {
-		t.Fatalf("alice's history = %v", got)
-	}
-	if res, _ := s.Search(ctx, ka, "bob's own", 10); len(res) != 0 {
-		t.Fatal("alice's search finds bob's message")
-	}
-	ca, _ := s.ListChats(ctx, a.ID)
-	cb, _ := s.ListChats(ctx, b.ID)
-	if len(ca) != 1 || ca[0].Messages != 1 || len(cb) != 1 || cb[0].Messages != 2 {
-		t.Fatalf("ListChats: alice %+v, bob %+v", ca, cb)
-	}
-	// Alice's key cannot touch Bob's rows: a number names a message of
-	// the key's own chat.
-	wantErr(t, s.Trash(ctx, ka, 2), ErrNotFound) // bob has a #2, alice has not
-	wantErr(t, s.Purge(ctx, ka, 2), ErrNotFound)
-	if err := s.Trash(ctx, ka, aID); err != nil { // alice's #1, not bob's
-		t.Fatal(err)
-	}
-	if got := mustHistory(t, s, kb, Page{Size: 10}); len(got) != 2 {
-		t.Fatalf("alice's trash and purge touched bob's messages: %v", ids(got))
-	}
-	// Alice's secret change leaves Bob's chat as it was.
-	if _, _, err := s.Rekey(ctx, ka, []byte("alice only")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.UnlockChat(ctx, b.ID, "Work", []byte("shared secret")); err != nil {
-		t.Fatalf("bob's chat after alice's rekey: %v", err)
-	}
-	// Deleting Alice's chat leaves Bob's.
-	if err := s.DeleteChat(ctx, a.ID, "Work"); err != nil {
-		t.Fatal(err)
-	}
-	if h := mustHistory(t, s, kb, Page{Size: 10}); len(h) != 2 {
-		t.Fatal("deleting alice's chat touched bob's")
-	}
+		if got := ids(mustHistory(t, s, kb, Page{Size: 10})); len(got) != 2 || got[1] != bID {
+			t.Fatalf("bob's history = %v", got)
+		}
+		if got := ids(mustHistory(t, s, ka, Page{Size: 10})); len(got) != 1 || got[0] != aID {
+			t.Fatalf("alice's history = %v", got)
+		}
+		if res, _ := s.Search(ctx, ka, "bob's own", 10); len(res) != 0 {
+			t.Fatal("alice's search finds bob's message")
+		}
+		ca, _ := s.ListChats(ctx, a.ID)
+		cb, _ := s.ListChats(ctx, b.ID)
+		if len(ca) != 1 || ca[0].Messages != 1 || len(cb) != 1 || cb[0].Messages != 2 {
+			t.Fatalf("ListChats: alice %+v, bob %+v", ca, cb)
+		}
+		// Alice's key cannot touch Bob's rows: a number names a message of
+		// the key's own chat.
+		wantErr(t, s.Trash(ctx, ka, 2), ErrNotFound) // bob has a #2, alice has not
+		wantErr(t, s.Purge(ctx, ka, 2), ErrNotFound)
+		if err := s.Trash(ctx, ka, aID); err != nil { // alice's #1, not bob's
+			t.Fatal(err)
+		}
+		if got := mustHistory(t, s, kb, Page{Size: 10}); len(got) != 2 {
+			t.Fatalf("alice's trash and purge touched bob's messages: %v", ids(got))
+		}
+		// Alice's secret change leaves Bob's chat as it was.
+		if _, _, err := s.Rekey(ctx, ka, []byte("alice only")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UnlockChat(ctx, b.ID, "Work", []byte("shared secret")); err != nil {
+			t.Fatalf("bob's chat after alice's rekey: %v", err)
+		}
+		// Deleting Alice's chat leaves Bob's.
+		if err := s.DeleteChat(ctx, a.ID, "Work"); err != nil {
+			t.Fatal(err)
+		}
+		if h := mustHistory(t, s, kb, Page{Size: 10}); len(h) != 2 {
+			t.Fatal("deleting alice's chat touched bob's")
+		}
+	})
 }
 
 func TestKeyOfOneChatCannotOpenAnothersMessages(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openStore(t)
-	a := mustMember(t, s, "1", "alice")
-	work := mustChat(t, s, a.ID, "Work", "pw")
-	home := mustChat(t, s, a.ID, "Home", "pw")
-	mustSave(t, s, home, testMessage(1))
-	// Work's key material presented as Home's key, as a confused session
-	// cache might: the identity checks pass, the cipher does not.
-	forged := &ChatKey{memberID: home.memberID, chatID: home.chatID, name: home.name, salt: home.salt, km: work.km}
-	h, err := s.History(ctx, forged, Page{Size: 10})
-	wantOnlyDamaged(t, h, err, 1)
-	h, err = s.Search(ctx, forged, "message", 10)
-	wantOnlyDamaged(t, h, err, 1)
-	// A key presented for another member's chat is refused outright.
-	b := mustMember(t, s, "2", "bob")
-	bobs := mustChat(t, s, b.ID, "Home", "pw")
-	wrongOwner := &ChatKey{memberID: a.ID, chatID: bobs.chatID, name: "Home", salt: bobs.salt, km: bobs.km}
-	_, err = s.History(ctx, wrongOwner, Page{Size: 10})
-	wantErr(t, err, ErrNotFound)
-	_, _, err = s.SaveMessage(ctx, wrongOwner, testMessage(5))
-	wantErr(t, err, ErrNotFound)
+	forEachBackend(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		s := be.open(t)
+		a := mustMember(t, s, "1", "alice")
+		work := mustChat(t, s, a.ID, "Work", "pw")
+		home := mustChat(t, s, a.ID, "Home", "pw")
+		mustSave(t, s, home, testMessage(1))
+		// Work's key material presented as Home's key, as a confused session
+		// cache might: the identity checks pass, the cipher does not.
+		forged := &ChatKey{memberID: home.memberID, chatID: home.chatID, name: home.name, salt: home.salt, km: work.km}
+		h, err := s.History(ctx, forged, Page{Size: 10})
+		wantOnlyDamaged(t, h, err, 1)
+		h, err = s.Search(ctx, forged, "message", 10)
+		wantOnlyDamaged(t, h, err, 1)
+		// A key presented for another member's chat is refused outright.
+		b := mustMember(t, s, "2", "bob")
+		bobs := mustChat(t, s, b.ID, "Home", "pw")
+		wrongOwner := &ChatKey{memberID: a.ID, chatID: bobs.chatID, name: "Home", salt: bobs.salt, km: bobs.km}
+		_, err = s.History(ctx, wrongOwner, Page{Size: 10})
+		wantErr(t, err, ErrNotFound)
+		_, _, err = s.SaveMessage(ctx, wrongOwner, testMessage(5))
+		wantErr(t, err, ErrNotFound)
+	})
 }
 
 // wantOnlyDamaged fails the test unless a listing succeeded and holds
@@ -273,55 +277,59 @@ func copyRow(t *testing.T, s *Store, from, num, to int64) {
 }
 
 func TestRowCopiedIntoAnotherChatFailsToOpen(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openStore(t)
-	a := mustMember(t, s, "1", "alice")
-	b := mustMember(t, s, "2", "bob")
-	src := mustChat(t, s, a.ID, "Work", "shared")
-	cases := map[string]*ChatKey{
-		"same member, other chat":         mustChat(t, s, a.ID, "Home", "shared"),
-		"other member, same name, secret": mustChat(t, s, b.ID, "Work", "shared"),
-	}
-	num := mustSave(t, s, src, testMessage(1))
-	for name, dst := range cases {
-		t.Run(name, func(t *testing.T) {
-			copyRow(t, s, src.ChatID(), num, dst.ChatID())
-			h, err := s.History(ctx, dst, Page{Size: 10})
-			wantOnlyDamaged(t, h, err, num)
-		})
-	}
+	forEachBackend(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		s := be.open(t)
+		a := mustMember(t, s, "1", "alice")
+		b := mustMember(t, s, "2", "bob")
+		src := mustChat(t, s, a.ID, "Work", "shared")
+		cases := map[string]*ChatKey{
+			"same member, other chat":         mustChat(t, s, a.ID, "Home", "shared"),
+			"other member, same name, secret": mustChat(t, s, b.ID, "Work", "shared"),
+		}
+		num := mustSave(t, s, src, testMessage(1))
+		for name, dst := range cases {
+			t.Run(name, func(t *testing.T) {
+				copyRow(t, s, src.ChatID(), num, dst.ChatID())
+				h, err := s.History(ctx, dst, Page{Size: 10})
+				wantOnlyDamaged(t, h, err, num)
+			})
+		}
+	})
 }
 
 // TestAssociatedDataBindsChatAndMember shows the AD alone stops a moved
 // row: the target chat is given the very same key (salt, params and
 // verifier copied), and the row still fails to open.
 func TestAssociatedDataBindsChatAndMember(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openStore(t)
-	a := mustMember(t, s, "1", "alice")
-	b := mustMember(t, s, "2", "bob")
-	src := mustChat(t, s, a.ID, "Work", "pw")
-	num := mustSave(t, s, src, testMessage(1))
-	for _, target := range []struct {
-		name   string
-		member int64
-	}{{"same member", a.ID}, {"other member", b.ID}} {
-		t.Run(target.name, func(t *testing.T) {
-			chat := "Clone " + target.name
-			mustChat(t, s, target.member, chat, "other")
-			rawExec(t, s, `UPDATE chats SET (kdf_salt, kdf_memory, kdf_time, kdf_threads, verifier) =
+	forEachBackend(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		s := be.open(t)
+		a := mustMember(t, s, "1", "alice")
+		b := mustMember(t, s, "2", "bob")
+		src := mustChat(t, s, a.ID, "Work", "pw")
+		num := mustSave(t, s, src, testMessage(1))
+		for _, target := range []struct {
+			name   string
+			member int64
+		}{{"same member", a.ID}, {"other member", b.ID}} {
+			t.Run(target.name, func(t *testing.T) {
+				chat := "Clone " + target.name
+				mustChat(t, s, target.member, chat, "other")
+				rawExec(t, s, `UPDATE chats SET (kdf_salt, kdf_memory, kdf_time, kdf_threads, verifier) =
 				(SELECT kdf_salt, kdf_memory, kdf_time, kdf_threads, verifier FROM chats WHERE id = ?)
 				WHERE member_id = ? AND name = ?`, src.ChatID(), target.member, chat)
-			dst, err := s.UnlockChat(ctx, target.member, chat, []byte("pw"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if dst.km.key != src.km.key {
-				t.Fatal("setup: target chat does not share the source key")
-			}
-			copyRow(t, s, src.ChatID(), num, dst.ChatID())
-			h, err := s.History(ctx, dst, Page{Size: 10})
-			wantOnlyDamaged(t, h, err, num)
-		})
-	}
+				dst, err := s.UnlockChat(ctx, target.member, chat, []byte("pw"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if dst.km.key != src.km.key {
+					t.Fatal("setup: target chat does not share the source key")
+				}
+				copyRow(t, s, src.ChatID(), num, dst.ChatID())
+				h, err := s.History(ctx, dst, Page{Size: 10})
+				wantOnlyDamaged(t, h, err, num)
+			})
+		}
+	})
 }
