@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -73,6 +74,41 @@ func (b backend) openWith(t testing.TB, opts Options) (*Store, error) {
 		return Open(context.Background(), filepath.Join(t.TempDir(), "bridge.db"), opts)
 	}
 	return OpenPostgres(context.Background(), testSchemaURL(t), opts)
+}
+
+// openShared opens n stores on one fresh database, as n bridge
+// processes sharing it would, all at once (so they also migrate it
+// together); each is closed at the end of the test.
+func (b backend) openShared(t testing.TB, n int) []*Store {
+	t.Helper()
+	var dsn string
+	if b.name == "sqlite" {
+		dsn = filepath.Join(t.TempDir(), "bridge.db")
+	} else {
+		dsn = testSchemaURL(t)
+	}
+	stores := make([]*Store, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if b.name == "sqlite" {
+				stores[i], errs[i] = Open(context.Background(), dsn, cheapOptions())
+			} else {
+				stores[i], errs[i] = OpenPostgres(context.Background(), dsn, cheapOptions())
+			}
+		})
+	}
+	wg.Wait()
+	for i, s := range stores {
+		if s != nil {
+			t.Cleanup(func() { _ = s.Close() })
+		}
+		if errs[i] != nil {
+			t.Fatalf("opening store %d of %d on one %s database at once: %v", i+1, n, b.name, errs[i])
+		}
+	}
+	return stores
 }
 
 // testSchemaURL creates a schema of its own for one test on the test

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -657,50 +658,109 @@ func TestMessageNumbersAreNeverReusedInAChat(t *testing.T) {
 	wantErr(t, s.Purge(ctx, old, 1), ErrNotFound)
 }
 
-func TestTwoStoresOnOneFileNumberAChatWithoutGapsOrRepeats(t *testing.T) {
-	ctx := context.Background()
-	s1, path := openStore(t)
-	s2, err := Open(ctx, path, cheapOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s2.Close() })
-	m := mustMember(t, s1, "1", "alice")
-	k1 := mustChat(t, s1, m.ID, "Work", "pw")
-	k2, err := s2.UnlockChat(ctx, m.ID, "Work", []byte("pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Each store's guess of the next number goes stale whenever the other
-	// saves: both must still hand out 1, 2, 3… and seal under that number.
-	var got []int64
-	for i := range 8 {
-		s, k := s1, k1
-		if i%3 == 1 {
-			s, k = s2, k2
+func TestTwoStoresOnOneDatabaseNumberAChatWithoutGapsOrRepeats(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		both := be.openShared(t, 2)
+		s1, s2 := both[0], both[1]
+		m := mustMember(t, s1, "1", "alice")
+		k1 := mustChat(t, s1, m.ID, "Work", "pw")
+		k2, err := s2.UnlockChat(ctx, m.ID, "Work", []byte("pw"))
+		if err != nil {
+			t.Fatal(err)
 		}
-		got = append(got, mustSave(t, s, k, testMessage(i)))
-	}
-	if !slices.Equal(got, []int64{1, 2, 3, 4, 5, 6, 7, 8}) {
-		t.Fatalf("numbers = %v", got)
-	}
-	for _, msg := range mustHistory(t, s1, k1, Page{Size: 10}) {
-		if msg.Damaged || msg.NewMessage != testMessage(int(msg.ID-1)) {
-			t.Fatalf("message %d = %+v", msg.ID, msg)
+		// Each store's guess of the next number goes stale whenever the other
+		// saves: both must still hand out 1, 2, 3… and seal under that number.
+		var got []int64
+		for i := range 8 {
+			s, k := s1, k1
+			if i%3 == 1 {
+				s, k = s2, k2
+			}
+			got = append(got, mustSave(t, s, k, testMessage(i)))
 		}
-	}
-	// A number the other store gave and purged is free, but seen: never
-	// handed out again.
-	if n := mustSave(t, s1, k1, testMessage(8)); n != 9 {
-		t.Fatalf("number = %d, want 9", n)
-	}
-	if n := mustSave(t, s2, k2, testMessage(9)); n != 10 {
-		t.Fatalf("number = %d, want 10", n)
-	}
-	if err := s2.Purge(ctx, k2, 10); err != nil {
-		t.Fatal(err)
-	}
-	if n := mustSave(t, s1, k1, testMessage(10)); n != 11 {
-		t.Fatalf("after #10 was purged, the next message is #%d, want #11", n)
-	}
+		if !slices.Equal(got, []int64{1, 2, 3, 4, 5, 6, 7, 8}) {
+			t.Fatalf("numbers = %v", got)
+		}
+		for _, msg := range mustHistory(t, s1, k1, Page{Size: 10}) {
+			if msg.Damaged || msg.NewMessage != testMessage(int(msg.ID-1)) {
+				t.Fatalf("message %d = %+v", msg.ID, msg)
+			}
+		}
+		// A number the other store gave and purged is free, but seen: never
+		// handed out again.
+		if n := mustSave(t, s1, k1, testMessage(8)); n != 9 {
+			t.Fatalf("number = %d, want 9", n)
+		}
+		if n := mustSave(t, s2, k2, testMessage(9)); n != 10 {
+			t.Fatalf("number = %d, want 10", n)
+		}
+		if err := s2.Purge(ctx, k2, 10); err != nil {
+			t.Fatal(err)
+		}
+		if n := mustSave(t, s1, k1, testMessage(10)); n != 11 {
+			t.Fatalf("after #10 was purged, the next message is #%d, want #11", n)
+		}
+	})
+}
+
+// Bridge processes sharing one database save into one chat at the same
+// time (a member's messages seen on two shards): every message gets its
+// own number, 1 to N with no gap or repeat, and every one opens.
+func TestStoresSavingAtOnceIntoOneChatNumberItWithoutGapsOrRepeats(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		stores := be.openShared(t, 3)
+		m := mustMember(t, stores[0], "1", "alice")
+		mustChat(t, stores[0], m.ID, "Work", "pw")
+		keys := make([]*ChatKey, len(stores))
+		for i, s := range stores {
+			k, err := s.UnlockChat(ctx, m.ID, "Work", []byte("pw"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys[i] = k
+		}
+		const perWriter = 20
+		var (
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			nums []int64
+		)
+		for w := range 2 * len(stores) {
+			wg.Go(func() {
+				s, k := stores[w%len(stores)], keys[w%len(stores)]
+				for i := range perWriter {
+					n, created, err := s.SaveMessage(ctx, k, testMessage(w*perWriter+i))
+					if err != nil || !created {
+						t.Errorf("writer %d: SaveMessage = %d, %v, %v", w, n, created, err)
+						return
+					}
+					mu.Lock()
+					nums = append(nums, n)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		slices.Sort(nums)
+		total := int64(2 * len(stores) * perWriter)
+		for i, n := range nums {
+			if n != int64(i)+1 {
+				t.Fatalf("numbers handed out = %v, want 1..%d each once", nums, total)
+			}
+		}
+		h := mustHistory(t, stores[1], keys[1], Page{Size: MaxPageSize})
+		if int64(len(h)) != total {
+			t.Fatalf("history holds %d messages, want %d", len(h), total)
+		}
+		for _, msg := range h {
+			if msg.Damaged {
+				t.Fatalf("message %d does not open", msg.ID)
+			}
+		}
+	})
 }
