@@ -73,7 +73,8 @@ func (b backend) openWith(t testing.TB, opts Options) (*Store, error) {
 	if b.name == "sqlite" {
 		return Open(context.Background(), filepath.Join(t.TempDir(), "bridge.db"), opts)
 	}
-	return OpenPostgres(context.Background(), testSchemaURL(t), opts)
+	dsn, _ := testSchema(t)
+	return OpenPostgres(context.Background(), dsn, opts)
 }
 
 // openShared opens n stores on one fresh database, as n bridge
@@ -85,7 +86,7 @@ func (b backend) openShared(t testing.TB, n int) []*Store {
 	if b.name == "sqlite" {
 		dsn = filepath.Join(t.TempDir(), "bridge.db")
 	} else {
-		dsn = testSchemaURL(t)
+		dsn, _ = testSchema(t)
 	}
 	stores := make([]*Store, n)
 	errs := make([]error, n)
@@ -111,11 +112,11 @@ func (b backend) openShared(t testing.TB, n int) []*Store {
 	return stores
 }
 
-// testSchemaURL creates a schema of its own for one test on the test
-// server, dropped when the test ends, and returns a URL whose connections
-// use it: tests, and test packages run in parallel, never see each
-// other's tables.
-func testSchemaURL(t testing.TB) string {
+// testSchema creates a schema of its own for one test on the test
+// server, dropped when the test ends, and returns it with a URL whose
+// connections use it: tests, and test packages run in parallel, never
+// see each other's tables.
+func testSchema(t testing.TB) (dsn, schema string) {
 	t.Helper()
 	base := os.Getenv(testDatabaseURL)
 	ctx := context.Background()
@@ -128,7 +129,7 @@ func testSchemaURL(t testing.TB) string {
 	if _, err := rand.Read(rnd[:]); err != nil {
 		t.Fatal(err)
 	}
-	schema := "clm_test_" + hex.EncodeToString(rnd[:])
+	schema = "clm_test_" + hex.EncodeToString(rnd[:])
 	if _, err := c.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatalf("creating test schema: %v", err)
 	}
@@ -150,7 +151,7 @@ func testSchemaURL(t testing.TB) string {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), schema
 }
 
 // openStore opens a fresh store in a temporary directory, closed at the

@@ -6,11 +6,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/clmbridge/clmbridge/clm"
+	"github.com/jackc/pgx/v5"
 )
 
 // needle is a byte string that must never be found on disk.
@@ -42,10 +45,13 @@ func scanFiles(t *testing.T, when string, files []string, needles []needle) int 
 	return total
 }
 
-func TestNothingSecretOnDisk(t *testing.T) {
+// fillWithSecrets gives s two members with the same two chats and
+// secrets, 40 messages each, a rekey, a trash, a purge and a wrong guess.
+// It returns what must never be found in the database's bytes, and what
+// is stored in clear (a scan that cannot see these proves nothing).
+func fillWithSecrets(t *testing.T, s *Store) (needles, visible []needle) {
+	t.Helper()
 	ctx := context.Background()
-	s, path := openStore(t)
-	files := []string{path, path + "-wal", path + "-shm"}
 
 	type chatSpec struct{ name, secret, newSecret string }
 	chats := []chatSpec{
@@ -55,7 +61,6 @@ func TestNothingSecretOnDisk(t *testing.T) {
 	alice := mustMember(t, s, "1001", "alice")
 	bob := mustMember(t, s, "1002", "bob")
 
-	var needles []needle
 	addSecret := func(chat, secret string) {
 		needles = append(needles, needle{"secret " + secret, []byte(secret)})
 		h := clm.ChatHash(chat, []byte(secret))
@@ -126,6 +131,15 @@ func TestNothingSecretOnDisk(t *testing.T) {
 		t.Fatal("wrong secret unlocked")
 	}
 	needles = append(needles, needle{"wrong guess", []byte("Wrong-Guess-Secret-Zeta")})
+	visible = []needle{{"chat name", []byte("VisibleChatName-Work")}, {"channel", []byte("VisibleChannel")}}
+	return needles, visible
+}
+
+func TestNothingSecretOnDisk(t *testing.T) {
+	ctx := context.Background()
+	s, path := openStore(t)
+	files := []string{path, path + "-wal", path + "-shm"}
+	needles, visible := fillWithSecrets(t, s)
 
 	// While open: the WAL holds the recent writes.
 	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
@@ -133,7 +147,6 @@ func TestNothingSecretOnDisk(t *testing.T) {
 	}
 	// The scan must be able to see what is stored in clear, or it proves
 	// nothing.
-	visible := []needle{{"chat name", []byte("VisibleChatName-Work")}, {"channel", []byte("VisibleChannel")}}
 	assertVisible := func(when string, files []string) {
 		t.Helper()
 		var all []byte
@@ -164,6 +177,54 @@ func TestNothingSecretOnDisk(t *testing.T) {
 	assertVisible("closed", files)
 	n = scanFiles(t, "after close", files, needles)
 	t.Logf("scanned %d bytes after close", n)
+}
+
+// What an operator's pg_dump of a PostgreSQL store holds is what a thief
+// of the SQLite file learns: no secret, plaintext, pointer, CLM nonce,
+// data key or 2.0.2 hash. pg_dump writes bytea columns as hex, so each
+// needle is looked for in hex too.
+func TestNothingSecretInAPgDump(t *testing.T) {
+	be := backend{name: "postgres"}
+	be.skipIfMissing(t)
+	pgDump, err := exec.LookPath("pg_dump")
+	if err != nil {
+		t.Skip("pg_dump not found (install postgresql-client): the dump scan needs it")
+	}
+	dsn, schema := testSchema(t)
+	s, err := OpenPostgres(context.Background(), dsn, cheapOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	needles, visible := fillWithSecrets(t, s)
+	for _, n := range slices.Clone(needles) {
+		needles = append(needles, needle{n.what + " (as hex)", []byte(hex.EncodeToString(n.b))})
+	}
+
+	dump := filepath.Join(t.TempDir(), "store.sql")
+	// The server's address goes in the environment, never argv (it may
+	// hold a password).
+	cfg, err := pgx.ParseConfig(os.Getenv(testDatabaseURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(pgDump, "--schema="+schema, "--no-owner", "--format=plain", "--file="+dump)
+	cmd.Env = append(os.Environ(), "PGHOST="+cfg.Host, fmt.Sprintf("PGPORT=%d", cfg.Port),
+		"PGUSER="+cfg.User, "PGPASSWORD="+cfg.Password, "PGDATABASE="+cfg.Database)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range visible {
+		if !bytes.Contains(data, v.b) {
+			t.Fatalf("the scan cannot see the %s stored in clear: the dump is not of the store", v.what)
+		}
+	}
+	n := scanFiles(t, "pg_dump", []string{dump}, needles)
+	t.Logf("scanned a %d-byte pg_dump (%d needles)", n, len(needles))
 }
 
 func TestMembersWithTheSameChatNameAndSecretAreIsolated(t *testing.T) {
