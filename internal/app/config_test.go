@@ -1,6 +1,9 @@
 package app
 
 import (
+	"bytes"
+	"fmt"
+	"log/slog"
 	"os"
 	"reflect"
 	"regexp"
@@ -76,6 +79,7 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 		{"empty data dir", map[string]string{"CLM_DATA_DIR": " "}, "CLM_DATA_DIR"},
 		{"burst", map[string]string{"CLM_RATE_BURST": "0"}, "CLM_RATE_BURST"},
 		{"rate", map[string]string{"CLM_RATE_PER_MINUTE": "-3"}, "CLM_RATE_PER_MINUTE"},
+		{"database not postgres", map[string]string{"CLM_DATABASE_URL": "mysql://bridge:leaked@db/clm"}, "CLM_DATABASE_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,5 +209,31 @@ func TestBareVariablesAreIgnored(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("bare variables changed the configuration:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// CLM_DATABASE_URL selects PostgreSQL; its password never shows when the
+// configuration is printed or logged.
+func TestDatabaseURLPrintsAndLogsWithoutItsPassword(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("CLM_DATABASE_URL", "postgres://bridge:Hunter2-Sekret@db.example:5432/clm?sslmode=verify-full")
+	cfg, err := LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DatabaseURL == "" {
+		t.Fatal("CLM_DATABASE_URL was not read")
+	}
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", slog.Any("database", cfg.DatabaseURL))
+	for where, out := range map[string]string{
+		"%v": fmt.Sprintf("%v", cfg), "%+v": fmt.Sprintf("%+v", cfg), "%s": fmt.Sprintf("%s", cfg.DatabaseURL), "slog": logs.String(),
+	} {
+		if strings.Contains(out, "Hunter2-Sekret") {
+			t.Errorf("%s shows the database password: %s", where, out)
+		}
+		if !strings.Contains(out, "db.example") {
+			t.Errorf("%s does not show the database host: %s", where, out)
+		}
 	}
 }
