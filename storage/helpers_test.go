@@ -2,18 +2,14 @@ package storage
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/clmbridge/clmbridge/internal/pgtest"
 )
 
 // cheapArgon keeps tests fast: 64 KiB, 1 pass. Only TestDefaultArgon2Params
@@ -24,7 +20,7 @@ func cheapOptions() Options { return Options{Argon2: cheapArgon} }
 
 // testDatabaseURL names the environment variable holding a PostgreSQL
 // server for the tests (.ci/run sets it); unset, PostgreSQL subtests skip.
-const testDatabaseURL = "CLM_TEST_DATABASE_URL"
+const testDatabaseURL = pgtest.EnvVar
 
 // backend is one of the store's databases, for tests run over both.
 type backend struct {
@@ -50,8 +46,8 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
 // skipIfMissing skips t when the backend is not available here.
 func (b backend) skipIfMissing(t testing.TB) {
 	t.Helper()
-	if b.name == "postgres" && os.Getenv(testDatabaseURL) == "" {
-		t.Skip("PostgreSQL tests skipped: set " + testDatabaseURL + " (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run them")
+	if b.name == "postgres" {
+		pgtest.BaseURL(t)
 	}
 }
 
@@ -112,46 +108,10 @@ func (b backend) openShared(t testing.TB, n int) []*Store {
 	return stores
 }
 
-// testSchema creates a schema of its own for one test on the test
-// server, dropped when the test ends, and returns it with a URL whose
-// connections use it: tests, and test packages run in parallel, never
-// see each other's tables.
+// testSchema gives the test a PostgreSQL schema of its own (see pgtest).
 func testSchema(t testing.TB) (dsn, schema string) {
 	t.Helper()
-	base := os.Getenv(testDatabaseURL)
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to %s: %v", testDatabaseURL, err)
-	}
-	defer func() { _ = c.Close(ctx) }()
-	var rnd [8]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema = "clm_test_" + hex.EncodeToString(rnd[:])
-	if _, err := c.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("creating test schema: %v", err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("connecting to drop test schema %s: %v", schema, err)
-			return
-		}
-		defer func() { _ = c.Close(ctx) }()
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping test schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s does not parse: %v", testDatabaseURL, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), schema
+	return pgtest.Schema(t)
 }
 
 // openStore opens a fresh store in a temporary directory, closed at the

@@ -2,15 +2,10 @@ package doctor
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/clmbridge/clmbridge/internal/pgtest"
 	"github.com/clmbridge/clmbridge/storage"
 )
 
@@ -60,12 +55,8 @@ func TestPostgresSchemaVersionIsComparedWithTheProgram(t *testing.T) {
 // schema version of a store the bridge made, and creates nothing when
 // there is none.
 func TestPostgresCheckReadsAStoresSchemaVersion(t *testing.T) {
-	base := os.Getenv("CLM_TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("PostgreSQL tests skipped: set CLM_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run them")
-	}
 	ctx := context.Background()
-	dsn := testSchema(t, base)
+	dsn, _ := pgtest.Schema(t)
 	fresh := Postgres{URL: dsn}.Check(ctx)
 	if !hasFinding(fresh, Info, "no store in this database yet") {
 		t.Fatalf("doctor on an empty schema: %+v", fresh)
@@ -91,36 +82,4 @@ func hasFinding(fs []Finding, l Level, says string) bool {
 		}
 	}
 	return false
-}
-
-// testSchema creates a schema for this test alone on the server at base
-// (dropped when the test ends) and returns a URL that uses it.
-func testSchema(t *testing.T, base string) string {
-	t.Helper()
-	ctx := context.Background()
-	var rnd [8]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema := "clm_doctor_test_" + hex.EncodeToString(rnd[:])
-	exec := func(sql string) {
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Fatalf("connecting to CLM_TEST_DATABASE_URL: %v", err)
-		}
-		defer func() { _ = c.Close(ctx) }()
-		if _, err := c.Exec(ctx, sql); err != nil {
-			t.Errorf("%s: %v", sql, err)
-		}
-	}
-	exec("CREATE SCHEMA " + schema)
-	t.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
