@@ -227,7 +227,7 @@ func TestDatabaseURLPrintsAndLogsWithoutItsPassword(t *testing.T) {
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", slog.Any("database", cfg.DatabaseURL))
 	for where, out := range map[string]string{
-		"%v": fmt.Sprintf("%v", cfg), "%+v": fmt.Sprintf("%+v", cfg), "%s": fmt.Sprintf("%s", cfg.DatabaseURL), "slog": logs.String(),
+		"%v": fmt.Sprintf("%v", cfg), "%+v": fmt.Sprintf("%+v", cfg), "String": cfg.DatabaseURL.String(), "slog": logs.String(),
 	} {
 		if strings.Contains(out, "Hunter2-Sekret") {
 			t.Errorf("%s shows the database password: %s", where, out)
