@@ -29,6 +29,10 @@ type dialect struct {
 	// shareChat does the same for the one-statement save, which may run
 	// beside other saves of the chat but never beside a rekey or purge.
 	lockChat, shareChat string
+	// batchScans reads long scans that may stop early (Search) in
+	// batches, because the server sends a whole result however little of
+	// it is read.
+	batchScans bool
 }
 
 // sqliteDialect: one write connection already makes writers take turns,
@@ -55,8 +59,9 @@ func postgresDialect() *dialect {
 		nextMessageID: `nextval('messages_id_seq')`,
 		nextMessageNum: `greatest((SELECT coalesce(max(num), 0) FROM messages WHERE chat_id = ?),
 	(SELECT num_floor FROM chats WHERE id = ?)) + 1`,
-		lockChat:  " FOR UPDATE",
-		shareChat: " FOR SHARE",
+		lockChat:   " FOR UPDATE",
+		shareChat:  " FOR SHARE",
+		batchScans: true,
 	}
 }
 

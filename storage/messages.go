@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -332,6 +333,75 @@ func (s *Store) eachMessage(ctx context.Context, key *ChatKey, full bool, fn fun
 	})
 }
 
+// Batches of eachLiveMessageNewestFirst: the first is small, for a
+// search that fills its limit among the newest messages; each next one
+// doubles, up to the last size.
+const (
+	firstScanBatch = 64
+	lastScanBatch  = 4096
+)
+
+// eachLiveMessageNewestFirst is eachMessage (lean) over the chat's
+// messages not in the trash, newest first. On PostgreSQL it reads them in
+// batches of growing size by row id, in one snapshot: a client cannot
+// stop the server sending the rest of a result it no longer wants, so a
+// search that stops early reads a batch, not the whole chat. SQLite
+// steps a query only as far as it is read, so there one query does.
+func (s *Store) eachLiveMessageNewestFirst(ctx context.Context, key *ChatKey, fn func(o *opener) bool,
+	after func(tx dbtx) error) error {
+	if !s.d.batchScans {
+		return s.eachMessage(ctx, key, false, fn, after,
+			`SELECT `+sealCols+` FROM messages WHERE chat_id = ? AND deleted_at IS NULL ORDER BY id DESC`, chatIDOf(key))
+	}
+	a, err := key.aead()
+	if err != nil {
+		return err
+	}
+	return s.read(ctx, func(tx dbtx) error {
+		if err := checkKey(ctx, tx, key, ""); err != nil {
+			return err
+		}
+		o := newOpener(a, key, false)
+		defer o.wipe()
+		var id int64
+		dest := append([]any{&id}, o.dest...)
+		before, batch := int64(math.MaxInt64), firstScanBatch
+		for {
+			n, stopped, err := func() (n int, stopped bool, err error) {
+				rows, err := tx.QueryContext(ctx, `SELECT id, `+sealCols+` FROM messages
+					WHERE chat_id = ? AND deleted_at IS NULL AND id < ? ORDER BY id DESC LIMIT ?`, key.chatID, before, batch)
+				if err != nil {
+					return 0, false, dbErr("reading messages", err)
+				}
+				defer rows.Close()
+				for rows.Next() {
+					n++
+					if err := rows.Scan(dest...); err != nil {
+						return n, false, dbErr("reading messages", err)
+					}
+					before = id
+					o.damaged = !o.open()
+					if !fn(o) {
+						return n, true, nil
+					}
+				}
+				return n, false, dbErr("reading messages", rows.Err())
+			}()
+			if err != nil {
+				return err
+			}
+			if stopped || n < batch {
+				break
+			}
+			batch = min(2*batch, lastScanBatch)
+		}
+		if after != nil {
+			return after(tx)
+		}
+		return nil
+	})
+}
+
 func scanMessages(ctx context.Context, tx dbtx, o *opener, fn func(o *opener) bool, query string, args ...any) error {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -413,7 +483,7 @@ func (s *Store) Search(ctx context.Context, key *ChatKey, query string, limit in
 	defer func() { clear(lower[:cap(lower)]) }()
 	// The scan reads only what opening needs; the few matches get their
 	// times afterwards, in the same snapshot.
-	err := s.eachMessage(ctx, key, false, func(o *opener) bool {
+	err := s.eachLiveMessageNewestFirst(ctx, key, func(o *opener) bool {
 		if o.damaged {
 			if damaged < limit {
 				out = append(out, o.message())
@@ -446,8 +516,7 @@ func (s *Store) Search(ctx context.Context, key *ChatKey, query string, limit in
 			}
 		}
 		return nil
-	}, `SELECT `+sealCols+` FROM messages WHERE chat_id = ? AND deleted_at IS NULL ORDER BY id DESC`,
-		chatIDOf(key))
+	})
 	if err != nil {
 		return nil, err
 	}

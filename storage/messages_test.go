@@ -160,6 +160,42 @@ func TestHistoryPagesNewestFirst(t *testing.T) {
 	})
 }
 
+// Search reads a long chat in batches; across their edges it still finds
+// every match, newest first, each once, skipping the trash, down to the
+// oldest message.
+func TestSearchFindsEveryMatchInALongChat(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		s := be.open(t)
+		m := mustMember(t, s, "1", "alice")
+		k := mustChat(t, s, m.ID, "Work", "pw")
+		const n = 2*firstScanBatch + 3*firstScanBatch/2 + 5 // past the first batches' edges
+		for i := range n {
+			mustSave(t, s, k, testMessage(i)) // text "message number i", number i+1
+		}
+		if err := s.Trash(ctx, k, n-1); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Search(ctx, k, "MESSAGE NUMBER", MaxPageSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []int64
+		for num := int64(n); num >= 1 && len(want) < MaxPageSize; num-- {
+			if num != n-1 {
+				want = append(want, num)
+			}
+		}
+		if !slices.Equal(ids(got), want) {
+			t.Fatalf("search found %v, want %v", ids(got), want)
+		}
+		oldest, err := s.Search(ctx, k, "message number 0", 5)
+		if err != nil || len(oldest) != 1 || oldest[0].ID != 1 {
+			t.Fatalf("search for the oldest message = %v, %v; want #1 alone", ids(oldest), err)
+		}
+	})
+}
+
 func TestSearchFindsTextIgnoringCase(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, be backend) {
 		ctx := context.Background()
