@@ -255,3 +255,74 @@ func TestCloseWaitsForCallsInProgress(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+// One bridge process changes a chat's secret again and again while
+// another saves into it with the key it unlocked: every save either lands
+// under the secret of its time and is re-sealed by the next change, or is
+// refused as out of date (ErrLocked). None is left sealed under a burned
+// secret, so with the last secret every saved message opens.
+func TestSavesFromAnotherStoreDuringRekeysAllOpenAfterwards(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		both := be.openShared(t, 2)
+		a, b := both[0], both[1]
+		m := mustMember(t, a, "1", "alice")
+		ka := mustChat(t, a, m.ID, "Work", "secret-0")
+		for i := range 50 {
+			mustSave(t, a, ka, testMessage(i))
+		}
+		const rekeys = 15
+		kb, err := b.UnlockChat(ctx, m.ID, "Work", []byte("secret-0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var saved []int64
+		started, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := 1000; i < 1400; i++ {
+				if i == 1001 {
+					close(started)
+				}
+				num, _, err := b.SaveMessage(ctx, kb, testMessage(i))
+				switch {
+				case errors.Is(err, ErrLocked):
+					if i == 1000 {
+						close(started)
+					}
+					return // the secret changed: a member would unlock again
+				case err != nil:
+					t.Errorf("save from the second store: %v", err)
+					if i == 1000 {
+						close(started)
+					}
+					return
+				}
+				saved = append(saved, num)
+			}
+		}()
+		<-started
+		for r := 1; r <= rekeys; r++ {
+			nk, damaged, err := a.Rekey(ctx, ka, []byte(fmt.Sprintf("secret-%d", r)))
+			if err != nil || len(damaged) > 0 {
+				t.Fatalf("rekey %d: damaged %v, %v", r, damaged, err)
+			}
+			ka = nk
+		}
+		<-done
+		final, _, err := a.Rekey(ctx, ka, []byte("secret-final"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := mustHistory(t, a, final, Page{Size: MaxPageSize})
+		var broken []int64
+		for _, msg := range h {
+			if msg.Damaged {
+				broken = append(broken, msg.ID)
+			}
+		}
+		if len(broken) > 0 {
+			t.Fatalf("messages %v were sealed under a secret that had already changed (of %d saved by the second store)", broken, len(saved))
+		}
+	})
+}
