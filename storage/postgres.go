@@ -27,9 +27,9 @@ const (
 // starting together migrate one at a time: "CLMb" in ASCII.
 const pgMigrateLock = 0x434c4d62
 
-// IsPostgresURL reports whether url names a PostgreSQL database
-// (postgres:// or postgresql://), which Open... callers route to
-// OpenPostgres.
+// IsPostgresURL reports whether u names a PostgreSQL database
+// (postgres:// or postgresql://), to be opened with OpenPostgres rather
+// than Open.
 func IsPostgresURL(u string) bool {
 	l := strings.ToLower(strings.TrimSpace(u))
 	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")

@@ -73,6 +73,8 @@ type Options struct {
 // callers never see "database is locked") whose transactions begin
 // IMMEDIATE, and a pool of query-only connections for reads, which WAL lets
 // run alongside the writer on a consistent snapshot.
+// On PostgreSQL (OpenPostgres) both pools hold several connections:
+// writers lock the chat row they change instead (see dialect).
 type Store struct {
 	d         *dialect
 	w, r      pool
@@ -273,8 +275,8 @@ type dbtx interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// write runs fn in a transaction on the write connection (BEGIN
-// IMMEDIATE), committing when fn returns nil. Waiting for the connection
+// write runs fn in a transaction on the write pool (on SQLite, BEGIN
+// IMMEDIATE on its one connection), committing when fn returns nil. Waiting for the connection
 // honours ctx.
 func (s *Store) write(ctx context.Context, fn func(tx dbtx) error) error {
 	return runTx(ctx, s.w, s.d.beginWrite, "COMMIT", fn)
