@@ -377,6 +377,9 @@ type Stats struct {
 	Sessions       int // unlocked member chats
 	DistinctSecret int // distinct secrets among them
 	Members        int // members remembered in memory
+	// KDFWaiting is how many requests wait for a key-derivation slot now
+	// (at most Options.MaxKDFWaiting; any more are told to retry).
+	KDFWaiting int
 }
 
 // Stats returns counts of what the bridge holds in memory.
@@ -384,7 +387,7 @@ func (b *Bridge) Stats() Stats {
 	s, d := b.sessions.count()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return Stats{Sessions: s, DistinctSecret: d, Members: len(b.members)}
+	return Stats{Sessions: s, DistinctSecret: d, Members: len(b.members), KDFWaiting: b.kdf.queued()}
 }
 
 // enter registers a request in flight, or reports that the bridge closed.

@@ -174,12 +174,10 @@ type Metrics struct {
 	delivery       *prometheus.HistogramVec
 	platformUp     *prometheus.GaugeVec
 	lastContact    *prometheus.GaugeVec
-	// TODO(kdf-queue-gauge): a gauge of the unlocks waiting for an
-	// Argon2id slot (storage's MaxConcurrentKDF), once storage or the
-	// core reports that queue through a hook; neither does yet.
-
 	// sessions is read by the active-sessions gauge at scrape time.
 	sessions atomic.Pointer[func() int]
+	// kdfWaiting is read by the key-derivation queue gauge at scrape time.
+	kdfWaiting atomic.Pointer[func() int]
 
 	mu            sync.Mutex
 	outboxFuncs   map[string]func() int           // platform → depth, read at scrape time
@@ -273,10 +271,19 @@ func New() *Metrics {
 		}
 		return 0
 	})
+	kdfWaiting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: Namespace, Name: "key_derivations_waiting",
+		Help: "Requests waiting now for an Argon2id key-derivation slot (unlock, new, rekey); past the bound members are told to retry.",
+	}, func() float64 {
+		if f := m.kdfWaiting.Load(); f != nil {
+			return float64((*f)())
+		}
+		return 0
+	})
 	m.zero()
 	m.reg.MustRegister(m.commands, m.latency, m.pointersSeen, m.pointersOpened,
 		m.wrongSecret, m.tampered, m.unlockFailures, &outboxCollector{m},
-		m.apiErrors, m.apiRateLimited, sessions, m.buildInfo, m.delivery,
+		m.apiErrors, m.apiRateLimited, sessions, kdfWaiting, m.buildInfo, m.delivery,
 		&platformCollector{m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -398,6 +405,20 @@ func (m *Metrics) SetSessionsFunc(f func() int) {
 		return
 	}
 	m.sessions.Store(&f)
+}
+
+// SetKDFWaitingFunc sets the function the key-derivation queue gauge
+// reads at each scrape (the core's Stats().KDFWaiting). It must be safe to
+// call from any goroutine.
+func (m *Metrics) SetKDFWaitingFunc(f func() int) {
+	if m == nil {
+		return
+	}
+	if f == nil {
+		m.kdfWaiting.Store(nil)
+		return
+	}
+	m.kdfWaiting.Store(&f)
 }
 
 // SetOutboxDepth sets the number of messages waiting in platform's outbox.

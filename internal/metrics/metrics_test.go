@@ -102,6 +102,8 @@ func TestMethodsCountWithBoundedLabels(t *testing.T) {
 			"clm_bridge_platform_api_errors_total", map[string]string{"platform": "telegram", "call_class": "other"}, 1},
 		{"active sessions gauge reads the function", func(m *Metrics) { m.SetSessionsFunc(func() int { return 5 }) },
 			"clm_bridge_active_sessions", map[string]string{}, 5},
+		{"key-derivation queue gauge reads the function", func(m *Metrics) { m.SetKDFWaitingFunc(func() int { return 3 }) },
+			"clm_bridge_key_derivations_waiting", map[string]string{}, 3},
 		{"build info names the build", func(m *Metrics) { m.SetBuildInfo("v1.2.0", "abc1234", "go1.26.8") },
 			"clm_bridge_build_info", map[string]string{"version": "v1.2.0", "revision": "abc1234", "goversion": "go1.26.8"}, 1},
 		{"a later build info replaces the first", func(m *Metrics) {
