@@ -155,7 +155,7 @@ func FuzzSplitMessage(f *testing.F) {
 func TestAsCommandReadsBareAndPrefixedCommands(t *testing.T) {
 	b := &Bridge{cmds: map[string]*command{}}
 	for _, c := range commandTable() {
-		b.cmds[c.name] = c
+		b.cmds[c.Name] = c
 	}
 	tests := []struct {
 		in, name, args string

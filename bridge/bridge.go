@@ -274,7 +274,7 @@ func New(store *storage.Store, opts Options, logger *slog.Logger) *Bridge {
 	b.order = commandTable()
 	b.cmds = make(map[string]*command, len(b.order))
 	for _, c := range b.order {
-		b.cmds[c.name] = c
+		b.cmds[c.Name] = c
 	}
 	if opts.SweepEvery > 0 {
 		go b.sweeper(opts.SweepEvery)

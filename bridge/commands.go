@@ -11,98 +11,10 @@ import (
 	"github.com/clmbridge/clmbridge/clm"
 )
 
-// command is one thing a member can ask the bridge.
+// command is one of the bridge's commands: its schema and its handler.
 type command struct {
-	name    string
-	usage   string // arguments, as shown in help
-	summary string // one line for the command list
-	help    string // more, for "help <command>"
-	// carriesSecret reports whether these arguments surely hold a secret;
-	// such a request is refused unless the input is private, and in
-	// private the message is deleted where the platform allows.
-	carriesSecret func(args string) bool
-	// mayHoldSecret reports whether these arguments may hold a secret
-	// typed in the wrong place ("unlock <secret>", the chat name
-	// forgotten): in public the message is removed and nothing runs.
-	mayHoldSecret func(args string) bool
-	// parses reports whether args have the shape the command expects (nil:
-	// any). In public, arguments that do not parse may be a secret typed
-	// in the wrong place, so the message is removed and nothing runs.
-	parses func(args string) bool
-	run    func(c *call, args string)
-}
-
-// afterFirstWord reports whether args may hold a secret after the chat
-// name: anything after its first word ("unlock Work s3cret"), or arguments
-// that do not parse (`unlock "Project Athena s3cret`, the quote not closed:
-// the secret may be inside).
-func afterFirstWord(args string) bool {
-	_, rest, err := nextWord(args)
-	return err != nil || strings.TrimSpace(rest) != ""
-}
-
-// anyArgs reports whether there are arguments at all.
-func anyArgs(args string) bool { return strings.TrimSpace(args) != "" }
-
-// noArgs parses a command that takes no arguments.
-func noArgs(args string) bool { return strings.TrimSpace(args) == "" }
-
-// chatFirst parses arguments that start with a chat name, whose quotes
-// must be closed.
-func chatFirst(args string) bool {
-	_, _, err := nextWord(args)
-	return err == nil
-}
-
-// chatThen parses a chat name followed by one word that last accepts
-// (which may be "").
-func chatThen(last func(word string) bool) func(args string) bool {
-	return func(args string) bool {
-		_, rest, err := nextWord(args)
-		return err == nil && last(strings.TrimSpace(rest))
-	}
-}
-
-// sole parses arguments that are one word that ok accepts.
-func sole(ok func(word string) bool) func(args string) bool {
-	return func(args string) bool { return ok(strings.TrimSpace(args)) }
-}
-
-// optional accepts an empty word, or one that ok accepts.
-func optional(ok func(word string) bool) func(word string) bool {
-	return func(w string) bool { return w == "" || ok(w) }
-}
-
-// number accepts a positive decimal number, "#" in front allowed ("#12").
-func number(w string) bool {
-	w = strings.TrimPrefix(w, "#")
-	if w == "" || len(w) > 18 {
-		return false
-	}
-	for _, r := range w {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// oneOf accepts one of words, in any case.
-func oneOf(words ...string) func(word string) bool {
-	return func(w string) bool {
-		for _, x := range words {
-			if strings.EqualFold(w, x) {
-				return true
-			}
-		}
-		return false
-	}
-}
-
-// helpTopic parses help's argument: nothing, or a command's name.
-func helpTopic(args string) bool {
-	t := helpTopicName(args)
-	return t == "" || commandName(t)
+	CommandSpec
+	run func(c *call, args string)
 }
 
 // helpTopicName folds help's argument to the command name it asks about
@@ -118,63 +30,30 @@ func helpTopicName(topic string) string {
 	return foldCommandName(strings.TrimLeft(t, "/\uff0f"))
 }
 
-// commandTable returns the commands in the order help lists them.
-func commandTable() []*command {
-	return []*command{
-		{name: "help", usage: "[command]", summary: "list the commands, or explain one",
-			parses: helpTopic, run: (*call).cmdHelp},
-		{name: "new", usage: "<chat> [secret]", summary: "create a chat (no secret: I make a strong one)",
-			help:          "Creates a chat and unlocks it. Without a secret I generate a strong one and show it to you once, privately; share it with the chat's members in person or by another safe way. A secret you choose must be at least 8 characters, and may only be typed in a private chat with me.",
-			carriesSecret: afterFirstWord, run: (*call).cmdNew},
-		{name: "unlock", usage: "<chat> <secret>", summary: "open one of your chats, or join one you were told about (private chat only)",
-			help:          "Unlocks the chat for this session: its secret stays in my memory only, and is wiped after 30 minutes without use, 12 hours at most, or when you lock it. If you have no chat of that name, you join it: the name and secret are checked when its first pointer opens (/clm receive). You may have " + itoa(MaxUnconfirmedChats) + " joined chats waiting for that at a time. A secret you chose (new, rekey, or joining) counts as a guess until it opens a pointer someone else posted (its Receive button): a receive that leaves a pointer closed counts each such secret as a wrong one. Only in a private chat with me: a secret typed in a group is burned.",
-			carriesSecret: afterFirstWord, mayHoldSecret: anyArgs, run: (*call).cmdUnlock},
-		{name: "lock", usage: "[chat]", summary: "forget the secret of one chat, or of all, now",
-			parses: chatFirst, run: (*call).cmdLock},
-		{name: "chats", summary: "your chats: messages, and locked or not",
-			parses: noArgs, run: (*call).cmdChats},
-		{name: "send", usage: "[--split] <chat> <message>", summary: "make a pointer of your message (private chat)",
-			help:   "Makes a tagged CLM pointer of your message in the chat, signed with your nickname, and saves it in your history. In a private chat with me you get the pointer to paste or forward where the chat's members read it. Typed in a group, your text would be public: I refuse. If the message is too long for one post I tell you the limit; with --split I send it as numbered parts. Chat names with spaces go in quotes: send \"Project Athena\" hello",
-			parses: chatFirst, run: (*call).cmdSend},
-		{name: "receive", usage: "[pointer text]", summary: "open pointers (pasted, or in the post you reply to) privately",
-			help: "Opens every pointer in the text (or in the post you reply to, or behind a Receive button) with your unlocked chats, shows the text only to you, and saves it. If none of your chats opens it and we are in a private chat, I ask for the chat's secret: answer with it as your next message (as secret: <your secret> if it starts with a command's name) and I create the chat from the name inside the pointer. A pointer never replaces or changes a chat you have. Old untagged pointers (from 2.0.2 clients) are shown marked as unauthenticated: nothing proves their chat name, so they never rename a chat, and a chat made from one comes with a reminder to check its name. Tampered pointers are refused.",
-			run:  (*call).cmdReceive},
-		{name: "history", usage: "<chat> [page]", summary: "your messages of a chat, newest first",
-			parses: chatThen(optional(number)), run: (*call).cmdHistory},
-		{name: "search", usage: "<chat> <words>", summary: "find messages of a chat holding the words",
-			parses: chatFirst, run: (*call).cmdSearch},
-		{name: "trash", usage: "<chat>", summary: "list the chat's deleted messages",
-			parses: chatFirst, run: (*call).cmdTrash},
-		{name: "delete", usage: "<chat> <id>", summary: "move a message to the trash",
-			parses: chatThen(number), run: (*call).cmdDelete},
-		{name: "restore", usage: "<chat> <id>", summary: "take a message out of the trash",
-			parses: chatThen(number), run: (*call).cmdRestore},
-		{name: "purge", usage: "<chat> <id>", summary: "delete a message for good",
-			parses: chatThen(number), run: (*call).cmdPurge},
-		{name: "clear", usage: "<chat> [confirm]", summary: "delete every message of a chat (asks first)",
-			parses: chatThen(optional(oneOf("confirm"))), run: (*call).cmdClear},
-		{name: "forget", usage: "<chat> [confirm]", summary: "delete a chat and its messages from your store (asks first)",
-			parses: chatThen(optional(oneOf("confirm"))), run: (*call).cmdForget},
-		{name: "rekey", usage: "<chat> <new secret>", summary: "change a chat's secret (private chat only)",
-			help:          "Changes the secret of an unlocked chat and re-seals your stored messages with it. Only in a private chat with me. Tell the chat's members the new secret out of band; each of them unlocks the chat with the old secret and runs rekey too. Pointers made with the old secret no longer open for you.",
-			carriesSecret: afterFirstWord, mayHoldSecret: anyArgs, run: (*call).cmdRekey},
-		{name: "export", usage: "<chat>", summary: "your history of a chat as a JSON file, privately",
-			parses: chatFirst, run: (*call).cmdExport},
-		{name: "name", usage: "[nickname]", summary: "show or change the nickname you sign messages with",
-			run: (*call).cmdName},
-		{name: "profile", usage: "[master phrase]", summary: "your nickname and chats; with a master phrase, your 2.0.2 public key",
-			help:          "Shows your nickname, chats and settings. Given your CLM master phrase (private chat only), it also shows the public key a CLM 2.0.2 client would compute for your nickname; the phrase is not stored.",
-			carriesSecret: anyArgs, run: (*call).cmdProfile},
-		{name: "watch", usage: "[on|off]", summary: "open pointers of your unlocked chats posted where I see you, and send them to you privately",
-			parses: sole(optional(oneOf("on", "off"))), run: (*call).cmdWatch},
-		{name: "cancel", summary: "drop the question I asked you (a secret, or a confirmation)",
-			parses: noArgs, run: (*call).cmdCancel},
-		{name: "whoami", summary: "your id on this platform, shown only to you (an operator names theirs in CLM_ADMINS)",
-			parses: noArgs, run: (*call).cmdWhoami},
-		{name: "doctor", summary: "for the bot's operators: check the bot's setup and say what to fix",
-			help:   "Checks the bridge's configuration, its store and each platform's settings, as `bridge doctor` does, and shows the findings and what to fix only to you, privately, wherever you ask. Only the bot's operators may run it (the members named in CLM_ADMINS).",
-			parses: noArgs, run: (*call).cmdDoctor},
+// handlers maps each command of the schema to the function that runs it.
+func handlers() map[string]func(c *call, args string) {
+	return map[string]func(c *call, args string){
+		"help": (*call).cmdHelp, "new": (*call).cmdNew, "unlock": (*call).cmdUnlock,
+		"lock": (*call).cmdLock, "chats": (*call).cmdChats, "send": (*call).cmdSend,
+		"receive": (*call).cmdReceive, "history": (*call).cmdHistory, "search": (*call).cmdSearch,
+		"trash": (*call).cmdTrash, "delete": (*call).cmdDelete, "restore": (*call).cmdRestore,
+		"purge": (*call).cmdPurge, "clear": (*call).cmdClear, "forget": (*call).cmdForget,
+		"rekey": (*call).cmdRekey, "export": (*call).cmdExport, "name": (*call).cmdName,
+		"profile": (*call).cmdProfile, "watch": (*call).cmdWatch, "cancel": (*call).cmdCancel,
+		"whoami": (*call).cmdWhoami, "doctor": (*call).cmdDoctor,
 	}
+}
+
+// commandTable returns the commands in the order help lists them: the
+// schema, each with its handler.
+func commandTable() []*command {
+	run := handlers()
+	specs := Schema()
+	cmds := make([]*command, len(specs))
+	for i, spec := range specs {
+		cmds[i] = &command{CommandSpec: spec, run: run[spec.Name]}
+	}
+	return cmds
 }
 
 // runCommand applies the policy and runs one command. name is the word
@@ -193,8 +72,8 @@ func (c *call) runCommand(name, args string) {
 		c.private("I don't know that command."+c.didYouMean(name), c.shortHelp())
 		return
 	}
-	secret := cmd.carriesSecret != nil && cmd.carriesSecret(args)
-	maybe := cmd.mayHoldSecret != nil && cmd.mayHoldSecret(args)
+	secret := cmd.carriesSecret(args)
+	maybe := cmd.mayHoldSecret(args)
 	if !private {
 		switch {
 		case secret:
@@ -205,7 +84,7 @@ func (c *call) runCommand(name, args string) {
 			// `unlock "Work s3cret"` with the quote misplaced.
 			c.maybeSecret("/clm " + name + " works only in a private chat with me")
 			return
-		case cmd.parses != nil && !cmd.parses(args):
+		case !cmd.parses(args):
 			c.maybeSecret("I could not read that command")
 			return
 		}
@@ -223,8 +102,8 @@ func (c *call) runCommand(name, args string) {
 func (c *call) didYouMean(word string) string {
 	best, bestD := "", 3
 	for _, cmd := range c.b.order {
-		if d := editDistance(word, cmd.name, bestD); d < bestD {
-			best, bestD = cmd.name, d
+		if d := editDistance(word, cmd.Name, bestD); d < bestD {
+			best, bestD = cmd.Name, d
 		}
 	}
 	if best == "" {
@@ -427,12 +306,8 @@ func (b *Bridge) asCommand(text string) (name, args string, explicit, ok bool) {
 
 // commandName reports whether name is one of the bridge's commands.
 func commandName(name string) bool {
-	for _, c := range commandTable() {
-		if c.name == name {
-			return true
-		}
-	}
-	return false
+	_, ok := LookupCommand(name)
+	return ok
 }
 
 func isYes(text string) bool {
@@ -450,7 +325,7 @@ func (c *call) shortHelp() string {
 func (b *Bridge) commandNames() []string {
 	names := make([]string, len(b.order))
 	for i, cmd := range b.order {
-		names[i] = cmd.name
+		names[i] = cmd.Name
 	}
 	return names
 }
@@ -462,7 +337,7 @@ func (b *Bridge) HelpText(topic string) string {
 	if topic == "" {
 		lines := []string{"CLM Bridge keeps your messages as encrypted CLM pointers: only members who know a chat's secret can read them, and I show text only to you, privately.", "Commands (type /clm <command>):"}
 		for _, cmd := range b.order {
-			lines = append(lines, "  "+strings.TrimSpace(cmd.name+" "+cmd.usage)+" — "+cmd.summary)
+			lines = append(lines, "  "+strings.TrimSpace(cmd.Name+" "+cmd.Usage())+" — "+cmd.Summary)
 		}
 		lines = append(lines, "Chat names with spaces go in quotes: \"Project Athena\". Secrets only in a private chat with me.")
 		return strings.Join(lines, "\n")
@@ -473,9 +348,9 @@ func (b *Bridge) HelpText(topic string) string {
 		// wrong place ("/clm help <secret>").
 		return fmt.Sprintf("There is no such command. Commands: %s.", strings.Join(b.commandNames(), ", "))
 	}
-	text := "/clm " + strings.TrimSpace(cmd.name+" "+cmd.usage) + " — " + cmd.summary + "."
-	if cmd.help != "" {
-		text += "\n" + cmd.help
+	text := "/clm " + strings.TrimSpace(cmd.Name+" "+cmd.Usage()) + " — " + cmd.Summary + "."
+	if cmd.Help != "" {
+		text += "\n" + cmd.Help
 	}
 	return text
 }
@@ -501,7 +376,7 @@ func (c *call) cmdCancel(string) {
 func (c *call) usage(name string) {
 	c.outcome = "usage"
 	cmd := c.b.cmds[name]
-	c.private("Usage: /clm " + strings.TrimSpace(cmd.name+" "+cmd.usage) + " — " + cmd.summary + ".")
+	c.private("Usage: /clm " + strings.TrimSpace(cmd.Name+" "+cmd.Usage()) + " — " + cmd.Summary + ".")
 }
 
 // chatArg reads the chat name at the start of args and checks it. It
