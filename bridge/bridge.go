@@ -113,15 +113,12 @@ type Options struct {
 
 // Event describes one handled request, for metrics. It holds no member
 // input: Command is a known command name, "post", "secret-answer" or
-// "unknown", and Outcome is one of the core's outcome words ("ok",
-// "usage", "refused", "locked", "limited", "wrong-secret", "backoff",
-// "tampered", "not-opened", "too-long", "not-found", "exists", "expired",
-// "unknown", "error").
+// "unknown" (see LogName), and Outcome is one of Outcomes.
 type Event struct {
 	Platform string
 	Place    PlaceKind
 	Command  string
-	Outcome  string
+	Outcome  Outcome
 	Took     time.Duration
 	// PointersSeen counts the pointers the request held; PointersOpened
 	// those an unlocked chat or a given secret opened (tampered included).
@@ -500,7 +497,7 @@ func (b *Bridge) Handle(ctx context.Context, req Request) error {
 		slog.String("platform", req.Member.Platform),
 		slog.String("place", req.Place.Kind.String()),
 		slog.String("command", name),
-		slog.String("outcome", c.outcome),
+		slog.String("outcome", string(c.outcome)),
 		slog.Int("pointers", c.seen),
 		slog.Int("opened", c.opened),
 		slog.Duration("took", took))
@@ -566,15 +563,15 @@ type call struct {
 	req     Request
 	mk      memberKey
 	st      *memberState
-	err     error  // first Responder error, for the adapter's log
-	outcome string // for the log: ok, refused, limited, error…
-	seen    int    // pointers in the request
-	opened  int    // pointers opened
+	err     error   // first Responder error, for the adapter's log
+	outcome Outcome // for the log and metrics
+	seen    int     // pointers in the request
+	opened  int     // pointers opened
 }
 
 // dispatch runs the request and returns the command name for the log.
 func (c *call) dispatch() string {
-	c.outcome = "ok"
+	c.outcome = OutcomeOK
 	req := c.req
 	c.expireQuestion()
 	switch {
@@ -633,7 +630,7 @@ func (c *call) allowRate() bool {
 	if ok {
 		return true
 	}
-	c.outcome = "limited"
+	c.outcome = OutcomeLimited
 	if warn || c.req.Caps.Ephemeral {
 		c.private(fmt.Sprintf("You are sending me requests too fast. I'll answer again in %s.", human(wait)))
 	}
@@ -668,7 +665,7 @@ func (c *call) noteErr(what string, err error) {
 // fail tells the member something went wrong on our side and logs the
 // cause (which never holds a secret: storage and clm errors do not).
 func (c *call) fail(what string, err error) {
-	c.outcome = "error"
+	c.outcome = OutcomeError
 	c.b.log.LogAttrs(c.ctx, slog.LevelError, "request failed",
 		slog.String("platform", c.req.Member.Platform), slog.String("step", what), slog.String("error", err.Error()))
 	switch {
@@ -713,7 +710,7 @@ func (c *call) session(chat string) *session {
 	if err == nil {
 		return s
 	}
-	c.outcome = "locked"
+	c.outcome = OutcomeLocked
 	var le *lockedError
 	if errors.As(err, &le) && le.expired {
 		c.private(fmt.Sprintf("%s was locked after %s without use (or %s after you unlocked it). Unlock it again in a private chat with me: /clm unlock %s <secret>",
@@ -756,7 +753,7 @@ func (c *call) lateAnswer(text string) bool {
 	if !late {
 		return false
 	}
-	c.outcome = "expired"
+	c.outcome = OutcomeExpired
 	c.deleteRequest()
 	c.private(fmt.Sprintf("⌛ My question for a pointer's secret expired (I wait %s), so I took your message as a late answer: I removed it, did not use it, and did not run it as a command.", human(c.b.opts.ConfirmWindow)),
 		"To open the pointer, /clm receive it again and answer within the time. If your message was a command, send it again (with /clm in front to be sure).")
@@ -800,7 +797,7 @@ func (c *call) roomForChat(nothing string) bool {
 		return false
 	}
 	if full {
-		c.outcome = "limited"
+		c.outcome = OutcomeLimited
 		c.private(tooManyChats() + " " + nothing)
 		return false
 	}

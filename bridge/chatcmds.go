@@ -32,7 +32,7 @@ func (c *call) cmdNew(args string) {
 			return
 		}
 	} else if utf8.RuneCountInString(secret) < MinNewSecretRunes {
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private(fmt.Sprintf("That secret is too short: a new chat needs at least %d characters. Or leave it out and I make a strong one: /clm new %s", MinNewSecretRunes, quoteName(chat)))
 		return
 	}
@@ -45,11 +45,11 @@ func (c *call) cmdNew(args string) {
 	key, err := c.b.store.CreateChat(c.ctx, id, chat, sb)
 	switch {
 	case errors.Is(err, storage.ErrExists):
-		c.outcome = "exists"
+		c.outcome = OutcomeExists
 		c.private(fmt.Sprintf("You already have a chat named %s. Unlock it in a private chat with me (/clm unlock %s <secret>), or choose another name.", chat, quoteName(chat)))
 		return
 	case errors.Is(err, storage.ErrInvalid):
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private("I can't make a chat with that name. Use a short name on one line.")
 		return
 	case err != nil:
@@ -89,7 +89,7 @@ func (c *call) cmdUnlock(args string) {
 		return
 	}
 	if ok, at := c.b.unlocks.check(c.mk, c.now()); !ok {
-		c.outcome = "backoff"
+		c.outcome = OutcomeBackoff
 		c.private(c.retryText(at) + " Nothing was unlocked.")
 		return
 	}
@@ -113,7 +113,7 @@ func (c *call) cmdUnlock(args string) {
 		c.b.sessions.add(c.req.Member, id, chat, sb, key, c.st.joined[chat], guess)
 		c.private(fmt.Sprintf("🔓 %s is unlocked. %s", chat, c.lockedHint(chat)))
 	case errors.Is(err, storage.ErrWrongSecret):
-		c.outcome = "wrong-secret"
+		c.outcome = OutcomeWrongSecret
 		left, at := c.b.unlocks.failed(c.mk, c.now())
 		next := fmt.Sprintf("You may try %s more before you must wait.", plural(left, "time", "times"))
 		if left == 0 {
@@ -127,7 +127,7 @@ func (c *call) cmdUnlock(args string) {
 		// counts as a wrong secret (see receive), so they are no way around
 		// the backoff.
 		if len(c.st.joined) >= MaxUnconfirmedChats {
-			c.outcome = "limited"
+			c.outcome = OutcomeLimited
 			c.private(fmt.Sprintf("You have %d chats you joined that no pointer has confirmed yet (%s). Receive a pointer of one of them first (/clm receive <pointer>), or /clm forget one you joined by mistake. Nothing was unlocked.",
 				len(c.st.joined), strings.Join(c.joinedNames(), ", ")))
 			return
@@ -148,7 +148,7 @@ func (c *call) cmdUnlock(args string) {
 		c.st.joined[chat] = true
 		c.private(fmt.Sprintf("🔓 You had no chat named %s, so you joined it with this secret, and it is unlocked. I check its name and secret when its first pointer opens (/clm receive). %s", chat, c.lockedHint(chat)))
 	case errors.Is(err, storage.ErrInvalid):
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private("I can't use that chat name. Use a short name on one line.")
 	default:
 		c.fail("unlocking the chat", err)
@@ -229,7 +229,7 @@ func (c *call) cmdRekey(args string) {
 		return
 	}
 	if utf8.RuneCountInString(secret) < MinNewSecretRunes {
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private(fmt.Sprintf("That secret is too short: at least %d characters. Nothing was changed.", MinNewSecretRunes))
 		return
 	}
@@ -254,7 +254,7 @@ func (c *call) cmdRekey(args string) {
 	}
 	s.keyMu.Unlock()
 	if errors.Is(err, storage.ErrCorrupt) {
-		c.outcome = "damaged"
+		c.outcome = OutcomeDamaged
 		c.private(fmt.Sprintf("None of your stored messages of %s opens any more, so I changed nothing: the secret stays as it was. /clm history %s shows the damaged ones; delete them with /clm purge %s <number>, then change the secret.",
 			chat, quoteName(chat), quoteName(chat)))
 		return
@@ -291,7 +291,7 @@ func (c *call) chatSummary(chat string) (storage.ChatSummary, bool) {
 			return ch, true
 		}
 	}
-	c.outcome = "not-found"
+	c.outcome = OutcomeNotFound
 	c.private(fmt.Sprintf("You have no chat named %s. /clm chats lists yours.", chat))
 	return storage.ChatSummary{}, false
 }
@@ -322,7 +322,7 @@ func (c *call) answeredNoSuchChatPrivately(chat string) bool {
 		}
 		names = append(names, quoteName(ch.Name))
 	}
-	c.outcome = "not-found"
+	c.outcome = OutcomeNotFound
 	have := "You have no chats yet."
 	if len(names) > 0 {
 		have = "Your chats: " + strings.Join(names, ", ") + "."
@@ -408,7 +408,7 @@ func (c *call) doForget(chat string) {
 	err := c.b.store.DeleteChat(c.ctx, id, chat)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		c.outcome = "not-found"
+		c.outcome = OutcomeNotFound
 		c.private(fmt.Sprintf("You have no chat named %s. /clm chats lists yours.", chat))
 	case err != nil:
 		c.fail("deleting the chat", err)
@@ -429,13 +429,13 @@ func (c *call) cmdName(args string) {
 		return
 	}
 	if msg := checkName("nickname", nick, MaxNicknameRunes); msg != "" {
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private(msg + " Nothing was changed.")
 		return
 	}
 	if err := c.b.store.SetNickname(c.ctx, c.st.id, nick); err != nil {
 		if errors.Is(err, storage.ErrInvalid) {
-			c.outcome = "usage"
+			c.outcome = OutcomeUsage
 			c.private("I can't use that nickname. Nothing was changed.")
 			return
 		}

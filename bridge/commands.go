@@ -68,7 +68,7 @@ func (c *call) runCommand(name, args string) {
 			c.maybeSecret("I don't know that command")
 			return
 		}
-		c.outcome = "unknown"
+		c.outcome = OutcomeUnknown
 		c.private("I don't know that command."+c.didYouMean(name), c.shortHelp())
 		return
 	}
@@ -148,7 +148,7 @@ func editDistance(a, b string, limit int) int {
 // unlocked or changed, the message is deleted if possible, and the member
 // is told the secret is public now.
 func (c *call) burned(name string) {
-	c.outcome = "refused"
+	c.outcome = OutcomeRefused
 	c.b.log.LogAttrs(c.ctx, slog.LevelWarn, "secret typed in a public place refused",
 		slog.String("platform", c.req.Member.Platform), slog.String("command", name))
 	deleted := c.deleteRequest()
@@ -175,7 +175,7 @@ func (c *call) burned(name string) {
 // nothing runs, and nothing the member typed is shown back. why is the
 // first sentence of the warning.
 func (c *call) maybeSecret(why string) {
-	c.outcome = "refused"
+	c.outcome = OutcomeRefused
 	c.b.log.LogAttrs(c.ctx, slog.LevelWarn, "command that may hold a secret in a public place removed",
 		slog.String("platform", c.req.Member.Platform))
 	gone := "so I removed your message and did nothing with it."
@@ -240,7 +240,7 @@ func (c *call) privatePost(text string) string {
 	if tagged {
 		// A secret with no question to answer: it may be a secret all the
 		// same, so it is removed and not shown back.
-		c.outcome = "no-question"
+		c.outcome = OutcomeNoQuestion
 		c.deleteRequest()
 		c.private("I asked you for no secret just now, so I removed that message and did nothing with it. To open a pointer, /clm receive it and answer my question.")
 		return "post"
@@ -259,7 +259,7 @@ func (c *call) privatePost(text string) string {
 // counted), and the member is told how to say which. The question stays
 // open.
 func (c *call) askWhichAnswerPrivately() {
-	c.outcome = "ambiguous"
+	c.outcome = OutcomeAmbiguous
 	c.deleteRequest()
 	c.private("I am waiting for a pointer's secret, and your message starts with a command's name, so I removed it and neither used nor ran it. My question is still open:",
 		"• if it is the secret, send it as  secret: <your secret>",
@@ -374,7 +374,7 @@ func (c *call) cmdCancel(string) {
 
 // usage tells the member how a command is written.
 func (c *call) usage(name string) {
-	c.outcome = "usage"
+	c.outcome = OutcomeUsage
 	cmd := c.b.cmds[name]
 	c.private("Usage: /clm " + strings.TrimSpace(cmd.Name+" "+cmd.Usage()) + " — " + cmd.Summary + ".")
 }
@@ -384,7 +384,7 @@ func (c *call) usage(name string) {
 func (c *call) chatArg(name, args string) (chat, rest string, ok bool) {
 	chat, rest, err := nextWord(args)
 	if err != nil {
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private("A quote is not closed. Chat names with spaces go in quotes: \"Project Athena\".")
 		return "", "", false
 	}
@@ -393,7 +393,7 @@ func (c *call) chatArg(name, args string) (chat, rest string, ok bool) {
 		return "", "", false
 	}
 	if msg := checkName("chat name", chat, MaxChatNameRunes); msg != "" {
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private(msg)
 		return "", "", false
 	}
@@ -406,7 +406,7 @@ func (c *call) soleChatArg(name, args string) (string, bool) {
 	t := strings.TrimSpace(args)
 	if r, _ := utf8.DecodeRuneInString(t); closingQuote(r) == 0 && t != "" {
 		if msg := checkName("chat name", t, MaxChatNameRunes); msg != "" {
-			c.outcome = "usage"
+			c.outcome = OutcomeUsage
 			c.private(msg)
 			return "", false
 		}

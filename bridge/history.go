@@ -40,7 +40,7 @@ func (c *call) cmdHistory(args string) {
 	if r := strings.TrimSpace(rest); r != "" {
 		n, err := strconv.Atoi(r)
 		if err != nil || n < 1 || n > 1_000_000 {
-			c.outcome = "usage"
+			c.outcome = OutcomeUsage
 			c.private("The page is a number from 1: /clm history " + quoteName(chat) + " 2")
 			return
 		}
@@ -150,7 +150,7 @@ func (c *call) idArgs(name, args string) (chat string, id int64, ok bool) {
 	word := strings.TrimPrefix(strings.TrimSpace(rest), "#")
 	id, err := strconv.ParseInt(word, 10, 64)
 	if err != nil || id < 1 || strings.IndexFunc(word, unicode.IsSpace) >= 0 {
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private(fmt.Sprintf("Which message? Give its number from /clm history %s: /clm %s %s 12", quoteName(chat), name, quoteName(chat)))
 		return "", 0, false
 	}
@@ -171,7 +171,7 @@ func (c *call) messageOp(name string, args string, op func(*storage.ChatKey, int
 	err := op(s.key, id)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		c.outcome = "not-found"
+		c.outcome = OutcomeNotFound
 		c.private(fmt.Sprintf("%s has no message #%d for that (see /clm history %s and /clm trash %s).", chat, id, quoteName(chat), quoteName(chat)))
 	case err != nil:
 		c.fail("changing the message", err)

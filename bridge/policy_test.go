@@ -479,7 +479,10 @@ func TestEventsForMetricsNameCommandsAndOutcomesOnly(t *testing.T) {
 	e.cmd("bob", dm, "receive", ptr)
 	e.cmd("bob", general, "unlock", "Work "+workSecret)
 	e.cmd("bob", dm, "frobnicate", workSecret)
-	want := []struct{ cmd, outcome string }{
+	want := []struct {
+		cmd     string
+		outcome Outcome
+	}{
 		{"new", "ok"}, {"send", "ok"}, {"receive", "not-opened"}, {"unlock", "refused"}, {"unknown", "unknown"},
 	}
 	mu.Lock()

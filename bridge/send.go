@@ -33,7 +33,7 @@ func (c *call) cmdSend(args string) {
 	if c.req.Place.Kind == Public && !c.req.Confidential {
 		// The text is already in the channel for everyone to read: making a
 		// pointer of it would protect nothing.
-		c.outcome = "refused"
+		c.outcome = OutcomeRefused
 		gone := "I asked to delete your message."
 		if !c.deleteRequest() {
 			gone = "Delete your message if you can."
@@ -52,7 +52,7 @@ func (c *call) cmdSend(args string) {
 		return
 	}
 	if !utf8.ValidString(text) {
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private("Your message is not valid text (UTF-8). Nothing was sent.")
 		return
 	}
@@ -70,19 +70,19 @@ func (c *call) cmdSend(args string) {
 	parts := []string{text}
 	if len(text) > maxBytes {
 		if maxBytes == 0 {
-			c.outcome = "too-long"
+			c.outcome = OutcomeTooLong
 			c.private(fmt.Sprintf("The chat name and your nickname are too long for a pointer here (%d characters per post). Use a shorter nickname (/clm name) or chat name.", limit))
 			return
 		}
 		if !split {
-			c.outcome = "too-long"
+			c.outcome = OutcomeTooLong
 			c.private(fmt.Sprintf("Your message is too long for one pointer here: %d bytes, and at most %d fit in a pointer of %s signed %s (%d characters per post). Nothing was sent.", len(text), maxBytes, chat, nick, limit),
 				"Shorten it, or send it in numbered parts: /clm send --split "+quoteName(chat)+" <message>")
 			return
 		}
 		var err error
 		if parts, err = splitMessage(text, maxBytes, MaxSplitParts); err != nil {
-			c.outcome = "too-long"
+			c.outcome = OutcomeTooLong
 			c.private(fmt.Sprintf("Your message is too long even in %d parts (at most %d bytes each here). Nothing was sent: shorten it.", MaxSplitParts, maxBytes))
 			return
 		}
@@ -93,7 +93,7 @@ func (c *call) cmdSend(args string) {
 	for _, part := range parts {
 		p, err := clm.NewPointer(s.secret(), clm.Message{Chat: chat, Username: nick, Text: part}, epoch)
 		if err != nil {
-			c.outcome = "usage"
+			c.outcome = OutcomeUsage
 			c.private("I can't make a pointer of that message. Nothing was sent.")
 			return
 		}
@@ -153,7 +153,7 @@ func (c *call) postPointers(chat string, pointers []string, note string) {
 		c.private(fmt.Sprintf("📤 Posted %s of %s in %s.%s", plural(len(pointers), "pointer", "pointers"), chat, where, note))
 		return
 	}
-	c.outcome = "error"
+	c.outcome = OutcomeError
 	if reason == "" {
 		reason = "the platform did not take the post"
 	}

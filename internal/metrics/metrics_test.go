@@ -237,7 +237,7 @@ var allowedLabels = map[string][]string{
 		"inline", "unknown"},
 	"outcome": {"ok", "usage", "not_found", "exists", "too_long", "refused", "locked",
 		"expired", "limited", "backoff", "wrong_secret", "tampered", "not_opened", "error",
-		"unknown", "other"},
+		"damaged", "no_question", "ambiguous", "unknown", "other"},
 	"platform":   {"telegram", "discord", "console", "other"},
 	"reason":     {"wrong_secret", "backoff", "not_found", "error", "other"},
 	"call_class": {"send", "edit", "delete", "answer", "poll", "register", "meta", "other"},
@@ -390,6 +390,22 @@ func TestEveryLabelValueIsSnakeCase(t *testing.T) {
 					t.Errorf("%s: %s=%q is not snake_case", f.GetName(), l.GetName(), l.GetValue())
 				}
 			}
+		}
+	}
+}
+
+func TestEveryOutcomeOfTheCoreIsRecordedUnderItsOwnLabel(t *testing.T) {
+	for _, o := range bridge.Outcomes() {
+		if got := outcomeLabel(Outcome(o)); got == "other" || got != strings.ReplaceAll(string(o), "-", "_") {
+			t.Errorf("outcome %q is recorded as %q", o, got)
+		}
+	}
+}
+
+func TestEveryCommandOfTheSchemaIsRecordedUnderItsName(t *testing.T) {
+	for _, c := range bridge.Schema() {
+		if got := CommandLabel(c.Name); got != c.Name {
+			t.Errorf("command %q is recorded as %q", c.Name, got)
 		}
 	}
 }
