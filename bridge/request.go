@@ -220,8 +220,11 @@ type Core interface {
 	// send (Telegram inline mode makes one each time the member pauses in
 	// typing). Call RecordSent when the member does send it. Making offers
 	// does not use up the member's command budget (it has a larger one of
-	// its own). The error text is fit to show the member ("unlock Work in a
-	// private chat first", "too long: at most 1890 bytes…").
+	// its own). When the member's input is why no pointer was made, the
+	// error is a *PointerError: branch on its Kind with errors.As, and
+	// show its Error text, which is fit for the member ("Work is locked:
+	// unlock it…", "too long: at most 1890 bytes…"). Any other error
+	// (ErrClosed) is for the log.
 	MakePointer(ctx context.Context, m Member, chat, text string, maxChars int) (string, error)
 	// RecordSent saves pointer in the member's history as sent, once the
 	// member did send it (a chosen Telegram inline result). It saves only

@@ -255,36 +255,36 @@ func (b *Bridge) MakePointer(ctx context.Context, m Member, chat, text string, m
 	defer b.inflight.Done()
 	mk := keyOf(m)
 	if ok, wait, _ := b.offers.allow(mk, b.opts.Now()); !ok {
-		return "", fmt.Errorf("you are typing faster than I make pointers; try again in %s", human(wait))
+		return "", &PointerError{Kind: PointerRateLimited, Chat: chat, Wait: wait}
 	}
 	if msg := checkName("chat name", chat, MaxChatNameRunes); msg != "" {
-		return "", errors.New(msg)
+		return "", &PointerError{Kind: PointerBadChatName, Chat: chat, reason: msg}
 	}
 	if text == "" || !utf8.ValidString(text) {
-		return "", errors.New("the message is empty or not valid text")
+		return "", &PointerError{Kind: PointerInvalidText, Chat: chat}
 	}
 	st := b.acquire(m)
 	defer b.releaseState(st)
 	if _, err := b.memberID(ctx, st); err != nil {
 		b.log.LogAttrs(ctx, slog.LevelError, "loading member failed", slog.String("error", err.Error()))
-		return "", errors.New("something went wrong on my side; try again later")
+		return "", &PointerError{Kind: PointerFailed, Chat: chat}
 	}
 	s, err := b.sessions.use(mk, chat)
 	if err != nil {
-		return "", fmt.Errorf("%s is locked: unlock it in a private chat with me first: /clm unlock %s <secret>", chat, quoteName(chat))
+		return "", &PointerError{Kind: PointerNotUnlocked, Chat: chat}
 	}
 	defer b.sessions.release(s)
 	limit := pointerLimit(Capabilities{MaxPointerChars: maxChars})
 	maxBytes := clm.MaxMessageBytes(limit, chat, st.nick, true)
 	if maxBytes == 0 {
-		return "", fmt.Errorf("the chat name and your nickname are too long for a pointer here (%d characters per message): use a shorter nickname (/clm name)", limit)
+		return "", &PointerError{Kind: PointerNoRoom, Chat: chat, Limit: limit}
 	}
 	if len(text) > maxBytes {
-		return "", fmt.Errorf("too long: at most %d bytes fit in one pointer to %s here (%d characters per message); shorten it", maxBytes, chat, limit)
+		return "", &PointerError{Kind: PointerTooLong, Chat: chat, Max: maxBytes, Limit: limit}
 	}
 	p, err := clm.NewPointer(s.secret(), clm.Message{Chat: chat, Username: st.nick, Text: text}, b.opts.Now().Unix())
 	if err != nil {
-		return "", errors.New("that message cannot be made into a pointer (is it valid text?)")
+		return "", &PointerError{Kind: PointerInvalidText, Chat: chat}
 	}
 	return p.String(), nil
 }
