@@ -3,7 +3,6 @@ package bridge
 import (
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -319,34 +318,37 @@ func isYes(text string) bool {
 }
 
 func (c *call) shortHelp() string {
-	return "Commands: " + strings.Join(c.b.commandNames(), ", ") + ". /clm help <command> explains one."
+	return "Commands: " + strings.Join(CommandNames(), ", ") + ". /clm help <command> explains one."
 }
 
-func (b *Bridge) commandNames() []string {
-	names := make([]string, len(b.order))
-	for i, cmd := range b.order {
-		names[i] = cmd.Name
+// CommandNames returns the names of the schema's commands, in help order.
+func CommandNames() []string {
+	specs := Schema()
+	names := make([]string, len(specs))
+	for i, spec := range specs {
+		names[i] = spec.Name
 	}
 	return names
 }
 
 // HelpText returns the help the core shows for topic ("" for the command
-// list), so adapters can show the same text (Telegram /start, /help).
-func (b *Bridge) HelpText(topic string) string {
+// list), written from the schema, so adapters can show the same text
+// (Telegram /help).
+func HelpText(topic string) string {
 	topic = helpTopicName(topic)
 	if topic == "" {
 		lines := []string{"CLM Bridge keeps your messages as encrypted CLM pointers: only members who know a chat's secret can read them, and I show text only to you, privately.", "Commands (type /clm <command>):"}
-		for _, cmd := range b.order {
+		for _, cmd := range Schema() {
 			lines = append(lines, "  "+strings.TrimSpace(cmd.Name+" "+cmd.Usage())+" — "+cmd.Summary)
 		}
 		lines = append(lines, "Chat names with spaces go in quotes: \"Project Athena\". Secrets only in a private chat with me.")
 		return strings.Join(lines, "\n")
 	}
-	cmd := b.cmds[topic]
-	if cmd == nil {
+	cmd, ok := LookupCommand(topic)
+	if !ok {
 		// The topic is not shown back: it may be a secret typed in the
 		// wrong place ("/clm help <secret>").
-		return fmt.Sprintf("There is no such command. Commands: %s.", strings.Join(b.commandNames(), ", "))
+		return fmt.Sprintf("There is no such command. Commands: %s.", strings.Join(CommandNames(), ", "))
 	}
 	text := "/clm " + strings.TrimSpace(cmd.Name+" "+cmd.Usage()) + " — " + cmd.Summary + "."
 	if cmd.Help != "" {
@@ -355,9 +357,12 @@ func (b *Bridge) HelpText(topic string) string {
 	return text
 }
 
+// HelpText is the package's HelpText, for callers that hold a *Bridge.
+func (b *Bridge) HelpText(topic string) string { return HelpText(topic) }
+
 // Commands returns the command names, in help order (for adapters that
 // register a command menu).
-func (b *Bridge) Commands() []string { return slices.Clone(b.commandNames()) }
+func (b *Bridge) Commands() []string { return CommandNames() }
 
 func (c *call) cmdHelp(args string) {
 	c.private(c.b.HelpText(args))

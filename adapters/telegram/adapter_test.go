@@ -83,6 +83,19 @@ func TestStartHelpAndCommandMenu(t *testing.T) {
 			t.Errorf("intro does not point to the commands: %q", c.Params["text"])
 		}
 	}
+	// The menu and /help are written from the core's schema.
+	help := sent[0].Params["text"]
+	if !strings.Contains(help, "Commands (type /clm") {
+		help = sent[1].Params["text"]
+	}
+	for _, spec := range bridge.Schema() {
+		if !strings.Contains(cmds, spec.Name) {
+			t.Errorf("the /clm menu entry lacks %s: %s", spec.Name, cmds)
+		}
+		if line := strings.TrimSpace(spec.Name+" "+spec.Usage()) + " — " + spec.Summary; !strings.Contains(help, line) {
+			t.Errorf("/help lacks %q", line)
+		}
+	}
 	if reqs, _ := h.core.requests(); len(reqs) != 0 {
 		t.Errorf("/start and /help reached the core: %+v", reqs)
 	}
