@@ -284,7 +284,8 @@ func cutSecretAnswer(text string) (string, bool) {
 // asCommand reads a private line as a command. explicit is true when it
 // is written as one: "/clm …" in any form ParseCommandText accepts (even
 // with a word that is no command: runCommand answers it without showing
-// it back), or a slash and a command's name ("/chats"). A line that only
+// it back), a slash and a command's name ("/chats"), or "clm" and a
+// command's name, the slash left out ("clm chats"). A line that only
 // starts with a command's name ("unlock Work …") is a command too, not
 // explicit.
 func (b *Bridge) asCommand(text string) (name, args string, explicit, ok bool) {
@@ -295,6 +296,10 @@ func (b *Bridge) asCommand(text string) (name, args string, explicit, ok bool) {
 	slash := false
 	if r, n := utf8.DecodeRuneInString(t); r == '/' || r == '\uff0f' {
 		t, slash = t[n:], true
+	} else if ct, found := ParseCommandText("/" + t); found && ct.Bot == "" {
+		if _, known := b.cmds[ct.Name]; known {
+			return ct.Name, ct.Args, true, true
+		}
 	}
 	name, args = splitCommandWord(t)
 	if _, known := b.cmds[name]; !known {

@@ -447,31 +447,3 @@ func confirmButtons(yes, no string) (row []discordgo.MessageComponent, ok bool) 
 		discordgo.Button{Label: cancelLabel, Style: discordgo.SecondaryButton, CustomID: commandPrefix + no},
 	}}}, true
 }
-
-// parseDMText turns a line typed in a DM with the bot into a command when
-// it starts with "/clm" (or "clm"): the member said explicitly what they
-// want. Any other line is a plain post, and the core decides what it is:
-// the answer to a question it asked (a secret, a confirmation), a command
-// without the prefix ("unlock Work …"), or pointers to open. The rest of
-// the text is kept verbatim, newlines included.
-func parseDMText(text string) (command, args, post string) {
-	s := strings.TrimLeftFunc(text, unicode.IsSpace)
-	for _, p := range []string{"/clm", "clm"} {
-		rest, ok := strings.CutPrefix(s, p)
-		if !ok || (rest != "" && !unicode.IsSpace(rune(rest[0]))) {
-			continue
-		}
-		s = strings.TrimLeftFunc(rest, unicode.IsSpace)
-		if s == "" {
-			return "help", "", ""
-		}
-		word := s
-		if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
-			word = s[:i]
-		}
-		// The first word is the command even when unknown: the core
-		// answers that it does not know it.
-		return strings.ToLower(word), strings.TrimLeftFunc(s[len(word):], unicode.IsSpace), ""
-	}
-	return "", "", text
-}

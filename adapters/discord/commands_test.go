@@ -227,55 +227,6 @@ func TestApplicationCommandsFitDiscordLimits(t *testing.T) {
 	}
 }
 
-func TestParseDMText(t *testing.T) {
-	tests := []struct {
-		in, command, args, post string
-	}{
-		{"unlock Work s3cret", "", "", "unlock Work s3cret"},
-		{"  Unlock  Work s3cret  ", "", "", "  Unlock  Work s3cret  "},
-		{"/clm send Work line one\nline two", "send", "Work line one\nline two", ""},
-		{"clm help", "help", "", ""},
-		{"/clm", "help", "", ""},
-		{"/CLM Unlock Work x", "", "", "/CLM Unlock Work x"},
-		{"/clm Unlock  Work x ", "unlock", "Work x ", ""},
-		{"/clm dance now", "dance", "now", ""},
-		{`/clm unlock "Project Athena" my secret`, "unlock", `"Project Athena" my secret`, ""},
-		{"my-secret-answer", "", "", "my-secret-answer"},
-		{"new moon rising", "", "", "new moon rising"},
-		{"clmfoo bar", "", "", "clmfoo bar"},
-		{`{"e": 1, "n": "x", "d": "00"}`, "", "", `{"e": 1, "n": "x", "d": "00"}`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			c, a, p := parseDMText(tc.in)
-			if c != tc.command || a != tc.args || p != tc.post {
-				t.Errorf("parseDMText(%q) = %q, %q, %q; want %q, %q, %q", tc.in, c, a, p, tc.command, tc.args, tc.post)
-			}
-		})
-	}
-}
-
-func FuzzParseDMText(f *testing.F) {
-	for _, s := range []string{"unlock Work s", "/clm", "clm  send x y\nz", "hello", "", "\u00a0send x"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		c, a, p := parseDMText(s)
-		if c == "" {
-			if p != s {
-				t.Fatalf("a post must be the text verbatim: %q -> %q", s, p)
-			}
-			return
-		}
-		if p != "" {
-			t.Fatalf("both a command and a post: %q -> %q, %q", s, c, p)
-		}
-		if !strings.HasSuffix(s, a) {
-			t.Fatalf("args %q are not the verbatim end of %q", a, s)
-		}
-	})
-}
-
 func TestSplitText(t *testing.T) {
 	long := strings.Repeat("line of text\n", 400) // 5200 characters
 	tests := []struct {
