@@ -70,7 +70,7 @@ func TestTranslateInteractions(t *testing.T) {
 		{name: "unlock opens a modal", in: discordtest.Slash(alice, general, "unlock", discordtest.Opt("chat", "Work")), modal: "clm:modal:unlock", modalChat: "Work"},
 		{name: "new opens a modal", in: discordtest.Slash(alice, general, "new", discordtest.Opt("chat", "Work")), modal: "clm:modal:new", modalChat: "Work"},
 		{name: "rekey opens a modal", in: discordtest.Slash(alice, general, "rekey", discordtest.Opt("chat", "Work")), modal: "clm:modal:rekey", modalChat: "Work"},
-		{name: "profile with public key opens a modal", in: discordtest.Slash(alice, general, "profile", discordtest.Opt("public_key", true)), modal: "clm:modal:profile"},
+		{name: "profile with public key opens a modal", in: discordtest.Slash(alice, general, "profile", discordtest.Opt("master_phrase", true)), modal: "clm:modal:profile"},
 		{name: "profile alone goes to the core", in: discordtest.Slash(alice, general, "profile"), want: &bridge.Request{Command: "profile", Confidential: true}},
 		{name: "unlock modal submit is confidential", in: discordtest.SubmitModal(alice, general, unlockModal, map[string]string{"secret": "  s3cret words "}),
 			want: &bridge.Request{Command: "unlock", Args: `"Project Athena" s3cret words`, Confidential: true}},
@@ -168,14 +168,59 @@ func TestNoCommandOptionCanCarryASecret(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"unlock", "new", "rekey"} {
-		s, _ := subByName(name)
+	for _, c := range bridge.Schema() {
+		if !c.HasSecret() {
+			continue
+		}
+		s, _ := subByName(c.Name)
 		hasSecret := false
 		for _, f := range s.modal {
 			hasSecret = hasSecret || f.secret
 		}
 		if !hasSecret {
-			t.Errorf("/clm %s has no secret field in its modal", name)
+			t.Errorf("/clm %s has no secret field in its modal", c.Name)
+		}
+	}
+}
+
+// TestTheSlashCommandIsWrittenFromTheCoresSchema: every command of the
+// core is a subcommand with its summary, every argument an option or a
+// modal field under its key, and a secret only ever a modal field.
+func TestTheSlashCommandIsWrittenFromTheCoresSchema(t *testing.T) {
+	subs := applicationCommands()[0].Options
+	if len(subs) != len(bridge.Schema()) {
+		t.Fatalf("%d subcommands for %d commands", len(subs), len(bridge.Schema()))
+	}
+	for i, c := range bridge.Schema() {
+		sub := subs[i]
+		if sub.Name != c.Name || !strings.EqualFold(sub.Description, c.Summary) {
+			t.Errorf("subcommand %d is %s (%q), want %s (%q)", i, sub.Name, sub.Description, c.Name, c.Summary)
+			continue
+		}
+		s, _ := subByName(c.Name)
+		for _, a := range c.Args {
+			var opt *discordgo.ApplicationCommandOption
+			for _, o := range sub.Options {
+				if o.Name == a.Key {
+					opt = o
+				}
+			}
+			var field *fieldSpec
+			for k, f := range s.modal {
+				if f.id == a.Key {
+					field = &s.modal[k]
+				}
+			}
+			switch {
+			case a.Kind == bridge.ArgSecret:
+				if opt != nil || field == nil || !field.secret {
+					t.Errorf("/clm %s: the secret %q is not a secret modal field only (option %v, field %+v)", c.Name, a.Name, opt, field)
+				}
+			case opt == nil:
+				t.Errorf("/clm %s: argument %q has no option", c.Name, a.Name)
+			case opt.Required && a.Optional:
+				t.Errorf("/clm %s: optional argument %q is a required option", c.Name, a.Name)
+			}
 		}
 	}
 }
