@@ -586,18 +586,18 @@ func (c *call) dispatch() string {
 			// typed where others read it is always removed and its owner
 			// warned. The request still uses up the budget.
 			c.b.limiter.allow(c.mk, c.b.opts.Now())
-		} else if !c.allowRate() {
+		} else if !c.allowRateOrTell() {
 			return logName(c.b, name)
 		}
 		c.runCommand(name, req.Args)
 		return logName(c.b, name)
 	case req.Place.Kind == Private || req.Confidential:
-		if !c.allowRate() {
+		if !c.allowRateOrTell() {
 			return "post"
 		}
 		return c.privatePost(req.Post)
 	default:
-		if !c.allowRate() {
+		if !c.allowRateOrTell() {
 			return "post"
 		}
 		c.publicPost()
@@ -621,11 +621,11 @@ func (c *call) mayHoldPublicSecret(name, args string) bool {
 	return !c.req.InputIsPrivate() && CommandText{Name: name, Args: args}.MayHoldSecret()
 }
 
-// allowRate applies the member's request budget, warning once when it is
+// allowRateOrTell applies the member's request budget, warning once when it is
 // used up. Where answers are ephemeral (a Discord interaction) every refusal
 // is said: each request already shows the member a pending reply that only
 // an answer closes, and that answer bothers nobody else.
-func (c *call) allowRate() bool {
+func (c *call) allowRateOrTell() bool {
 	ok, wait, warn := c.b.limiter.allow(c.mk, c.b.opts.Now())
 	if ok {
 		return true
@@ -662,9 +662,9 @@ func (c *call) noteErr(what string, err error) {
 	}
 }
 
-// fail tells the member something went wrong on our side and logs the
+// failAndTell tells the member something went wrong on our side and logs the
 // cause (which never holds a secret: storage and clm errors do not).
-func (c *call) fail(what string, err error) {
+func (c *call) failAndTell(what string, err error) {
 	c.outcome = OutcomeError
 	c.b.log.LogAttrs(c.ctx, slog.LevelError, "request failed",
 		slog.String("platform", c.req.Member.Platform), slog.String("step", what), slog.String("error", err.Error()))
@@ -693,19 +693,19 @@ func (c *call) deleteRequest() bool {
 // now returns the bridge's clock.
 func (c *call) now() time.Time { return c.b.opts.Now() }
 
-// id returns the member's storage id, answering the member on failure.
-func (c *call) id() (int64, bool) {
+// memberIDOrTell returns the member's storage id, answering the member on failure.
+func (c *call) memberIDOrTell() (int64, bool) {
 	id, err := c.b.memberID(c.ctx, c.st)
 	if err != nil {
-		c.fail("loading your profile", err)
+		c.failAndTell("loading your profile", err)
 		return 0, false
 	}
 	return id, true
 }
 
-// session returns the member's unlocked session for chat, held; the caller
+// sessionOrTell returns the member's unlocked session for chat, held; the caller
 // must release it. When the chat is locked it tells the member what to do.
-func (c *call) session(chat string) *session {
+func (c *call) sessionOrTell(chat string) *session {
 	s, err := c.b.sessions.use(c.mk, chat)
 	if err == nil {
 		return s
@@ -741,10 +741,10 @@ func (c *call) expireQuestion() {
 	}
 }
 
-// lateAnswer handles text, a plain private line, when it may answer an
+// dropLateAnswerAndTell handles text, a plain private line, when it may answer an
 // expired "which secret?" question: it is removed and neither used nor run.
 // It reports whether it did; a line holding pointers is not an answer.
-func (c *call) lateAnswer(text string) bool {
+func (c *call) dropLateAnswerAndTell(text string) bool {
 	if c.st.lateUntil.IsZero() {
 		return false
 	}
@@ -788,12 +788,12 @@ func (c *call) chatsFull() (bool, error) {
 	return len(chats) >= MaxChatsPerMember, nil
 }
 
-// roomForChat reports whether the member may have one more chat, and
+// roomForChatOrTell reports whether the member may have one more chat, and
 // answers them when not.
-func (c *call) roomForChat(nothing string) bool {
+func (c *call) roomForChatOrTell(nothing string) bool {
 	full, err := c.chatsFull()
 	if err != nil {
-		c.fail("listing your chats", err)
+		c.failAndTell("listing your chats", err)
 		return false
 	}
 	if full {

@@ -19,7 +19,7 @@ func (c *call) lockedHint(chat string) string {
 }
 
 func (c *call) cmdNew(args string) {
-	chat, rest, ok := c.chatArg("new", args)
+	chat, rest, ok := c.chatArgOrTell("new", args)
 	if !ok {
 		return
 	}
@@ -28,7 +28,7 @@ func (c *call) cmdNew(args string) {
 	if generated {
 		var err error
 		if secret, err = clm.GenerateSecret(); err != nil {
-			c.fail("making a secret", err)
+			c.failAndTell("making a secret", err)
 			return
 		}
 	} else if utf8.RuneCountInString(secret) < MinNewSecretRunes {
@@ -36,8 +36,8 @@ func (c *call) cmdNew(args string) {
 		c.private(fmt.Sprintf("That secret is too short: a new chat needs at least %d characters. Or leave it out and I make a strong one: /clm new %s", MinNewSecretRunes, quoteName(chat)))
 		return
 	}
-	id, ok := c.id()
-	if !ok || !c.roomForChat("Nothing was created.") {
+	id, ok := c.memberIDOrTell()
+	if !ok || !c.roomForChatOrTell("Nothing was created.") {
 		return
 	}
 	sb := []byte(secret)
@@ -53,7 +53,7 @@ func (c *call) cmdNew(args string) {
 		c.private("I can't make a chat with that name. Use a short name on one line.")
 		return
 	case err != nil:
-		c.fail("creating the chat", err)
+		c.failAndTell("creating the chat", err)
 		return
 	}
 	// A secret the member chose may be a guess of another chat's secret;
@@ -79,13 +79,13 @@ func (c *call) retryText(at time.Time) string {
 }
 
 func (c *call) cmdUnlock(args string) {
-	chat, rest, ok := c.chatArg("unlock", args)
+	chat, rest, ok := c.chatArgOrTell("unlock", args)
 	if !ok {
 		return
 	}
 	secret := strings.TrimSpace(rest)
 	if secret == "" {
-		c.usage("unlock")
+		c.tellUsage("unlock")
 		return
 	}
 	if ok, at := c.b.unlocks.check(c.mk, c.now()); !ok {
@@ -93,7 +93,7 @@ func (c *call) cmdUnlock(args string) {
 		c.private(c.retryText(at) + " Nothing was unlocked.")
 		return
 	}
-	id, ok := c.id()
+	id, ok := c.memberIDOrTell()
 	if !ok {
 		return
 	}
@@ -132,12 +132,12 @@ func (c *call) cmdUnlock(args string) {
 				len(c.st.joined), strings.Join(c.joinedNames(), ", ")))
 			return
 		}
-		if !c.roomForChat("Nothing was unlocked.") {
+		if !c.roomForChatOrTell("Nothing was unlocked.") {
 			return
 		}
 		key, err = c.b.store.CreateChat(c.ctx, id, chat, sb)
 		if err != nil {
-			c.fail("adding the chat", err)
+			c.failAndTell("adding the chat", err)
 			return
 		}
 		c.b.sessions.add(c.req.Member, id, chat, sb, key, true, true)
@@ -151,13 +151,13 @@ func (c *call) cmdUnlock(args string) {
 		c.outcome = OutcomeUsage
 		c.private("I can't use that chat name. Use a short name on one line.")
 	default:
-		c.fail("unlocking the chat", err)
+		c.failAndTell("unlocking the chat", err)
 	}
 }
 
 func (c *call) cmdLock(args string) {
 	if strings.TrimSpace(args) != "" {
-		chat, ok := c.soleChatArg("lock", args)
+		chat, ok := c.soleChatArgOrTell("lock", args)
 		if !ok {
 			return
 		}
@@ -178,13 +178,13 @@ func (c *call) cmdLock(args string) {
 
 // chatLines describes the member's chats, one per line.
 func (c *call) chatLines() ([]string, bool) {
-	id, ok := c.id()
+	id, ok := c.memberIDOrTell()
 	if !ok {
 		return nil, false
 	}
 	chats, err := c.b.store.ListChats(c.ctx, id)
 	if err != nil {
-		c.fail("listing your chats", err)
+		c.failAndTell("listing your chats", err)
 		return nil, false
 	}
 	unlocked := make(map[string]bool)
@@ -219,13 +219,13 @@ func (c *call) cmdChats(string) {
 }
 
 func (c *call) cmdRekey(args string) {
-	chat, rest, ok := c.chatArg("rekey", args)
+	chat, rest, ok := c.chatArgOrTell("rekey", args)
 	if !ok {
 		return
 	}
 	secret := strings.TrimSpace(rest)
 	if secret == "" {
-		c.usage("rekey")
+		c.tellUsage("rekey")
 		return
 	}
 	if utf8.RuneCountInString(secret) < MinNewSecretRunes {
@@ -233,7 +233,7 @@ func (c *call) cmdRekey(args string) {
 		c.private(fmt.Sprintf("That secret is too short: at least %d characters. Nothing was changed.", MinNewSecretRunes))
 		return
 	}
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
@@ -260,7 +260,7 @@ func (c *call) cmdRekey(args string) {
 		return
 	}
 	if err != nil {
-		c.fail("changing the secret", err)
+		c.failAndTell("changing the secret", err)
 		return
 	}
 	lines := []string{
@@ -277,13 +277,13 @@ func (c *call) cmdRekey(args string) {
 // chatSummary returns the member's chat named chat, or ok=false (and the
 // member told) when there is none.
 func (c *call) chatSummary(chat string) (storage.ChatSummary, bool) {
-	id, ok := c.id()
+	id, ok := c.memberIDOrTell()
 	if !ok {
 		return storage.ChatSummary{}, false
 	}
 	chats, err := c.b.store.ListChats(c.ctx, id)
 	if err != nil {
-		c.fail("listing your chats", err)
+		c.failAndTell("listing your chats", err)
 		return storage.ChatSummary{}, false
 	}
 	for _, ch := range chats {
@@ -306,13 +306,13 @@ func (c *call) answeredNoSuchChatPrivately(chat string) bool {
 			return false
 		}
 	}
-	id, ok := c.id()
+	id, ok := c.memberIDOrTell()
 	if !ok {
 		return true
 	}
 	chats, err := c.b.store.ListChats(c.ctx, id)
 	if err != nil {
-		c.fail("listing your chats", err)
+		c.failAndTell("listing your chats", err)
 		return true
 	}
 	names := make([]string, 0, len(chats))
@@ -343,7 +343,7 @@ func confirmed(rest string) bool {
 // member's "yes" within the confirmation window runs it, or a press of the
 // Confirm button where the platform has one (see Confirmer).
 func (c *call) askToConfirm(name string, kind pendingKind, args string, ask func(chat string, sum storage.ChatSummary) string) {
-	chat, rest, ok := c.chatArg(name, args)
+	chat, rest, ok := c.chatArgOrTell(name, args)
 	if !ok {
 		return
 	}
@@ -380,13 +380,13 @@ func (c *call) cmdClear(args string) {
 }
 
 func (c *call) doClear(chat string) {
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
 	defer c.release(s)
 	if err := c.b.store.ClearChat(c.ctx, s.key); err != nil {
-		c.fail("clearing the chat", err)
+		c.failAndTell("clearing the chat", err)
 		return
 	}
 	c.private(fmt.Sprintf("🧹 Cleared %s: its messages and trash are deleted. The chat stays, still unlocked.", chat))
@@ -400,7 +400,7 @@ func (c *call) cmdForget(args string) {
 }
 
 func (c *call) doForget(chat string) {
-	id, ok := c.id()
+	id, ok := c.memberIDOrTell()
 	if !ok {
 		return
 	}
@@ -411,7 +411,7 @@ func (c *call) doForget(chat string) {
 		c.outcome = OutcomeNotFound
 		c.private(fmt.Sprintf("You have no chat named %s. /clm chats lists yours.", chat))
 	case err != nil:
-		c.fail("deleting the chat", err)
+		c.failAndTell("deleting the chat", err)
 	default:
 		delete(c.st.joined, chat)
 		delete(c.st.guessed, chat)
@@ -421,7 +421,7 @@ func (c *call) doForget(chat string) {
 
 func (c *call) cmdName(args string) {
 	nick := strings.TrimSpace(args)
-	if _, ok := c.id(); !ok {
+	if _, ok := c.memberIDOrTell(); !ok {
 		return
 	}
 	if nick == "" {
@@ -439,7 +439,7 @@ func (c *call) cmdName(args string) {
 			c.private("I can't use that nickname. Nothing was changed.")
 			return
 		}
-		c.fail("changing your nickname", err)
+		c.failAndTell("changing your nickname", err)
 		return
 	}
 	c.st.nick = nick
@@ -500,6 +500,6 @@ func (c *call) cmdWatch(args string) {
 	case "":
 		c.private("Watch is " + onOff(watch) + ". /clm watch on|off changes it.")
 	default:
-		c.usage("watch")
+		c.tellUsage("watch")
 	}
 }

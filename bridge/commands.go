@@ -64,7 +64,7 @@ func (c *call) runCommand(name, args string) {
 	private := c.req.InputIsPrivate()
 	if cmd == nil {
 		if !private {
-			c.maybeSecret("I don't know that command")
+			c.refuseMaybeSecretAndTell("I don't know that command")
 			return
 		}
 		c.outcome = OutcomeUnknown
@@ -76,15 +76,15 @@ func (c *call) runCommand(name, args string) {
 	if !private {
 		switch {
 		case secret:
-			c.burned(name)
+			c.refuseBurnedSecretAndTell(name)
 			return
 		case maybe:
 			// "unlock <secret>" with the chat name forgotten, or
 			// `unlock "Work s3cret"` with the quote misplaced.
-			c.maybeSecret("/clm " + name + " works only in a private chat with me")
+			c.refuseMaybeSecretAndTell("/clm " + name + " works only in a private chat with me")
 			return
 		case !cmd.parses(args):
-			c.maybeSecret("I could not read that command")
+			c.refuseMaybeSecretAndTell("I could not read that command")
 			return
 		}
 	}
@@ -143,10 +143,10 @@ func editDistance(a, b string, limit int) int {
 	return min(d[len(ra)][len(rb)], limit)
 }
 
-// burned handles a secret typed where others can read it: nothing is
+// refuseBurnedSecretAndTell handles a secret typed where others can read it: nothing is
 // unlocked or changed, the message is deleted if possible, and the member
 // is told the secret is public now.
-func (c *call) burned(name string) {
+func (c *call) refuseBurnedSecretAndTell(name string) {
 	c.outcome = OutcomeRefused
 	c.b.log.LogAttrs(c.ctx, slog.LevelWarn, "secret typed in a public place refused",
 		slog.String("platform", c.req.Member.Platform), slog.String("command", name))
@@ -166,14 +166,14 @@ func (c *call) burned(name string) {
 		"Secrets go only in a private chat with me.")
 }
 
-// maybeSecret handles a /clm command in a public place that may hold a
+// refuseMaybeSecretAndTell handles a /clm command in a public place that may hold a
 // secret typed in the wrong place: an unknown command ("/clm <secret>",
 // "/clm unlcok Work s3cret"), a secret-bearing command whose arguments
 // are not the usual shape ("/clm unlock <secret>"), or arguments that do
 // not parse. The message is removed and the member warned privately;
 // nothing runs, and nothing the member typed is shown back. why is the
 // first sentence of the warning.
-func (c *call) maybeSecret(why string) {
+func (c *call) refuseMaybeSecretAndTell(why string) {
 	c.outcome = OutcomeRefused
 	c.b.log.LogAttrs(c.ctx, slog.LevelWarn, "command that may hold a secret in a public place removed",
 		slog.String("platform", c.req.Member.Platform))
@@ -201,7 +201,7 @@ func (c *call) privatePost(text string) string {
 	answer, tagged := cutSecretAnswer(text)
 	if explicit {
 		c.st.lateUntil = time.Time{}
-	} else if c.lateAnswer(text) {
+	} else if c.dropLateAnswerAndTell(text) {
 		return "secret-answer"
 	}
 	if c.st.pend != nil {
@@ -382,16 +382,16 @@ func (c *call) cmdCancel(string) {
 	c.private("Cancelled. Nothing was changed.")
 }
 
-// usage tells the member how a command is written.
-func (c *call) usage(name string) {
+// tellUsage tells the member how a command is written.
+func (c *call) tellUsage(name string) {
 	c.outcome = OutcomeUsage
 	cmd := c.b.cmds[name]
 	c.private("Usage: /clm " + strings.TrimSpace(cmd.Name+" "+cmd.Usage()) + " — " + cmd.Summary + ".")
 }
 
-// chatArg reads the chat name at the start of args and checks it. It
+// chatArgOrTell reads the chat name at the start of args and checks it. It
 // answers the member and returns ok=false when it is missing or invalid.
-func (c *call) chatArg(name, args string) (chat, rest string, ok bool) {
+func (c *call) chatArgOrTell(name, args string) (chat, rest string, ok bool) {
 	chat, rest, err := nextWord(args)
 	if err != nil {
 		c.outcome = OutcomeUsage
@@ -399,7 +399,7 @@ func (c *call) chatArg(name, args string) (chat, rest string, ok bool) {
 		return "", "", false
 	}
 	if chat == "" {
-		c.usage(name)
+		c.tellUsage(name)
 		return "", "", false
 	}
 	if msg := checkName("chat name", chat, MaxChatNameRunes); msg != "" {
@@ -410,9 +410,9 @@ func (c *call) chatArg(name, args string) (chat, rest string, ok bool) {
 	return chat, rest, true
 }
 
-// soleChatArg reads args that hold only a chat name, for commands with no
+// soleChatArgOrTell reads args that hold only a chat name, for commands with no
 // other argument: there the quotes may be left out ("lock Project Athena").
-func (c *call) soleChatArg(name, args string) (string, bool) {
+func (c *call) soleChatArgOrTell(name, args string) (string, bool) {
 	t := strings.TrimSpace(args)
 	if r, _ := utf8.DecodeRuneInString(t); closingQuote(r) == 0 && t != "" {
 		if msg := checkName("chat name", t, MaxChatNameRunes); msg != "" {
@@ -422,6 +422,6 @@ func (c *call) soleChatArg(name, args string) (string, bool) {
 		}
 		return t, true
 	}
-	chat, _, ok := c.chatArg(name, args)
+	chat, _, ok := c.chatArgOrTell(name, args)
 	return chat, ok
 }

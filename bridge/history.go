@@ -32,7 +32,7 @@ func formatStored(chat string, m storage.Message) string {
 }
 
 func (c *call) cmdHistory(args string) {
-	chat, rest, ok := c.chatArg("history", args)
+	chat, rest, ok := c.chatArgOrTell("history", args)
 	if !ok {
 		return
 	}
@@ -46,7 +46,7 @@ func (c *call) cmdHistory(args string) {
 		}
 		page = n
 	}
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
@@ -54,7 +54,7 @@ func (c *call) cmdHistory(args string) {
 	size := c.b.opts.HistoryPageSize
 	msgs, err := c.b.store.History(c.ctx, s.key, storage.Page{Size: size, Page: page - 1})
 	if err != nil {
-		c.fail("reading the history", err)
+		c.failAndTell("reading the history", err)
 		return
 	}
 	if len(msgs) == 0 {
@@ -76,23 +76,23 @@ func (c *call) cmdHistory(args string) {
 }
 
 func (c *call) cmdSearch(args string) {
-	chat, rest, ok := c.chatArg("search", args)
+	chat, rest, ok := c.chatArgOrTell("search", args)
 	if !ok {
 		return
 	}
 	query := strings.TrimSpace(rest)
 	if query == "" {
-		c.usage("search")
+		c.tellUsage("search")
 		return
 	}
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
 	defer c.release(s)
 	msgs, err := c.b.store.Search(c.ctx, s.key, query, searchLimit)
 	if err != nil {
-		c.fail("searching", err)
+		c.failAndTell("searching", err)
 		return
 	}
 	var found, damaged []string
@@ -115,18 +115,18 @@ func (c *call) cmdSearch(args string) {
 }
 
 func (c *call) cmdTrash(args string) {
-	chat, ok := c.soleChatArg("trash", args)
+	chat, ok := c.soleChatArgOrTell("trash", args)
 	if !ok {
 		return
 	}
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
 	defer c.release(s)
 	msgs, err := c.b.store.ListTrash(c.ctx, s.key)
 	if err != nil {
-		c.fail("reading the trash", err)
+		c.failAndTell("reading the trash", err)
 		return
 	}
 	if len(msgs) == 0 {
@@ -140,10 +140,10 @@ func (c *call) cmdTrash(args string) {
 	c.private(lines...)
 }
 
-// idArgs reads "<chat> <number>" (the number may be written #12): the
+// idArgsOrTell reads "<chat> <number>" (the number may be written #12): the
 // message's number in the member's own chat, as history shows it.
-func (c *call) idArgs(name, args string) (chat string, id int64, ok bool) {
-	chat, rest, ok := c.chatArg(name, args)
+func (c *call) idArgsOrTell(name, args string) (chat string, id int64, ok bool) {
+	chat, rest, ok := c.chatArgOrTell(name, args)
 	if !ok {
 		return "", 0, false
 	}
@@ -159,11 +159,11 @@ func (c *call) idArgs(name, args string) (chat string, id int64, ok bool) {
 
 // messageOp runs one of delete, restore and purge.
 func (c *call) messageOp(name string, args string, op func(*storage.ChatKey, int64) error, done string) {
-	chat, id, ok := c.idArgs(name, args)
+	chat, id, ok := c.idArgsOrTell(name, args)
 	if !ok {
 		return
 	}
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
@@ -174,7 +174,7 @@ func (c *call) messageOp(name string, args string, op func(*storage.ChatKey, int
 		c.outcome = OutcomeNotFound
 		c.private(fmt.Sprintf("%s has no message #%d for that (see /clm history %s and /clm trash %s).", chat, id, quoteName(chat), quoteName(chat)))
 	case err != nil:
-		c.fail("changing the message", err)
+		c.failAndTell("changing the message", err)
 	default:
 		c.private(fmt.Sprintf(done, id, chat))
 	}
@@ -196,11 +196,11 @@ func (c *call) cmdPurge(args string) {
 }
 
 func (c *call) cmdExport(args string) {
-	chat, ok := c.soleChatArg("export", args)
+	chat, ok := c.soleChatArgOrTell("export", args)
 	if !ok {
 		return
 	}
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
@@ -209,7 +209,7 @@ func (c *call) cmdExport(args string) {
 	defer func() { clear(buf.Bytes()[:buf.Cap()]) }()
 	damaged, err := c.b.store.Export(c.ctx, s.key, &buf)
 	if err != nil {
-		c.fail("exporting the chat", err)
+		c.failAndTell("exporting the chat", err)
 		return
 	}
 	name := fmt.Sprintf("clm-%s-%s.json", fileSafe(chat), c.now().UTC().Format("20060102-150405"))

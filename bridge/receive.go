@@ -34,7 +34,7 @@ func (c *call) cmdReceive(args string) {
 		c.outcome = OutcomeExpired
 		c.private("I no longer remember the pointer behind that button. Reply to the post with /clm receive, or paste the pointer to me privately: /clm receive <pointer>")
 	default:
-		c.usage("receive")
+		c.tellUsage("receive")
 	}
 }
 
@@ -65,7 +65,7 @@ func (c *call) receive(pointers []clm.Pointer, src storage.Source, fromOthers bo
 		out = append(out, fmt.Sprintf("That holds %d pointers; I open the first %d.", len(pointers), MaxPointersPerRequest))
 		pointers = pointers[:MaxPointersPerRequest]
 	}
-	if _, ok := c.id(); !ok {
+	if _, ok := c.memberIDOrTell(); !ok {
 		return
 	}
 	// Unverified secrets (see session.unverified) are guesses as far as
@@ -377,7 +377,7 @@ func (c *call) answerSecret(p *pending, text string) {
 		c.private("That was empty. Nothing was saved; /clm receive the pointer again to retry.")
 		return
 	}
-	if _, ok := c.id(); !ok {
+	if _, ok := c.memberIDOrTell(); !ok {
 		return
 	}
 	var out []string

@@ -42,13 +42,13 @@ func (c *call) cmdSend(args string) {
 			"Send from a private chat with me instead (/clm send <chat> <message>): I give you the pointer, and you paste it here.")
 		return
 	}
-	chat, text, ok := c.chatArg("send", args)
+	chat, text, ok := c.chatArgOrTell("send", args)
 	if !ok {
 		return
 	}
 	text = strings.TrimRightFunc(text, unicode.IsSpace)
 	if text == "" {
-		c.usage("send")
+		c.tellUsage("send")
 		return
 	}
 	if !utf8.ValidString(text) {
@@ -56,10 +56,10 @@ func (c *call) cmdSend(args string) {
 		c.private("Your message is not valid text (UTF-8). Nothing was sent.")
 		return
 	}
-	if _, ok := c.id(); !ok {
+	if _, ok := c.memberIDOrTell(); !ok {
 		return
 	}
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
