@@ -18,7 +18,7 @@ func (c *call) lockedHint(chat string) string {
 		human(c.b.opts.SessionIdle), human(c.b.opts.SessionMaxAge), quoteName(chat))
 }
 
-func (c *call) cmdNew(args string) {
+func cmdNew(c *call, args string) {
 	chat, rest, ok := c.chatArgOrTell("new", args)
 	if !ok {
 		return
@@ -78,7 +78,7 @@ func (c *call) retryText(at time.Time) string {
 	return "Too many wrong secrets. You may try again in " + human(at.Sub(c.now())) + "."
 }
 
-func (c *call) cmdUnlock(args string) {
+func cmdUnlock(c *call, args string) {
 	chat, rest, ok := c.chatArgOrTell("unlock", args)
 	if !ok {
 		return
@@ -155,7 +155,7 @@ func (c *call) cmdUnlock(args string) {
 	}
 }
 
-func (c *call) cmdLock(args string) {
+func cmdLock(c *call, args string) {
 	if strings.TrimSpace(args) != "" {
 		chat, ok := c.soleChatArgOrTell("lock", args)
 		if !ok {
@@ -206,7 +206,7 @@ func (c *call) chatLines() ([]string, bool) {
 	return lines, true
 }
 
-func (c *call) cmdChats(string) {
+func cmdChats(c *call, _ string) {
 	lines, ok := c.chatLines()
 	if !ok {
 		return
@@ -218,7 +218,7 @@ func (c *call) cmdChats(string) {
 	c.private(append([]string{"Your chats:"}, lines...)...)
 }
 
-func (c *call) cmdRekey(args string) {
+func cmdRekey(c *call, args string) {
 	chat, rest, ok := c.chatArgOrTell("rekey", args)
 	if !ok {
 		return
@@ -372,7 +372,7 @@ func (c *call) doConfirmed(kind pendingKind, chat string) string {
 	return "forget"
 }
 
-func (c *call) cmdClear(args string) {
+func cmdClear(c *call, args string) {
 	c.askToConfirm("clear", pendClear, args, func(chat string, sum storage.ChatSummary) string {
 		return fmt.Sprintf("This deletes all %s of %s from your history for good (%d in the trash too). The chat stays.",
 			plural(sum.Messages, "message", "messages"), chat, sum.Trashed)
@@ -392,7 +392,7 @@ func (c *call) doClear(chat string) {
 	c.private(fmt.Sprintf("🧹 Cleared %s: its messages and trash are deleted. The chat stays, still unlocked.", chat))
 }
 
-func (c *call) cmdForget(args string) {
+func cmdForget(c *call, args string) {
 	c.askToConfirm("forget", pendForget, args, func(chat string, sum storage.ChatSummary) string {
 		return fmt.Sprintf("This deletes your chat %s and its %s from my store for good (the other members keep theirs).",
 			chat, plural(sum.Messages+sum.Trashed, "message", "messages"))
@@ -419,7 +419,7 @@ func (c *call) doForget(chat string) {
 	}
 }
 
-func (c *call) cmdName(args string) {
+func cmdName(c *call, args string) {
 	nick := strings.TrimSpace(args)
 	if _, ok := c.memberIDOrTell(); !ok {
 		return
@@ -446,7 +446,7 @@ func (c *call) cmdName(args string) {
 	c.private(fmt.Sprintf("You sign new messages as %s now. Pointers you sent before keep the name they were made with.", nick))
 }
 
-func (c *call) cmdProfile(args string) {
+func cmdProfile(c *call, args string) {
 	master := strings.TrimSpace(args)
 	lines, ok := c.chatLines()
 	if !ok {
@@ -481,7 +481,7 @@ func onOff(b bool) string {
 	return "off"
 }
 
-func (c *call) cmdWatch(args string) {
+func cmdWatch(c *call, args string) {
 	arg := strings.ToLower(strings.TrimSpace(args))
 	c.b.mu.Lock()
 	switch arg {

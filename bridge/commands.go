@@ -10,10 +10,16 @@ import (
 	"github.com/clmbridge/clmbridge/clm"
 )
 
+// handler runs one command for the request in c, with the arguments the
+// member typed after its name. Each file holds the handlers of a group of
+// commands (chatcmds.go, history.go, receive.go, send.go, admin.go); the
+// policy (secrets, budgets) has run before a handler is called.
+type handler func(c *call, args string)
+
 // command is one of the bridge's commands: its schema and its handler.
 type command struct {
 	CommandSpec
-	run func(c *call, args string)
+	run handler
 }
 
 // helpTopicName folds help's argument to the command name it asks about
@@ -30,16 +36,16 @@ func helpTopicName(topic string) string {
 }
 
 // handlers maps each command of the schema to the function that runs it.
-func handlers() map[string]func(c *call, args string) {
-	return map[string]func(c *call, args string){
-		"help": (*call).cmdHelp, "new": (*call).cmdNew, "unlock": (*call).cmdUnlock,
-		"lock": (*call).cmdLock, "chats": (*call).cmdChats, "send": (*call).cmdSend,
-		"receive": (*call).cmdReceive, "history": (*call).cmdHistory, "search": (*call).cmdSearch,
-		"trash": (*call).cmdTrash, "delete": (*call).cmdDelete, "restore": (*call).cmdRestore,
-		"purge": (*call).cmdPurge, "clear": (*call).cmdClear, "forget": (*call).cmdForget,
-		"rekey": (*call).cmdRekey, "export": (*call).cmdExport, "name": (*call).cmdName,
-		"profile": (*call).cmdProfile, "watch": (*call).cmdWatch, "cancel": (*call).cmdCancel,
-		"whoami": (*call).cmdWhoami, "doctor": (*call).cmdDoctor,
+func handlers() map[string]handler {
+	return map[string]handler{
+		"help": cmdHelp, "new": cmdNew, "unlock": cmdUnlock,
+		"lock": cmdLock, "chats": cmdChats, "send": cmdSend,
+		"receive": cmdReceive, "history": cmdHistory, "search": cmdSearch,
+		"trash": cmdTrash, "delete": cmdDelete, "restore": cmdRestore,
+		"purge": cmdPurge, "clear": cmdClear, "forget": cmdForget,
+		"rekey": cmdRekey, "export": cmdExport, "name": cmdName,
+		"profile": cmdProfile, "watch": cmdWatch, "cancel": cmdCancel,
+		"whoami": cmdWhoami, "doctor": cmdDoctor,
 	}
 }
 
@@ -369,11 +375,11 @@ func (b *Bridge) HelpText(topic string) string { return HelpText(topic) }
 // register a command menu).
 func (b *Bridge) Commands() []string { return CommandNames() }
 
-func (c *call) cmdHelp(args string) {
+func cmdHelp(c *call, args string) {
 	c.private(c.b.HelpText(args))
 }
 
-func (c *call) cmdCancel(string) {
+func cmdCancel(c *call, _ string) {
 	if c.st.pend == nil {
 		c.private("There was no open question to cancel.")
 		return

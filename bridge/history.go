@@ -31,7 +31,7 @@ func formatStored(chat string, m storage.Message) string {
 	return fmt.Sprintf("#%d %s %s %s: %s%s", m.ID, when, arrow, m.Username, m.Text, mark)
 }
 
-func (c *call) cmdHistory(args string) {
+func cmdHistory(c *call, args string) {
 	chat, rest, ok := c.chatArgOrTell("history", args)
 	if !ok {
 		return
@@ -75,7 +75,7 @@ func (c *call) cmdHistory(args string) {
 	c.private(lines...)
 }
 
-func (c *call) cmdSearch(args string) {
+func cmdSearch(c *call, args string) {
 	chat, rest, ok := c.chatArgOrTell("search", args)
 	if !ok {
 		return
@@ -114,7 +114,7 @@ func (c *call) cmdSearch(args string) {
 	c.private(lines...)
 }
 
-func (c *call) cmdTrash(args string) {
+func cmdTrash(c *call, args string) {
 	chat, ok := c.soleChatArgOrTell("trash", args)
 	if !ok {
 		return
@@ -180,22 +180,22 @@ func (c *call) messageOp(name string, args string, op func(*storage.ChatKey, int
 	}
 }
 
-func (c *call) cmdDelete(args string) {
+func cmdDelete(c *call, args string) {
 	c.messageOp("delete", args, func(k *storage.ChatKey, id int64) error { return c.b.store.Trash(c.ctx, k, id) },
 		"🗑 Moved #%d of %s to the trash. /clm restore brings it back.")
 }
 
-func (c *call) cmdRestore(args string) {
+func cmdRestore(c *call, args string) {
 	c.messageOp("restore", args, func(k *storage.ChatKey, id int64) error { return c.b.store.Restore(c.ctx, k, id) },
 		"♻️ Restored #%d of %s from the trash.")
 }
 
-func (c *call) cmdPurge(args string) {
+func cmdPurge(c *call, args string) {
 	c.messageOp("purge", args, func(k *storage.ChatKey, id int64) error { return c.b.store.Purge(c.ctx, k, id) },
 		"Deleted #%d of %s for good.")
 }
 
-func (c *call) cmdExport(args string) {
+func cmdExport(c *call, args string) {
 	chat, ok := c.soleChatArgOrTell("export", args)
 	if !ok {
 		return

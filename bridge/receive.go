@@ -12,7 +12,7 @@ import (
 	"github.com/clmbridge/clmbridge/storage"
 )
 
-func (c *call) cmdReceive(args string) {
+func cmdReceive(c *call, args string) {
 	switch {
 	case strings.TrimSpace(args) != "":
 		if len(clm.Extract(args)) == 0 {

@@ -25,7 +25,7 @@ func pointerLimit(caps Capabilities) int {
 	return DefaultMaxPointerChars
 }
 
-func (c *call) cmdSend(args string) {
+func cmdSend(c *call, args string) {
 	split := false
 	if first, rest, err := nextWord(args); err == nil && first == "--split" {
 		split, args = true, rest
