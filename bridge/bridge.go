@@ -587,10 +587,10 @@ func (c *call) dispatch() string {
 			// warned. The request still uses up the budget.
 			c.b.limiter.allow(c.mk, c.b.opts.Now())
 		} else if !c.allowRateOrTell() {
-			return logName(c.b, name)
+			return LogName(name)
 		}
 		c.runCommand(name, req.Args)
-		return logName(c.b, name)
+		return LogName(name)
 	case req.Place.Kind == Private || req.Confidential:
 		if !c.allowRateOrTell() {
 			return "post"
@@ -603,15 +603,6 @@ func (c *call) dispatch() string {
 		c.publicPost()
 		return "post"
 	}
-}
-
-// logName returns name if it is a known command, so the log never holds
-// arbitrary member text.
-func logName(b *Bridge, name string) string {
-	if _, ok := b.cmds[name]; ok {
-		return name
-	}
-	return "unknown"
 }
 
 // mayHoldPublicSecret reports whether runCommand would refuse name and

@@ -240,7 +240,7 @@ func (c *call) privatePost(text string) string {
 	}
 	if isCmd {
 		c.runCommand(name, args)
-		return logName(c.b, name)
+		return LogName(name)
 	}
 	if tagged {
 		// A secret with no question to answer: it may be a secret all the
