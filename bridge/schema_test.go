@@ -121,3 +121,28 @@ func TestLogNameShowsOnlyTheSchemasNames(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryCommandOfTheSchemaHasAHandlerAndNoHandlerIsLeftOver(t *testing.T) {
+	run := handlers()
+	for _, spec := range Schema() {
+		if run[spec.Name] == nil {
+			t.Errorf("command %s has no handler", spec.Name)
+		}
+		delete(run, spec.Name)
+	}
+	for name := range run {
+		t.Errorf("handler %s is for no command of the schema", name)
+	}
+}
+
+// BenchmarkMayHoldSecret is the check adapters make on every /clm text in
+// a group before queueing it.
+func BenchmarkMayHoldSecret(b *testing.B) {
+	ct, _ := ParseCommandText("/clm unlock Work correct horse")
+	b.ReportAllocs()
+	for b.Loop() {
+		if !ct.MayHoldSecret() {
+			b.Fatal("not flagged")
+		}
+	}
+}
