@@ -146,3 +146,24 @@ func BenchmarkMayHoldSecret(b *testing.B) {
 		}
 	}
 }
+
+// FuzzSchemaSecretRule: whatever follows a command, reading it never
+// panics, and in public a command whose secret is required is never let
+// through with arguments, nor one whose arguments reach its secret.
+func FuzzSchemaSecretRule(f *testing.F) {
+	for _, s := range []string{"Work s3cret", `"Project Athena" s3cret`, `"Work`, "", "--split Work hi", "Work 12", "#3", "on", "Work confirm"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, args string) {
+		for _, spec := range Schema() {
+			ct := CommandText{Name: spec.Name, Args: args}
+			flagged := ct.MayHoldSecret()
+			if spec.PrivateOnly() && strings.TrimSpace(args) != "" && !flagged {
+				t.Fatalf("%s %q is let through in public", spec.Name, args)
+			}
+			if spec.carriesSecret(args) && !flagged {
+				t.Fatalf("%s %q carries a secret but is not flagged", spec.Name, args)
+			}
+		}
+	})
+}
