@@ -218,7 +218,7 @@ func Schema() []CommandSpec {
 		{Name: "lock", Summary: "forget the secret of one chat, or of all, now",
 			Args: []Arg{{Name: "chat", Key: "chat", Summary: "The chat to lock (empty: all)", Kind: ArgChat, Optional: true}}},
 		{Name: "chats", Summary: "your chats: messages, and locked or not"},
-		{Name: "send", Summary: "make a pointer of your message (private chat)",
+		{Name: "send", Summary: "make a pointer of your message, typed where only I see it",
 			Help: "Makes a tagged CLM pointer of your message in the chat, signed with your nickname, and saves it in your history. In a private chat with me you get the pointer to paste or forward where the chat's members read it. Typed in a group, your text would be public: I refuse. If the message is too long for one post I tell you the limit; with --split I send it as numbered parts. Chat names with spaces go in quotes: send \"Project Athena\" hello",
 			Args: []Arg{{Name: "split", Key: "split", Summary: "Too long for one pointer? Send it in numbered parts", Kind: ArgFlag, Optional: true, Words: []string{"--split"}},
 				{Name: "chat", Key: "chat", Summary: "The chat to send in", Kind: ArgChat},

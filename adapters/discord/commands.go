@@ -140,6 +140,9 @@ func subFor(c bridge.CommandSpec) subSpec {
 	}
 	toggle := secret != nil && secret.Optional && len(fields) == 1
 	always := secret != nil && !toggle
+	if toggle {
+		fields[0].required = true // the member switched the form on for it
+	}
 	if secret != nil || long != nil {
 		s.modal, s.modalTitle = fields, "CLM: "+c.Name
 		if secret == nil {
