@@ -83,6 +83,8 @@ func TestTranslateInteractions(t *testing.T) {
 		{name: "send modal keeps the text verbatim", in: discordtest.SubmitModal(alice, general, sendModal, map[string]string{"text": " two\nlines "}),
 			want: &bridge.Request{Command: "send", Args: "Work  two\nlines ", Confidential: true}},
 		{name: "unlock modal without a secret does nothing", in: discordtest.SubmitModal(alice, general, unlockModal, map[string]string{"secret": "  "}), note: "Secret"},
+		{name: "profile modal without a master phrase does nothing", in: discordtest.SubmitModal(alice, general, discordtest.Modal{CustomID: "clm:modal:profile", Fields: []discordtest.ModalField{{CustomID: "secret"}}}, map[string]string{"secret": " "}),
+			note: "Master phrase"},
 		{name: "unknown modal", in: discordtest.SubmitModal(alice, general, discordtest.Modal{CustomID: "other"}, nil), note: "no longer in use"},
 		{name: "receive button", in: discordtest.Button(bob, general, botPost, "clm:recv:r-17"),
 			want: &bridge.Request{Command: "receive", ReceiveRef: "r-17", MessageID: "43"}},
