@@ -153,7 +153,7 @@ func (c CommandSpec) parses(args string) bool {
 			if end < 0 {
 				end = len(rest)
 			}
-			if strings.EqualFold(rest[:end], a.Words[0]) {
+			if rest[:end] == a.Words[0] {
 				rest = strings.TrimSpace(rest[end:])
 			}
 		case ArgChat:
