@@ -161,6 +161,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// MaxConcurrentKDF returns how many Argon2id runs may be in progress at
+// once, so callers can size their own admission to it.
+func (s *Store) MaxConcurrentKDF() int { return cap(s.kdf) }
+
 // Per-connection tuning the DSN cannot express. mmap lets every
 // connection read the database file through the shared OS page cache with
 // no read syscalls; the page cache keeps hot WAL pages. Memory: at most
