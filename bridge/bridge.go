@@ -523,7 +523,7 @@ func (b *Bridge) Handle(ctx context.Context, req Request) error {
 		slog.String("platform", req.Member.Platform),
 		slog.String("place", req.Place.Kind.String()),
 		slog.String("command", name),
-		slog.String("outcome", string(c.outcome)),
+		slog.String("outcome", c.outcome.String()),
 		slog.Int("pointers", c.seen),
 		slog.Int("opened", c.opened),
 		slog.Duration("took", took))

@@ -483,7 +483,7 @@ func TestEventsForMetricsNameCommandsAndOutcomesOnly(t *testing.T) {
 		cmd     string
 		outcome Outcome
 	}{
-		{"new", "ok"}, {"send", "ok"}, {"receive", "not-opened"}, {"unlock", "refused"}, {"unknown", "unknown"},
+		{"new", OutcomeOK}, {"send", OutcomeOK}, {"receive", OutcomeNotOpened}, {"unlock", OutcomeRefused}, {"unknown", OutcomeUnknown},
 	}
 	mu.Lock()
 	defer mu.Unlock()

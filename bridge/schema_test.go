@@ -167,3 +167,20 @@ func FuzzSchemaSecretRule(f *testing.F) {
 		}
 	})
 }
+
+func TestEveryOutcomeHasItsOwnWord(t *testing.T) {
+	seen := map[string]Outcome{}
+	for _, o := range Outcomes() {
+		w := o.String()
+		if w == "" || w == "unknown-outcome" {
+			t.Errorf("outcome %d has no word", int(o))
+		}
+		if prev, dup := seen[w]; dup {
+			t.Errorf("outcomes %d and %d share the word %q", int(prev), int(o), w)
+		}
+		seen[w] = o
+	}
+	if got := Outcome(len(Outcomes())).String(); got != "unknown-outcome" {
+		t.Errorf("an outcome past the list reads %q", got)
+	}
+}

@@ -13,7 +13,7 @@ func (m *Metrics) OnBridgeEvent(ev bridge.Event) {
 	if m == nil {
 		return
 	}
-	outcome := Outcome(ev.Outcome)
+	outcome := ev.Outcome.String()
 	m.Command(ev.Command, outcome, ev.Took)
 	m.PointersSeen(ev.Platform, ev.PointersSeen)
 	m.PointersOpened(ev.Platform, ev.PointersOpened)

@@ -78,7 +78,7 @@ func knownCommand(c string) bool {
 func outcomes() []Outcome {
 	var out []Outcome
 	for _, o := range bridge.Outcomes() {
-		out = append(out, string(o))
+		out = append(out, o.String())
 	}
 	return out
 }
