@@ -176,8 +176,9 @@ func cmdLock(c *call, args string) {
 	c.private(fmt.Sprintf("🔒 Locked %s: %s. Their secrets are wiped from my memory.", plural(len(names), "chat", "chats"), strings.Join(names, ", ")))
 }
 
-// chatLines describes the member's chats, one per line.
-func (c *call) chatLines() ([]string, bool) {
+// chatLinesOrTell describes the member's chats, one per line; on a
+// failure it tells the member and returns ok=false.
+func (c *call) chatLinesOrTell() ([]string, bool) {
 	id, ok := c.memberIDOrTell()
 	if !ok {
 		return nil, false
@@ -207,7 +208,7 @@ func (c *call) chatLines() ([]string, bool) {
 }
 
 func cmdChats(c *call, _ string) {
-	lines, ok := c.chatLines()
+	lines, ok := c.chatLinesOrTell()
 	if !ok {
 		return
 	}
@@ -274,9 +275,9 @@ func cmdRekey(c *call, args string) {
 	c.private(lines...)
 }
 
-// chatSummary returns the member's chat named chat, or ok=false (and the
+// chatSummaryOrTell returns the member's chat named chat, or ok=false (and the
 // member told) when there is none.
-func (c *call) chatSummary(chat string) (storage.ChatSummary, bool) {
+func (c *call) chatSummaryOrTell(chat string) (storage.ChatSummary, bool) {
 	id, ok := c.memberIDOrTell()
 	if !ok {
 		return storage.ChatSummary{}, false
@@ -352,7 +353,7 @@ func (c *call) askToConfirm(name string, kind pendingKind, args string, ask func
 		c.doConfirmed(kind, chat)
 		return
 	}
-	sum, ok := c.chatSummary(chat)
+	sum, ok := c.chatSummaryOrTell(chat)
 	if !ok {
 		return
 	}
@@ -448,7 +449,7 @@ func cmdName(c *call, args string) {
 
 func cmdProfile(c *call, args string) {
 	master := strings.TrimSpace(args)
-	lines, ok := c.chatLines()
+	lines, ok := c.chatLinesOrTell()
 	if !ok {
 		return
 	}
