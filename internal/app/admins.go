@@ -125,6 +125,7 @@ func configSecrets(cfg Config) []string {
 	}
 	add(cfg.Telegram.Token)
 	add(cfg.Telegram.WebhookSecret)
+	add(cfg.DatabaseURL.password())
 	add(cfg.Discord.Token)
 	for _, f := range []string{cfg.Telegram.TokenFile, cfg.Telegram.WebhookSecretFile} {
 		if f != "" {
