@@ -117,13 +117,9 @@ func isCommandSpace(r rune) bool {
 // it to handle such a message first, so the secret is deleted at once;
 // it is read from the same command table the core decides with.
 func (ct CommandText) MayHoldSecret() bool {
-	for _, cmd := range commandTable() {
-		if cmd.name != ct.Name {
-			continue
-		}
-		return cmd.carriesSecret != nil && cmd.carriesSecret(ct.Args) ||
-			cmd.mayHoldSecret != nil && cmd.mayHoldSecret(ct.Args) ||
-			cmd.parses != nil && !cmd.parses(ct.Args)
+	cmd, ok := LookupCommand(ct.Name)
+	if !ok {
+		return true
 	}
-	return true
+	return cmd.carriesSecret(ct.Args) || cmd.mayHoldSecret(ct.Args) || !cmd.parses(ct.Args)
 }

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clmbridge/clmbridge/bridge"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -73,10 +74,13 @@ func knownCommand(c string) bool {
 }
 
 // outcomes lists every outcome, so each series exists (at 0) from the
-// first scrape.
+// first scrape: the core's list, bridge.Outcomes.
 func outcomes() []Outcome {
-	return []Outcome{OK, Usage, NotFound, Exists, TooLong, Refused, Locked, Expired,
-		Limited, Backoff, WrongSecret, Tampered, NotOpened, Failed, Unknown}
+	var out []Outcome
+	for _, o := range bridge.Outcomes() {
+		out = append(out, o.String())
+	}
+	return out
 }
 
 // outcomeLabel is the label value of an outcome: the core's word in
@@ -116,16 +120,17 @@ func callClasses() []string {
 }
 
 // commandNames are the command label's values, "unknown" included: the
-// core's commands (issue 4), the adapters' entry points, and requests that
-// are not typed commands (post: a message that may hold pointers; prompt
-// and secret-answer: a private answer to "which secret?"; button: a
-// Receive press; inline: a Telegram inline query).
+// core's commands (its schema, bridge.Schema), the adapters' entry points,
+// and requests that are not typed commands (post: a message that may hold
+// pointers; prompt and secret-answer: a private answer to "which
+// secret?"; button: a Receive press; inline: a Telegram inline query).
 func commandNames() []string {
-	return []string{"help", "new", "unlock", "lock", "chats", "send", "receive",
-		"history", "search", "trash", "delete", "restore", "purge", "clear",
-		"forget", "rekey", "export", "name", "profile", "watch", "doctor", "whoami",
-		"status", "start", "confirm", "cancel", "post", "prompt", "secret-answer",
-		"button", "inline", "unknown"}
+	var names []string
+	for _, c := range bridge.Schema() {
+		names = append(names, c.Name)
+	}
+	return append(names, "status", "start", "confirm", "post", "prompt", "secret-answer",
+		"button", "inline", "unknown")
 }
 
 // methodClass maps platform API methods (lower case: Telegram Bot API

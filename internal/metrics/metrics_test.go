@@ -239,7 +239,7 @@ var allowedLabels = map[string][]string{
 		"inline", "unknown"},
 	"outcome": {"ok", "usage", "not_found", "exists", "too_long", "refused", "locked",
 		"expired", "limited", "backoff", "wrong_secret", "tampered", "not_opened", "error",
-		"unknown", "other"},
+		"damaged", "no_question", "ambiguous", "unknown", "other"},
 	"platform":   {"telegram", "discord", "console", "other"},
 	"reason":     {"wrong_secret", "backoff", "not_found", "error", "other"},
 	"call_class": {"send", "edit", "delete", "answer", "poll", "register", "meta", "other"},
@@ -338,27 +338,27 @@ func TestOnBridgeEvent(t *testing.T) {
 		labels map[string]string
 		want   float64
 	}{
-		{"command and outcome", bridge.Event{Platform: "telegram", Command: "send", Outcome: "ok", Took: time.Millisecond},
+		{"command and outcome", bridge.Event{Platform: "telegram", Command: "send", Outcome: bridge.OutcomeOK, Took: time.Millisecond},
 			"clm_bridge_commands_total", map[string]string{"command": "send", "outcome": "ok"}, 1},
-		{"latency", bridge.Event{Platform: "telegram", Command: "history", Outcome: "ok", Took: time.Second},
+		{"latency", bridge.Event{Platform: "telegram", Command: "history", Outcome: bridge.OutcomeOK, Took: time.Second},
 			"clm_bridge_command_duration_seconds", map[string]string{"command": "history"}, 1},
-		{"pointers seen", bridge.Event{Platform: "discord", Command: "post", Outcome: "not-opened", PointersSeen: 3},
+		{"pointers seen", bridge.Event{Platform: "discord", Command: "post", Outcome: bridge.OutcomeNotOpened, PointersSeen: 3},
 			"clm_bridge_pointers_seen_total", map[string]string{"platform": "discord"}, 3},
-		{"pointers opened", bridge.Event{Platform: "discord", Command: "receive", Outcome: "ok", PointersSeen: 3, PointersOpened: 2},
+		{"pointers opened", bridge.Event{Platform: "discord", Command: "receive", Outcome: bridge.OutcomeOK, PointersSeen: 3, PointersOpened: 2},
 			"clm_bridge_pointers_opened_total", map[string]string{"platform": "discord"}, 2},
-		{"wrong secret answering a prompt", bridge.Event{Platform: "console", Command: "secret-answer", Outcome: "wrong-secret"},
+		{"wrong secret answering a prompt", bridge.Event{Platform: "console", Command: "secret-answer", Outcome: bridge.OutcomeWrongSecret},
 			"clm_bridge_wrong_secret_total", map[string]string{"platform": "console"}, 1},
-		{"tampered", bridge.Event{Platform: "console", Command: "receive", Outcome: "tampered"},
+		{"tampered", bridge.Event{Platform: "console", Command: "receive", Outcome: bridge.OutcomeTampered},
 			"clm_bridge_tampered_pointers_total", map[string]string{"platform": "console"}, 1},
-		{"unlock with a wrong secret", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: "wrong-secret"},
+		{"unlock with a wrong secret", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: bridge.OutcomeWrongSecret},
 			"clm_bridge_unlock_failures_total", map[string]string{"platform": "telegram", "reason": "wrong_secret"}, 1},
-		{"unlock in backoff", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: "backoff"},
+		{"unlock in backoff", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: bridge.OutcomeBackoff},
 			"clm_bridge_unlock_failures_total", map[string]string{"platform": "telegram", "reason": "backoff"}, 1},
-		{"a successful unlock is no failure", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: "ok"},
+		{"a successful unlock is no failure", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: bridge.OutcomeOK},
 			"clm_bridge_unlock_failures_total", map[string]string{"platform": "telegram", "reason": "wrong_secret"}, 0},
-		{"a wrong unlock is an unlock failure only, not also a wrong secret", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: "wrong-secret"},
+		{"a wrong unlock is an unlock failure only, not also a wrong secret", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: bridge.OutcomeWrongSecret},
 			"clm_bridge_wrong_secret_total", map[string]string{"platform": "telegram"}, 0},
-		{"wrong secret on a prompt is no unlock failure", bridge.Event{Platform: "console", Command: "secret-answer", Outcome: "wrong-secret"},
+		{"wrong secret on a prompt is no unlock failure", bridge.Event{Platform: "console", Command: "secret-answer", Outcome: bridge.OutcomeWrongSecret},
 			"clm_bridge_unlock_failures_total", map[string]string{"platform": "console", "reason": "wrong_secret"}, 0},
 	}
 	for _, tt := range tests {
@@ -376,7 +376,7 @@ func TestOnBridgeEvent(t *testing.T) {
 
 func TestEveryLabelValueIsSnakeCase(t *testing.T) {
 	m := New()
-	m.OnBridgeEvent(bridge.Event{Platform: "console", Command: "secret-answer", Outcome: "not-opened"})
+	m.OnBridgeEvent(bridge.Event{Platform: "console", Command: "secret-answer", Outcome: bridge.OutcomeNotOpened})
 	fams, err := m.Registry().Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -392,6 +392,22 @@ func TestEveryLabelValueIsSnakeCase(t *testing.T) {
 					t.Errorf("%s: %s=%q is not snake_case", f.GetName(), l.GetName(), l.GetValue())
 				}
 			}
+		}
+	}
+}
+
+func TestEveryOutcomeOfTheCoreIsRecordedUnderItsOwnLabel(t *testing.T) {
+	for _, o := range bridge.Outcomes() {
+		if got := outcomeLabel(o.String()); got == "other" || got != strings.ReplaceAll(o.String(), "-", "_") {
+			t.Errorf("outcome %q is recorded as %q", o, got)
+		}
+	}
+}
+
+func TestEveryCommandOfTheSchemaIsRecordedUnderItsName(t *testing.T) {
+	for _, c := range bridge.Schema() {
+		if got := CommandLabel(c.Name); got != c.Name {
+			t.Errorf("command %q is recorded as %q", c.Name, got)
 		}
 	}
 }
