@@ -501,10 +501,16 @@ func (b *Bridge) Handle(ctx context.Context, req Request) error {
 	defer b.inflight.Done()
 	start := b.opts.Now()
 
-	if ct, ok := ParseCommandText(req.Post); ok && req.Command == "" && req.ReceiveRef == "" && req.Place.Kind == Public {
-		// A /clm command an adapter passed on as a post: the policy for
-		// commands applies (a secret in it is burned), never a post's.
-		req.Command, req.Args, req.Post = ct.Name, ct.Args, ""
+	if req.Command == "" && req.ReceiveRef == "" && req.Place.Kind == Public {
+		// A /clm command an adapter passed on as a post, or a secret
+		// command with the /clm forgotten ("/unlock Work s3cret"): the
+		// policy for commands applies (a secret in it is burned), never a
+		// post's.
+		if ct, ok := ParseCommandText(req.Post); ok {
+			req.Command, req.Args, req.Post = ct.Name, ct.Args, ""
+		} else if ct, ok := ParseBareSecretCommand(req.Post); ok {
+			req.Command, req.Args, req.Post = ct.Name, ct.Args, ""
+		}
 	}
 	c := &call{b: b, ctx: ctx, req: req, mk: keyOf(req.Member)}
 	if req.Place.Kind == Public {

@@ -183,3 +183,39 @@ func TestMayHoldSecretFlagsACommandForTheBotThatMayHoldASecret(t *testing.T) {
 		})
 	}
 }
+
+// TestSecretCommandsWithoutClmInPublicAreBurned: a member who forgets the
+// /clm prefix ("/unlock Work s3cret") has still typed a secret where others
+// read it; other slash words, and other bots' commands, stay posts.
+func TestSecretCommandsWithoutClmInPublicAreBurned(t *testing.T) {
+	burned := []string{
+		"/unlock Work " + clmVariantSecret,
+		"/UNLOCK " + clmVariantSecret,
+		"  /rekey Work " + clmVariantSecret,
+		"\uff0funlock Work " + clmVariantSecret,
+		"/new Work " + clmVariantSecret,
+		"/profile " + clmVariantSecret,
+	}
+	for _, text := range burned {
+		t.Run(text, func(t *testing.T) {
+			e := newEnv(t, Options{})
+			r := e.post("alice", general, text)
+			if r.deletes != 1 {
+				t.Fatalf("DeleteRequest called %d times; answer:\n%s", r.deletes, r.text())
+			}
+			mustContain(t, r.text(), "#general")
+			mustNotContain(t, r.text(), clmVariantSecret)
+			e.assertNoPublicLeak(clmVariantSecret)
+		})
+	}
+	kept := []string{"/new Work", "/unlock", "/unlock@otherbot Work x", "/poll new lunch?", "/chats", "/help unlock", "unlock Work " + clmVariantSecret}
+	for _, text := range kept {
+		t.Run(text, func(t *testing.T) {
+			e := newEnv(t, Options{})
+			r := e.post("alice", general, text)
+			if r.deletes != 0 || r.text() != "" || len(r.public) != 0 {
+				t.Fatalf("an ordinary post was acted on: %d deletes, %q, %v", r.deletes, r.text(), r.public)
+			}
+		})
+	}
+}
