@@ -82,7 +82,10 @@ type Postgres struct {
 
 	ctx    context.Context // cancelled when the instance leaves
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // the loops and the requests being served
+
+	closeOnce sync.Once
+	closeErr  error
 
 	mu      sync.Mutex
 	waiting map[string]chan envelope
@@ -283,16 +286,19 @@ func (p *Postgres) leave(why error) {
 // Close deregisters the instance (its members are taken over, and told to
 // unlock again, by the live ones) and closes its connections. Nothing
 // secret is handed to anyone.
+// Closing twice returns the first call's result.
 func (p *Postgres) Close(ctx context.Context) error {
-	p.leave(fmt.Errorf("%w: closed", ErrStopped))
-	p.wg.Wait()
-	err := p.listen.Close(ctx)
-	if _, derr := p.pool.Exec(ctx, `DELETE FROM cluster_instances WHERE id = $1`, p.id); derr != nil && err == nil {
-		err = dbErr("deregistering", derr, "")
-	}
-	p.pool.Close()
-	p.log.Info("left the cluster")
-	return err
+	p.closeOnce.Do(func() {
+		p.leave(fmt.Errorf("%w: closed", ErrStopped))
+		p.wg.Wait()
+		p.closeErr = p.listen.Close(ctx)
+		if _, err := p.pool.Exec(ctx, `DELETE FROM cluster_instances WHERE id = $1`, p.id); err != nil && p.closeErr == nil {
+			p.closeErr = dbErr("deregistering", err, "")
+		}
+		p.pool.Close()
+		p.log.Info("left the cluster")
+	})
+	return p.closeErr
 }
 
 func (p *Postgres) stopped() error {
@@ -543,6 +549,11 @@ func (p *Postgres) Forward(ctx context.Context, to string, m Message) ([]byte, e
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		// The owner may have died: look its key (and liveness) up afresh
+		// next time.
+		p.mu.Lock()
+		delete(p.keys, to)
+		p.mu.Unlock()
 		return nil, ErrTimeout
 	}
 }

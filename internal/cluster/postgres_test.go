@@ -137,12 +137,17 @@ func TestInstancesStayLiveWhileTheyHeartbeatAndACleanStopDeregisters(t *testing.
 		t.Fatalf("live after joining = %v, want %v", got, want)
 	}
 	// Well past the time-to-live, the heartbeats keep both live.
-	<-time.After(2 * testTTL)
+	eventually(t, "both instances to heartbeat for two time-to-lives", func() bool {
+		return count(t, dbURL, `SELECT count(*) FROM cluster_instances
+			WHERE last_seen > started_at + make_interval(secs => $1::float8)`, 2*testTTL.Seconds()) == 2
+	})
 	if got := live(t, b); !slices.Equal(got, want) {
 		t.Fatalf("live after two time-to-lives = %v, want %v (heartbeat not kept)", got, want)
 	}
-	if err := b.Close(context.Background()); err != nil {
-		t.Fatal(err)
+	for range 2 { // closing again (the app's deferred Close) is no error
+		if err := b.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if got := live(t, a); !slices.Equal(got, []string{a.Self()}) {
 		t.Fatalf("live after a clean stop = %v, want only %s", got, a.Self())
@@ -480,5 +485,30 @@ func TestAPublishedPointerReachesEveryInstanceOnce(t *testing.T) {
 	case g := <-recv:
 		t.Fatalf("an extra pointer arrived at instance %d", g.at)
 	default:
+	}
+}
+
+func TestAForwardToAnOwnerThatDiedIsRefusedOnceItIsDeclaredDead(t *testing.T) {
+	dbURL, _ := pgtest.Schema(t)
+	seen := make(chan Message, 1)
+	a := join(t, dbURL, Config{ForwardTimeout: 500 * time.Millisecond})
+	b := join(t, dbURL, Config{Handle: echo(seen)})
+	if _, err := a.Forward(context.Background(), b.Self(), Message{Kind: "receive"}); err != nil {
+		t.Fatal(err)
+	}
+	<-seen
+	kill(t, dbURL, b)
+	<-b.Done()
+	eventually(t, "the killed owner to be declared dead", func() bool {
+		return !slices.Contains(live(t, a), b.Self())
+	})
+	// The first try may wait out the timeout; after it the sender knows
+	// the owner is gone and asks Owner again.
+	_, err := a.Forward(context.Background(), b.Self(), Message{Kind: "receive"})
+	if errors.Is(err, ErrTimeout) {
+		_, err = a.Forward(context.Background(), b.Self(), Message{Kind: "receive"})
+	}
+	if !errors.Is(err, ErrUnknownInstance) {
+		t.Fatalf("Forward to a dead owner: %v, want ErrUnknownInstance", err)
 	}
 }
