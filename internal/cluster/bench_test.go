@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -47,4 +48,42 @@ func BenchmarkForwardedRequest(b *testing.B) {
 	}
 	b.ReportMetric(at(0.50), "p50-ms")
 	b.ReportMetric(at(0.99), "p99-ms")
+}
+
+// BenchmarkPointerFanOut measures how many published pointers per second
+// reach every instance, with one and with three instances listening (the
+// issue asks for the ratio). Each op is one pointer received by all.
+func BenchmarkPointerFanOut(b *testing.B) {
+	for _, n := range []int{1, 3} {
+		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
+			dbURL, _ := pgtest.Schema(b)
+			got := make(chan struct{}, 1024)
+			var ps []*Postgres
+			for range n {
+				p, err := Open(context.Background(), Config{URL: dbURL, OnPointer: func(context.Context, string, []byte) {
+					got <- struct{}{}
+				}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { _ = p.Close(context.Background()) })
+				ps = append(ps, p)
+			}
+			ptr := []byte(`{"e":"1758500000","n":"bm9uY2Vub25jZW5vbmNl","d":"ZGF0YWRhdGFkYXRhZGF0YWRhdGFkYXRh"}`)
+			ctx := context.Background()
+			for b.Loop() {
+				if err := ps[0].Publish(ctx, ptr); err != nil {
+					b.Fatal(err)
+				}
+				for range n {
+					select {
+					case <-got:
+					case <-time.After(30 * time.Second):
+						b.Fatal("a published pointer did not reach every instance")
+					}
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pointers/s")
+		})
+	}
 }

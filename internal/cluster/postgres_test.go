@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/clmbridge/clmbridge/internal/pgtest"
+	"github.com/clmbridge/clmbridge/storage"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -510,5 +511,41 @@ func TestAForwardToAnOwnerThatDiedIsRefusedOnceItIsDeclaredDead(t *testing.T) {
 	}
 	if !errors.Is(err, ErrUnknownInstance) {
 		t.Fatalf("Forward to a dead owner: %v, want ErrUnknownInstance", err)
+	}
+}
+
+func TestInstancesStartingTogetherBesideTheStoreAllJoinAndMigrateOnce(t *testing.T) {
+	dbURL, _ := pgtest.Schema(t)
+	store, err := storage.OpenPostgres(context.Background(), dbURL, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = store.Close() }()
+	ps := make([]*Postgres, 3)
+	var wg sync.WaitGroup
+	for i := range ps {
+		wg.Go(func() {
+			p, err := Open(context.Background(), Config{URL: dbURL, Heartbeat: testHeartbeat, TTL: testTTL})
+			if err != nil {
+				t.Errorf("instance %d: %v", i, err)
+				return
+			}
+			t.Cleanup(func() { _ = p.Close(context.Background()) })
+			ps[i] = p
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if got := live(t, ps[0]); len(got) != 3 {
+		t.Fatalf("live = %v, want the three instances", got)
+	}
+	if n := count(t, dbURL, `SELECT count(*) FROM cluster_schema_version WHERE version = 1`); n != 1 {
+		t.Fatalf("cluster_schema_version holds %d rows at version 1, want exactly one", n)
+	}
+	// The store's own version is untouched by the cluster's.
+	if n := count(t, dbURL, `SELECT count(*) FROM schema_version WHERE version >= 1`); n != 1 {
+		t.Fatalf("the store's schema_version holds %d rows, want its one", n)
 	}
 }
