@@ -20,7 +20,7 @@ import (
 // loaded machine does not expire a live instance.
 const (
 	testHeartbeat = 100 * time.Millisecond
-	testTTL       = time.Second
+	testTTL       = 2 * time.Second
 )
 
 // join opens an instance on dbURL with test timings, closed when t ends.
