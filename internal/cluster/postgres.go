@@ -283,6 +283,19 @@ func (p *Postgres) leave(why error) {
 	}
 }
 
+// abandon leaves the cluster after a failure and, when the server can
+// still be reached, deletes this instance's row at once, so its members
+// move now rather than when its heartbeat expires. It runs on one of the
+// loops, before Close closes the pool.
+func (p *Postgres) abandon(why error) {
+	p.leave(why)
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.TTL)
+	defer cancel()
+	if _, err := p.pool.Exec(ctx, `DELETE FROM cluster_instances WHERE id = $1`, p.id); err != nil {
+		p.log.Warn("could not deregister; others take over when the heartbeat expires", "err", err)
+	}
+}
+
 // Close deregisters the instance (its members are taken over, and told to
 // unlock again, by the live ones) and closes its connections. Nothing
 // secret is handed to anyone.
@@ -332,7 +345,7 @@ func (p *Postgres) heartbeatLoop() {
 		if err == nil && tag.RowsAffected() == 0 {
 			cancel()
 			p.log.Warn("heartbeat expired; leaving the cluster")
-			p.leave(fmt.Errorf("%w: its heartbeat expired (was it paused?)", ErrStopped))
+			p.abandon(fmt.Errorf("%w: its heartbeat expired (was it paused?)", ErrStopped))
 			return
 		}
 		if err == nil {
@@ -343,7 +356,7 @@ func (p *Postgres) heartbeatLoop() {
 		cancel()
 		if err != nil && p.ctx.Err() == nil && time.Since(lastOK) >= p.cfg.TTL {
 			p.log.Warn("no heartbeat for a whole time-to-live; leaving the cluster", "err", err)
-			p.leave(fmt.Errorf("%w: it could not reach PostgreSQL for %s", ErrStopped, p.cfg.TTL))
+			p.abandon(fmt.Errorf("%w: it could not reach PostgreSQL for %s", ErrStopped, p.cfg.TTL))
 			return
 		}
 	}
@@ -359,7 +372,7 @@ func (p *Postgres) listenLoop() {
 		if err != nil {
 			if p.ctx.Err() == nil {
 				p.log.Warn("lost the listening connection; leaving the cluster", "err", err)
-				p.leave(fmt.Errorf("%w: it lost its connection to PostgreSQL", ErrStopped))
+				p.abandon(fmt.Errorf("%w: it lost its connection to PostgreSQL", ErrStopped))
 			}
 			return
 		}

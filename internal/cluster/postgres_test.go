@@ -549,3 +549,36 @@ func TestInstancesStartingTogetherBesideTheStoreAllJoinAndMigrateOnce(t *testing
 		t.Fatalf("the store's schema_version holds %d rows, want its one", n)
 	}
 }
+
+func TestAnInstanceThatLostItsListeningConnectionHandsItsMembersOverWithoutWaitingForItsHeartbeatToExpire(t *testing.T) {
+	dbURL, _ := pgtest.Schema(t)
+	// A time-to-live far longer than the test waits: only deregistering
+	// can make the others see it gone in time.
+	a := join(t, dbURL, Config{TTL: 10 * time.Minute})
+	b := join(t, dbURL, Config{TTL: 10 * time.Minute})
+	sql(t, dbURL, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1`, b.listen.PgConn().PID())
+	<-b.Done()
+	eventually(t, "the instance to deregister itself", func() bool {
+		return slices.Equal(live(t, a), []string{a.Self()})
+	})
+}
+
+func TestAnInstanceKilledWithoutAWordIsDeclaredDeadWhenItsHeartbeatExpires(t *testing.T) {
+	dbURL, _ := pgtest.Schema(t)
+	a := join(t, dbURL, Config{})
+	// A SIGKILLed process: its row and its members stay, its heartbeat stops.
+	sql(t, dbURL, `INSERT INTO cluster_instances (id, box_key) VALUES ('ghost', $1)`, make([]byte, 32))
+	sql(t, dbURL, `INSERT INTO cluster_owners (member, instance) VALUES ('telegram:1', 'ghost')`)
+	if o, err := a.Owner(context.Background(), "telegram:1"); err != nil || o != "ghost" {
+		t.Fatalf("while its heartbeat is fresh the owner is %q (%v), want it kept", o, err)
+	}
+	eventually(t, "the silent instance to be declared dead", func() bool {
+		return !slices.Contains(live(t, a), "ghost")
+	})
+	if o, err := a.Owner(context.Background(), "telegram:1"); err != nil || o != a.Self() {
+		t.Fatalf("after the heartbeat expired the owner is %q (%v), want the live instance", o, err)
+	}
+	if changed, err := a.OwnerChanged(context.Background(), "telegram:1"); err != nil || !changed {
+		t.Fatalf("OwnerChanged = %v (%v), want true", changed, err)
+	}
+}
