@@ -13,7 +13,9 @@
 // An instance that loses its listening connection, or finds its own
 // heartbeat already expired, leaves (Done closes): it may have missed
 // requests, or its members may already be someone else's, so it must not
-// go on serving them.
+// go on serving them; it deletes its row when it still can, so its
+// members move at once. One killed outright is dead to the others when
+// its heartbeat expires.
 //
 // # Ownership
 //
