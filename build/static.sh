@@ -30,9 +30,23 @@ esac
 # Run from the module root, wherever we were called from.
 cd "$(dirname "$0")/.."
 
+# The version `bridge version`, the start-up log and /metrics report
+# (internal/version): VERSION and REVISION from the environment (the
+# Dockerfile's build arguments, where the build context has no .git), else
+# from git. Empty is fine: the binary then reports Go's own build info.
+version=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || true)}
+revision=${REVISION:-$(git rev-parse HEAD 2>/dev/null || true)}
+case "$version$revision" in
+*[!A-Za-z0-9._+-]*)
+	echo "$0: VERSION and REVISION may hold only letters, digits and . _ + -" >&2
+	exit 2
+	;;
+esac
+vpkg=github.com/clmbridge/clmbridge/internal/version
+
 CGO_ENABLED=1 exec go build \
 	-trimpath \
 	-tags 'netgo osusergo sqlite_omit_load_extension' \
-	-ldflags '-s -w -linkmode external -extldflags -static' \
+	-ldflags "-s -w -X $vpkg.stampedVersion=$version -X $vpkg.stampedRevision=$revision -linkmode external -extldflags -static" \
 	-o "$out" \
 	"$pkg"

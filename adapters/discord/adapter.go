@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/internal/platformerr"
 )
 
 // platform is the Member.Platform of Discord members.
@@ -58,6 +59,10 @@ type Adapter struct {
 	appID      atomic.Value // string
 	registered atomic.Value // string: "" or why registration failed
 	lastErr    atomic.Value // string: the last connection problem, redacted
+	// dropped wakes Run when the gateway connection is lost: Run
+	// reconnects itself (not discordgo, whose loop retries a revoked
+	// token forever and silently), so a refusal ends the adapter.
+	dropped chan struct{}
 }
 
 // Option changes how New builds the adapter (mostly for tests).
@@ -158,7 +163,9 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 		cfg: cfg, core: core, log: logger.With("adapter", platform), red: red, sess: sess, drain: o.drain, intent: intents,
 		seen: newSeenSet(4096), pointers: newPointerMemory(maxRememberedMessages), channels: newGuildChannels(),
 		order: newSerializer(), work: context.Background(),
+		dropped: make(chan struct{}, 1),
 	}
+	sess.ShouldReconnectOnError = false // Run reconnects; see dropped
 	a.rest = restCaller{red: red, callTimeout: o.callTimeout, maxAttempts: o.maxAttempts, maxRetryWait: o.maxRetryWait,
 		onRateLimit: func(wait time.Duration) { a.log.Warn("Discord rate limit; retrying", "wait", wait) }}
 	a.botID.Store("")
@@ -191,11 +198,21 @@ type Status struct {
 	// LastError is the last problem connecting to Discord (token
 	// redacted), "" when none since the last connection.
 	LastError string
+	// LastContact is when the gateway last acknowledged a heartbeat (zero
+	// before the first connection): a connection that stalls shows here.
+	LastContact time.Time
 }
 
 // Status reports the adapter's connection and what it can see.
 func (a *Adapter) Status() Status {
 	st := Status{Connected: a.connected.Load(), LastError: a.lastErr.Load().(string)}
+	// discordgo records heartbeat acks under its session lock, which it
+	// also holds while connecting (and while calling onConnect): never
+	// wait for it here.
+	if st.Connected && a.sess.TryRLock() {
+		st.LastContact = a.sess.LastHeartbeatAck
+		a.sess.RUnlock()
+	}
 	d := "disconnected"
 	if st.Connected {
 		d = "connected"
@@ -223,8 +240,9 @@ func (a *Adapter) Status() Status {
 
 // Run connects to Discord, registers the commands, serves members until ctx
 // is done, then disconnects and waits (a bounded time) for requests in
-// flight. It returns an error when the bot cannot connect at all (for
-// example, a refused token).
+// flight. It returns an error wrapping platformerr.ErrRefused when Discord
+// refuses the bot for good, at the first connection or a later one: a
+// revoked token (4004, 401) or a privileged intent not granted (4014).
 func (a *Adapter) Run(ctx context.Context) error {
 	a.core.RegisterNotifier(platform, a)
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -239,14 +257,23 @@ func (a *Adapter) Run(ctx context.Context) error {
 	a.register(ctx)
 	a.log.Info("Discord adapter running", "status", a.Status().Detail)
 
-	<-ctx.Done()
-	// Take no new work from here on, even if discordgo's own reconnect
-	// loop brings the gateway back while we close.
+	var refused error
+	for refused == nil && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-a.dropped:
+			// open returns nil, ctx's error, or a refusal.
+			if err := a.open(ctx); err != nil && ctx.Err() == nil {
+				refused = err
+			}
+		}
+	}
+	// Take no new work from here on.
 	a.workMu.Lock()
 	a.stopping = true
 	a.workMu.Unlock()
 	if err := a.sess.Close(); err != nil {
-		a.log.Warn("closing the Discord gateway", "err", a.red.Err(err))
+		a.log.Warn("closing the Discord gateway", "error", a.red.Err(err))
 	}
 	done := make(chan struct{})
 	go func() { a.jobs.Wait(); close(done) }()
@@ -259,7 +286,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 		cancelWork()
 		<-done
 	}
-	return nil
+	return refused
 }
 
 // open connects the gateway, retrying with backoff until ctx is done. A
@@ -281,14 +308,16 @@ func (a *Adapter) open(ctx context.Context) error {
 			}()
 			return ctx.Err()
 		}
-		if err == nil {
+		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
 			return nil
 		}
 		a.lastErr.Store(a.red.Redact(err.Error()))
-		if authFailure(err) {
-			return fmt.Errorf("discord: Discord refused the bot token: check CLM_DISCORD_TOKEN (%w)", a.red.Err(err))
+		if refused := refusal(err); refused != nil {
+			refused = fmt.Errorf("%w (%v)", refused, a.red.Err(err))
+			a.log.Error("Discord refused the bot; stopping", "error", refused)
+			return refused
 		}
-		a.log.Warn("cannot connect to Discord; retrying", "err", a.red.Err(err), "in", backoff)
+		a.log.Warn("cannot connect to Discord; retrying", "error", a.red.Err(err), "in", backoff)
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -300,14 +329,24 @@ func (a *Adapter) open(ctx context.Context) error {
 	}
 }
 
-// authFailure reports whether err means the token was refused (HTTP 401 or
-// gateway close code 4004).
-func authFailure(err error) bool {
-	if _, status := apiCode(err); status == http.StatusUnauthorized {
-		return true
-	}
+// refusal returns, for a connection error no retry can mend, the error
+// Run ends with (wrapping platformerr.ErrRefused and saying what to fix);
+// nil for any other.
+func refusal(err error) error {
+	var hint string
 	var ce *websocket.CloseError
-	return errors.As(err, &ce) && ce.Code == 4004
+	_, status := apiCode(err)
+	switch {
+	case status == http.StatusUnauthorized, errors.As(err, &ce) && ce.Code == 4004:
+		hint = "Discord refused the bot token: reset it in the developer portal (Bot, Reset Token) and set CLM_DISCORD_TOKEN"
+	case errors.As(err, &ce) && ce.Code == 4014:
+		hint = "Discord refused an intent the bot asked for: turn on Message Content in the developer portal (Bot, Privileged Gateway Intents), or set CLM_DISCORD_MESSAGE_CONTENT=false"
+	case errors.As(err, &ce) && ce.Code == 4013:
+		hint = "Discord says the intents the bot asked for are invalid"
+	default:
+		return nil
+	}
+	return fmt.Errorf("discord: %w: %s", platformerr.ErrRefused, hint)
 }
 
 // register bulk-overwrites the commands (in the guild, or globally). A
@@ -327,7 +366,7 @@ func (a *Adapter) register(ctx context.Context) {
 	})
 	if err != nil {
 		a.registered.Store(err.Error())
-		a.log.Error("cannot register the /clm commands", "err", err)
+		a.log.Error("cannot register the /clm commands", "error", err)
 		return
 	}
 	a.registered.Store("")
@@ -375,7 +414,7 @@ func (a *Adapter) removeGuildCommands(ctx context.Context, guildID string) {
 	if err != nil {
 		a.tidied.Delete(guildID) // try again when the guild comes back
 		a.log.Warn("cannot remove the commands left registered in a server from an earlier CLM_DISCORD_GUILD_ID; its members may see /clm twice (restart the bridge to try again)",
-			"guild", guildID, "err", err)
+			"guild", guildID, "error", err)
 		return
 	}
 	a.log.Info("removed the commands left registered in a server from an earlier CLM_DISCORD_GUILD_ID (they are global now)", "guild", guildID, "commands", len(cmds))
@@ -399,6 +438,10 @@ func (a *Adapter) onConnect(*discordgo.Session, *discordgo.Connect) {
 func (a *Adapter) onDisconnect(*discordgo.Session, *discordgo.Disconnect) {
 	a.connected.Store(false)
 	a.log.Info("disconnected from the Discord gateway")
+	select {
+	case a.dropped <- struct{}{}:
+	default: // Run is already told
+	}
 }
 
 func (a *Adapter) onResumed(*discordgo.Session, *discordgo.Resumed) {

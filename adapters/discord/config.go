@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 )
@@ -84,6 +85,21 @@ func (c Config) LoadToken() (string, error) {
 		return "", errors.New("discord: the bot token contains white space: check CLM_DISCORD_TOKEN")
 	}
 	return tok, nil
+}
+
+// Check reports, before anything starts, what New would refuse in c: no
+// token, an unreadable token file, or a CLM_DISCORD_API_URL that is not an
+// http(s) URL. Errors never hold the token.
+func (c Config) Check() error {
+	if _, err := c.LoadToken(); err != nil {
+		return err
+	}
+	if c.APIURL != "" {
+		if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("discord: CLM_DISCORD_API_URL %q is not an http(s) URL such as https://discord.com", c.APIURL)
+		}
+	}
+	return nil
 }
 
 // String describes the configuration with the token redacted.

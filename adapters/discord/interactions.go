@@ -196,7 +196,7 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionC
 				resp = &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: tr.modal}
 			}
 			if err := a.respond(ctx, i, resp); err != nil {
-				a.log.Warn("cannot answer an interaction", "err", err)
+				a.log.Warn("cannot answer an interaction", "error", err)
 			}
 		})
 		return
@@ -221,7 +221,7 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionC
 			case codeUnknownInteraction:
 				a.log.Warn("an interaction expired before it could be acknowledged; ignoring it", "interaction", i.ID)
 			default:
-				a.log.Warn("cannot acknowledge an interaction; ignoring it", "interaction", i.ID, "err", err)
+				a.log.Warn("cannot acknowledge an interaction; ignoring it", "interaction", i.ID, "error", err)
 			}
 			return
 		}
@@ -236,7 +236,7 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionC
 		req.Caps = capsFor(req.Member.ID, true, false)
 		err = a.core.Handle(ctx, req)
 		if err != nil {
-			a.log.Warn("the core could not finish a request", "command", logCommand(req.Command), "err", a.red.Err(err))
+			a.log.Warn("the core could not finish a request", "command", logCommand(req.Command), "error", a.red.Err(err))
 		}
 		rep.finish(ctx, err)
 	})
@@ -284,13 +284,13 @@ func (a *Adapter) autocomplete(ctx context.Context, i *discordgo.Interaction) {
 	}
 	names, err := a.core.ChatNames(ctx, memberOf(u, i.Member))
 	if err != nil {
-		a.log.Warn("cannot list chat names for autocomplete", "err", a.red.Err(err))
+		a.log.Warn("cannot list chat names for autocomplete", "error", a.red.Err(err))
 	}
 	choices := matchChoices(names, typed)
 	err = a.respond(ctx, i, &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
 		Data: &discordgo.InteractionResponseData{Choices: choices}})
 	if err != nil {
-		a.log.Warn("cannot answer autocomplete", "err", err)
+		a.log.Warn("cannot answer autocomplete", "error", err)
 	}
 }
 
@@ -387,7 +387,7 @@ func (a *Adapter) handleMessage(m *discordgo.Message, edited bool) {
 		req.Reply = rep
 		req.Caps = capsFor(req.Member.ID, false, m.GuildID != "")
 		if err := a.core.Handle(ctx, req); err != nil {
-			a.log.Warn("the core could not finish a request", "command", logCommand(req.Command), "err", a.red.Err(err))
+			a.log.Warn("the core could not finish a request", "command", logCommand(req.Command), "error", a.red.Err(err))
 		}
 	})
 	if !started {

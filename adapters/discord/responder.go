@@ -149,7 +149,7 @@ func (r *interactionReply) editOriginal(ctx context.Context, text string, files 
 		if err == nil || attempt == editAttempts || !mayPass(ctx, err) {
 			return err
 		}
-		a.log.Info("editing an interaction's reply failed; retrying", "attempt", attempt, "err", err)
+		a.log.Info("editing an interaction's reply failed; retrying", "attempt", attempt, "error", err)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -297,7 +297,7 @@ func (r *interactionReply) finish(ctx context.Context, handleErr error) {
 		err = r.send(ctx, "Nothing was done. Try again in a minute.", nil, nil)
 	}
 	if err != nil {
-		r.a.log.Warn("cannot close an interaction's reply", "err", err)
+		r.a.log.Warn("cannot close an interaction's reply", "error", err)
 	}
 }
 
@@ -404,7 +404,7 @@ func (r *messageReply) private(ctx context.Context, text string, files []*discor
 		ms := &discordgo.MessageSend{Content: cannotDMText(r.member.ID), AllowedMentions: noMentions,
 			Reference: &discordgo.MessageReference{MessageID: r.m.ID, ChannelID: r.m.ChannelID, GuildID: r.m.GuildID}}
 		if perr := r.a.post(ctx, r.m.ChannelID, ms); perr != nil {
-			r.a.log.Warn("cannot explain a refused DM", "err", perr)
+			r.a.log.Warn("cannot explain a refused DM", "error", perr)
 		}
 	}
 	return err

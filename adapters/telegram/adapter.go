@@ -16,6 +16,7 @@ import (
 
 	"github.com/clmbridge/clmbridge/bridge"
 	"github.com/clmbridge/clmbridge/internal/metrics"
+	"github.com/clmbridge/clmbridge/internal/platformerr"
 )
 
 // callTimeout bounds every Bot API call but getUpdates.
@@ -91,6 +92,9 @@ type Status struct {
 	// LastError is the last connection problem (token redacted), "" when
 	// none.
 	LastError string
+	// LastContact is when Telegram last answered getMe or getUpdates
+	// (zero before the first answer): a poll that stalls shows here.
+	LastContact time.Time
 }
 
 // Adapter connects one Telegram bot to the bridge core.
@@ -121,6 +125,9 @@ type Adapter struct {
 	ran    bool
 	mu     sync.Mutex
 	status Status
+
+	// refused is set (under mu) once Telegram refused the bot for good.
+	refused error
 
 	// plainHTTP reaches the Bot API around telebot (the shutdown's
 	// confirming getUpdates).
@@ -189,6 +196,9 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	a.groups = newMemberGroups()
 	a.posts = newPostTokens()
 	o.metrics.SetOutboxDepthFunc(platform, a.out.Backlog)
+	if o.metrics != nil {
+		a.out.sent = func(took time.Duration) { o.metrics.Delivered(platform, took) }
+	}
 
 	a.bot.Handle("/clm", a.onMessage)
 	a.bot.Handle("/start", a.onMessage)
@@ -227,6 +237,9 @@ func (a *Adapter) setConnected(ok bool, err error) {
 	defer a.mu.Unlock()
 	a.status.Connected = ok
 	a.status.LastError = a.red.err(err)
+	if ok {
+		a.status.LastContact = time.Now()
+	}
 }
 
 func (a *Adapter) username() string {
@@ -239,8 +252,10 @@ func (a *Adapter) username() string {
 // stops taking updates, finishes handling the ones it took and sends their
 // answers (waiting at most the drain timeout, then cancelling what is
 // left), and returns nil. It returns an error when it cannot start (a
-// webhook address it cannot listen on). Telegram being unreachable is not
-// an error: Run keeps retrying with a backoff, and Status says so.
+// webhook address it cannot listen on), and one wrapping
+// platformerr.ErrRefused, after the same drain, when Telegram refuses the
+// token (401, 404): no retry can mend that. Telegram being unreachable is
+// not an error: Run keeps retrying with a backoff, and Status says so.
 func (a *Adapter) Run(ctx context.Context) error {
 	a.runMu.Lock()
 	if a.ran {
@@ -259,6 +274,9 @@ func (a *Adapter) Run(ctx context.Context) error {
 	}
 	if err := a.hello(a.polling); err != nil {
 		a.shutdown(false)
+		if errors.Is(err, platformerr.ErrRefused) {
+			return err
+		}
 		return nil // ctx ended before Telegram answered
 	}
 	a.setup(a.polling)
@@ -271,7 +289,35 @@ func (a *Adapter) Run(ctx context.Context) error {
 	<-started
 	<-a.polling.Done()
 	a.shutdown(true)
-	return nil
+	return a.refusal()
+}
+
+// refuse records that Telegram refused the bot for good (see
+// refusedError) and stops polling, so Run drains and returns it.
+func (a *Adapter) refuse(err error) {
+	a.mu.Lock()
+	if a.refused == nil {
+		a.refused = err
+	}
+	a.mu.Unlock()
+	a.stopPolling()
+}
+
+func (a *Adapter) refusal() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.refused
+}
+
+// refusedError returns, for a getMe or getUpdates failure that no retry
+// can mend, the error Run ends with; nil for any other. Telegram answers
+// 401 Unauthorized for a revoked token and 404 Not Found for a bot that no
+// longer exists.
+func refusedError(ae *apiError) error {
+	if ae.Code != 401 && ae.Code != 404 {
+		return nil
+	}
+	return fmt.Errorf("telegram: %s: %w: %s", ae.Error(), platformerr.ErrRefused, hintFor(ae))
 }
 
 // shutdown stops polling (if it started), then lets the handlers finish
@@ -337,6 +383,7 @@ func (a *Adapter) hello(ctx context.Context) error {
 			a.status.PrivacyMode = !me.CanReadMessages
 			a.status.Connected = true
 			a.status.LastError = ""
+			a.status.LastContact = time.Now()
 			a.mu.Unlock()
 			a.log.Info("telegram: connected", "bot", me.Username, "privacy_mode", !me.CanReadMessages,
 				"webhook", a.hook != nil)
@@ -350,15 +397,15 @@ func (a *Adapter) hello(ctx context.Context) error {
 		if ae.Kind == kindCanceled || ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if refused := refusedError(ae); refused != nil {
+			a.log.Error("telegram: Telegram refused the bot token; stopping", "error", ae.Error(), "hint", hintFor(ae))
+			return refused
+		}
 		wait := backoff(attempt, time.Second, time.Minute)
 		if ae.Kind == kindFlood && ae.RetryAfter > 0 {
 			wait = ae.RetryAfter
 		}
-		lvl := slog.LevelWarn
-		if ae.Code == 401 || ae.Code == 404 {
-			lvl = slog.LevelError
-		}
-		a.log.Log(ctx, lvl, "telegram: cannot reach the bot (getMe), retrying", "attempt", attempt,
+		a.log.Warn("telegram: cannot reach the bot (getMe), retrying", "attempt", attempt,
 			"retry_in", wait, "error", ae.Error(), "hint", hintFor(ae))
 		if err := a.opts.clock.Sleep(ctx, wait); err != nil {
 			return err

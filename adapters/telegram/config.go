@@ -74,6 +74,14 @@ func (c Config) Enabled() bool {
 	return c.Token != "" || c.TokenFile != ""
 }
 
+// Check reports, before anything starts, what New would refuse in c: a
+// missing or malformed token, an unreadable token file, a bad URL or
+// limit. Errors name the variable and never hold the token.
+func (c Config) Check() error {
+	_, err := c.resolve()
+	return err
+}
+
 // Limits on configuration values.
 const (
 	maxSecretFile  = 4096 // bytes read from a token or secret file
@@ -119,8 +127,10 @@ func (c Config) resolve() (resolved, error) {
 		return resolved{}, errors.New("telegram: CLM_TELEGRAM_API_URL must be an http(s) URL such as " + DefaultAPIURL)
 	}
 	if c.WebhookURL != "" {
-		if u, err := url.Parse(c.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return resolved{}, errors.New("telegram: CLM_TELEGRAM_WEBHOOK_URL must be the public https URL Telegram posts updates to")
+		// Telegram delivers webhooks over HTTPS only: setWebhook refuses
+		// any other URL, so an http:// one could never receive an update.
+		if u, err := url.Parse(c.WebhookURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			return resolved{}, errors.New("telegram: CLM_TELEGRAM_WEBHOOK_URL must be the public https:// URL Telegram posts updates to")
 		}
 		if c.WebhookListen == "" {
 			c.WebhookListen = ":8443"

@@ -53,6 +53,7 @@ type job struct {
 	ctx   context.Context
 	done  chan error // buffered: the worker never blocks on a caller that left
 	batch *batch     // the calls posted with this one (nil for do)
+	added time.Time  // when it was queued, for the delivery latency
 }
 
 // batch is calls posted together (the parts of one message): they are
@@ -90,6 +91,9 @@ type outbox struct {
 	backlog int
 	idlers  []chan struct{} // closed when backlog is next 0
 	wg      sync.WaitGroup
+	// sent, if set, learns how long each message took from being queued
+	// to being accepted by Telegram (pacing and retries included).
+	sent func(took time.Duration)
 }
 
 func newOutbox(life context.Context, c clock, log *slog.Logger, red *redactor, p pacing, r retrying) *outbox {
@@ -170,6 +174,10 @@ func (o *outbox) add(key string, jobs []*job) error {
 		return errOutboxFull
 	}
 	o.backlog += len(jobs)
+	now := o.clock.Now()
+	for _, j := range jobs {
+		j.added = now
+	}
 	if l == nil {
 		l = &lane{}
 		o.lanes[key] = l
@@ -201,6 +209,9 @@ func (o *outbox) work(key string, l *lane) {
 			err = b.err // an earlier part failed: do not send the rest
 		} else {
 			err = o.deliver(j)
+			if err == nil && j.paced && o.sent != nil {
+				o.sent(o.clock.Now().Sub(j.added))
+			}
 		}
 		j.done <- err
 		if b := j.batch; b != nil {

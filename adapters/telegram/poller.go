@@ -57,6 +57,11 @@ func (p *longPoller) Poll(b *tele.Bot, dest chan tele.Update, stop chan struct{}
 			failures++
 			ae := classify("getUpdates", err, p.a.red)
 			p.a.setConnected(false, ae)
+			if refused := refusedError(ae); refused != nil {
+				p.a.log.Error("telegram: Telegram refused the bot token; stopping", "error", ae.Error(), "hint", hintFor(ae))
+				p.a.refuse(refused)
+				return
+			}
 			wait := backoff(failures, pollBackoffBase, pollBackoffMax)
 			if ae.Kind == kindFlood && ae.RetryAfter > 0 {
 				wait = ae.RetryAfter

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/clmbridge/clmbridge/clm"
+	"github.com/clmbridge/clmbridge/internal/version"
 )
 
 func main() {
@@ -60,6 +61,7 @@ Usage:
   clm keygen
   clm pubkey --user NAME
   clm hash --chat NAME
+  clm version
 
 Secrets (the chat secret, or your master phrase for pubkey) are read from
 the CLM_SECRET environment variable or from --secret-file PATH, never from
@@ -161,6 +163,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "version", "--version":
+		fmt.Fprintln(stdout, version.Get())
 		return exitOK
 	}
 	cmd, ok := commands()[args[0]]

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/internal/version"
 	"github.com/clmbridge/clmbridge/storage"
 )
 
@@ -56,9 +57,10 @@ func Run(ctx context.Context, cfg Config, stdin io.Reader, stdout, stderr io.Wri
 // RunWith is Run with Options.
 func RunWith(ctx context.Context, cfg Config, opts Options, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	if err := cfg.Validate(); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	logger := NewLogger(cfg, stderr)
+	build := version.Get()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("creating the data directory %s (CLM_DATA_DIR): %w", cfg.DataDir, err)
 	}
@@ -69,6 +71,10 @@ func RunWith(ctx context.Context, cfg Config, opts Options, stdin io.Reader, std
 		return err
 	}
 	defer ops.close()
+	ops.metrics.SetBuildInfo(build.Version, build.Revision, build.GoVersion)
+	if err := ops.listen(cfg.HTTPAddr, adapterNames(cfg)); err != nil {
+		return err
+	}
 	dbPath := filepath.Join(cfg.DataDir, DBFileName)
 	store, err := storage.Open(ctx, dbPath, opts.Storage)
 	if err != nil {
@@ -103,18 +109,15 @@ func RunWith(ctx context.Context, cfg Config, opts Options, stdin io.Reader, std
 	defer core.Close()
 
 	adapters, err := buildAdapters(cfg, core, Streams{Stdin: stdin, Stdout: stdout, Stderr: stderr}, logger, ops.metrics)
-	if err != nil {
-		return err
+	if err != nil { // Validate checked the adapters' settings already
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if opts.OnStart != nil {
 		opts.OnStart(core)
 	}
-	ops.serve(cfg.HTTPAddr, store, core, adapters)
-	names := make([]string, len(adapters))
-	for i, a := range adapters {
-		names[i] = a.Name()
-	}
-	logger.Info("bridge running", slog.String("data_dir", cfg.DataDir), slog.Any("adapters", names))
+	ops.started(store, core, adapters)
+	logger.Info("bridge running", slog.String("version", build.Version), slog.String("revision", build.Revision),
+		slog.String("go_version", build.GoVersion), slog.String("data_dir", cfg.DataDir), slog.Any("adapters", adapterNames(cfg)))
 	err = runAdapters(ctx, adapters, logger)
 	logger.Info("bridge stopping: wiping sessions and closing the store")
 	return err

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -60,6 +61,16 @@ type Config struct {
 	Discord discord.Config `ignored:"true"`
 }
 
+// ErrConfig is wrapped by every error Run returns for a setting it cannot
+// work with (found before anything starts): cmd/bridge exits 2 for it.
+var ErrConfig = errors.New("invalid configuration")
+
+// ConsoleMode reports whether no platform token is set, so the bridge
+// serves the console on the standard streams.
+func (c Config) ConsoleMode() bool {
+	return !c.Telegram.Enabled() && !c.Discord.Enabled()
+}
+
 // envSource is one part of Config and the prefix envconfig reads it with.
 type envSource struct {
 	prefix string
@@ -88,8 +99,8 @@ func LoadConfig() (Config, error) {
 	return cfg, nil
 }
 
-// Validate checks values envconfig cannot. Adapters check their own
-// settings when they are built.
+// Validate checks values envconfig cannot, the adapters' settings
+// included.
 func (c Config) Validate() error {
 	var errs []error
 	if strings.TrimSpace(c.DataDir) == "" {
@@ -121,6 +132,23 @@ func (c Config) Validate() error {
 	if _, err := parseAdmins(c.Admins); err != nil {
 		errs = append(errs, err)
 	}
+	if !httpOff(c.HTTPAddr) {
+		if _, port, err := net.SplitHostPort(strings.TrimSpace(c.HTTPAddr)); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("CLM_HTTP_ADDR %q is not host:port: set it to 127.0.0.1:9464, or off", c.HTTPAddr))
+		}
+	}
+	// The adapters' own settings, so that a bad one stops the bridge here,
+	// before the store or any platform is touched.
+	if c.Telegram.Enabled() {
+		if err := c.Telegram.Check(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.Discord.Enabled() {
+		if err := c.Discord.Check(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -144,9 +172,19 @@ func NewLogger(cfg Config, w interface{ Write([]byte) (int, error) }) *slog.Logg
 	if err != nil {
 		level = slog.LevelInfo
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: secondsForDurations}
 	if strings.EqualFold(cfg.LogFormat, "json") {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// secondsForDurations logs every duration as a number of seconds (0.25),
+// the unit Prometheus and most log pipelines expect, instead of slog's
+// JSON nanoseconds or text "250ms".
+func secondsForDurations(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.Float64Value(a.Value.Duration().Seconds())
+	}
+	return a
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -40,10 +41,14 @@ func TestLoadConfigDefaults(t *testing.T) {
 
 func TestLoadConfigReadsEveryVariable(t *testing.T) {
 	clearEnv(t)
+	tokenFile := filepath.Join(t.TempDir(), "discord")
+	if err := os.WriteFile(tokenFile, []byte("discord-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for k, v := range map[string]string{
 		"CLM_DATA_DIR": "/tmp/x", "CLM_SESSION_IDLE": "5m", "CLM_SESSION_MAX_AGE": "1h",
 		"CLM_LOG_LEVEL": "debug", "CLM_LOG_FORMAT": "json", "CLM_RATE_BURST": "5", "CLM_RATE_PER_MINUTE": "0",
-		"CLM_TELEGRAM_TOKEN": "123:abc", "CLM_DISCORD_TOKEN_FILE": "/run/secrets/discord",
+		"CLM_TELEGRAM_TOKEN": "123:abc", "CLM_DISCORD_TOKEN_FILE": tokenFile,
 		"CLM_TELEGRAM_API_URL": "http://127.0.0.1:8081", "CLM_TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg",
 		"CLM_DISCORD_GUILD_ID": "77", "CLM_DISCORD_MESSAGE_CONTENT": "true",
 	} {
@@ -55,7 +60,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 	}
 	if cfg.DataDir != "/tmp/x" || cfg.SessionIdle != 5*time.Minute || cfg.SessionMaxAge != time.Hour ||
 		cfg.LogLevel != "debug" || cfg.LogFormat != "json" || cfg.RateBurst != 5 || cfg.RatePerMinute != 0 ||
-		cfg.Telegram.Token != "123:abc" || cfg.Discord.TokenFile != "/run/secrets/discord" ||
+		cfg.Telegram.Token != "123:abc" || cfg.Discord.TokenFile != tokenFile ||
 		cfg.Telegram.APIURL != "http://127.0.0.1:8081" || cfg.Telegram.WebhookURL != "https://bot.example.org/tg" ||
 		cfg.Telegram.PollTimeout != 30*time.Second || cfg.Discord.GuildID != "77" || !cfg.Discord.MessageContent {
 		t.Fatalf("read %+v", cfg)
@@ -76,6 +81,12 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 		{"empty data dir", map[string]string{"CLM_DATA_DIR": " "}, "CLM_DATA_DIR"},
 		{"burst", map[string]string{"CLM_RATE_BURST": "0"}, "CLM_RATE_BURST"},
 		{"rate", map[string]string{"CLM_RATE_PER_MINUTE": "-3"}, "CLM_RATE_PER_MINUTE"},
+		{"http address without a port", map[string]string{"CLM_HTTP_ADDR": "localhost"}, "CLM_HTTP_ADDR"},
+		{"http address that is a URL", map[string]string{"CLM_HTTP_ADDR": "http://0.0.0.0:9464/"}, "CLM_HTTP_ADDR"},
+		{"webhook over plain http", map[string]string{"CLM_TELEGRAM_TOKEN": "123:abc", "CLM_TELEGRAM_WEBHOOK_URL": "http://bot.example.org/tg"}, "https://"},
+		{"unreadable telegram token file", map[string]string{"CLM_TELEGRAM_TOKEN_FILE": "/nonexistent/telegram"}, "CLM_TELEGRAM_TOKEN"},
+		{"malformed telegram token", map[string]string{"CLM_TELEGRAM_TOKEN": "not a token"}, "@BotFather"},
+		{"discord api url", map[string]string{"CLM_DISCORD_TOKEN": "t", "CLM_DISCORD_API_URL": "ftp://x"}, "CLM_DISCORD_API_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,5 +216,13 @@ func TestBareVariablesAreIgnored(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("bare variables changed the configuration:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestJSONLogsGiveDurationsInSeconds(t *testing.T) {
+	var b strings.Builder
+	NewLogger(Config{LogFormat: "json", LogLevel: "info"}, &b).Info("waited", "retry_in", 250*time.Millisecond)
+	if !strings.Contains(b.String(), `"retry_in":0.25`) {
+		t.Fatalf("log line %s; want retry_in in seconds (0.25)", b.String())
 	}
 }

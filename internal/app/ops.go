@@ -15,7 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/kelseyhightower/envconfig"
 
 	"github.com/clmbridge/clmbridge/adapters/discord"
 	"github.com/clmbridge/clmbridge/adapters/telegram"
@@ -38,6 +41,9 @@ type opsRuntime struct {
 	metrics *metrics.Metrics
 	log     *slog.Logger
 
+	// ready holds the readiness checks once the store and the adapters
+	// exist; until then /readyz answers "starting".
+	ready    atomic.Pointer[[]httpapi.Check]
 	stopHTTP func()
 	httpDone chan error
 }
@@ -53,31 +59,63 @@ func startOps(cfg Config, logger *slog.Logger) (*opsRuntime, error) {
 	return &opsRuntime{lock: lock, metrics: metrics.New(), log: logger}, nil
 }
 
-// serve starts the HTTP endpoint on addr with readiness checks of the
-// store and of each adapter. A port it cannot listen on is logged, not
-// fatal: members are served all the same, and the health check (which
-// then fails) tells the operator.
-func (o *opsRuntime) serve(addr string, store *storage.Store, core *bridge.Bridge, adapters []Adapter) {
-	o.metrics.SetSessionsFunc(func() int { return core.Stats().Sessions })
+// listen starts the HTTP endpoint on addr before anything else starts: a
+// port in use is a configuration error that stops the bridge (exit 2),
+// rather than a bridge running without its health check, whose
+// `bridge healthcheck` might then ask another process. /readyz reports
+// the checks of [opsRuntime.started], named by names (the store, then
+// each adapter), and "starting" before it.
+func (o *opsRuntime) listen(addr string, names []string) error {
 	if httpOff(addr) {
 		o.log.Info("HTTP endpoint off (CLM_HTTP_ADDR)")
-		return
+		return nil
+	}
+	var checks []httpapi.Check
+	for _, name := range append([]string{"store"}, names...) {
+		checks = append(checks, httpapi.Check{Name: name, Check: func(ctx context.Context) error {
+			ready := o.ready.Load()
+			if ready == nil {
+				return errors.New("starting")
+			}
+			for _, c := range *ready {
+				if c.Name == name {
+					return c.Check(ctx)
+				}
+			}
+			return nil
+		}})
 	}
 	srv, err := httpapi.Listen(httpapi.Config{
 		Addr:    addr,
-		Checks:  readinessChecks(store, adapters),
+		Checks:  checks,
 		Metrics: o.metrics.Handler(),
 		Logger:  o.log,
 	})
 	if err != nil {
-		o.log.Error("HTTP endpoint not started: the bridge runs without /healthz, /readyz and /metrics", slog.String("error", err.Error()))
-		return
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	o.log.Info("HTTP endpoint listening", slog.String("addr", srv.Addr().String()),
 		slog.String("paths", "/healthz /readyz /metrics"))
 	ctx, cancel := context.WithCancel(context.Background())
 	o.stopHTTP, o.httpDone = cancel, make(chan error, 1)
 	go func() { o.httpDone <- srv.Serve(ctx) }()
+	return nil
+}
+
+// started points readiness and the metrics at the running store, core
+// and adapters.
+func (o *opsRuntime) started(store *storage.Store, core *bridge.Bridge, adapters []Adapter) {
+	o.metrics.SetSessionsFunc(func() int { return core.Stats().Sessions })
+	for _, a := range adapters {
+		if _, ok := platformStatus(a); ok {
+			o.metrics.SetPlatformFunc(a.Name(), func() metrics.PlatformState {
+				st, _ := platformStatus(a)
+				return metrics.PlatformState{Up: st.connected, LastContact: st.lastContact}
+			})
+		}
+	}
+	checks := readinessChecks(store, adapters)
+	o.ready.Store(&checks)
 }
 
 // close stops the HTTP endpoint and releases the lock.
@@ -91,6 +129,28 @@ func (o *opsRuntime) close() {
 	if err := o.lock.Release(); err != nil {
 		o.log.Warn("releasing the data directory lock", slog.String("error", err.Error()))
 	}
+}
+
+// adapterState is what readiness and the metrics read of a platform
+// adapter's connection.
+type adapterState struct {
+	connected   bool
+	lastError   string
+	lastContact time.Time
+}
+
+// platformStatus reads a platform adapter's connection state; ok is false
+// for an adapter with no connection (the console).
+func platformStatus(a Adapter) (st adapterState, ok bool) {
+	switch a := a.(type) {
+	case *telegram.Adapter:
+		s := a.Status()
+		return adapterState{s.Connected, s.LastError, s.LastContact}, true
+	case *discord.Adapter:
+		s := a.Status()
+		return adapterState{s.Connected, s.LastError, s.LastContact}, true
+	}
+	return adapterState{}, false
 }
 
 // discordMetrics routes the Discord adapter's REST calls through a
@@ -114,24 +174,15 @@ func readinessChecks(store *storage.Store, adapters []Adapter) []httpapi.Check {
 		return nil
 	}}}
 	for _, a := range adapters {
-		var check func(context.Context) error
-		switch a := a.(type) {
-		case *telegram.Adapter:
+		check := func(context.Context) error { return nil }
+		if _, ok := platformStatus(a); ok {
+			platform := map[string]string{"telegram": "Telegram", "discord": "Discord"}[a.Name()]
 			check = func(context.Context) error {
-				if st := a.Status(); !st.Connected {
-					return notConnected("Telegram", st.LastError)
+				if st, _ := platformStatus(a); !st.connected {
+					return notConnected(platform, st.lastError)
 				}
 				return nil
 			}
-		case *discord.Adapter:
-			check = func(context.Context) error {
-				if st := a.Status(); !st.Connected {
-					return notConnected("Discord", st.LastError)
-				}
-				return nil
-			}
-		default:
-			check = func(context.Context) error { return nil }
 		}
 		checks = append(checks, httpapi.Check{Name: a.Name(), Check: check})
 	}
@@ -150,6 +201,7 @@ func notConnected(platform, lastErr string) error {
 //	healthcheck   GET /healthz on CLM_HTTP_ADDR; exit 0 when alive
 //	doctor        check the configuration, store and platforms; say what to fix
 //	backup PATH   write a consistent copy of the store to PATH, online
+//	restore FILE  replace the store with a checked backup, bridge stopped
 //
 // It returns the exit status and true, or false when args[0] is not one of
 // them. They read the same CLM_* variables as the bridge.
@@ -175,14 +227,39 @@ func OpsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 			fmt.Fprintln(stderr, "usage: bridge backup PATH   (PATH: a new file for the copy of the store)")
 			return ops.ExitUsage, true
 		}
-		cfg, err := LoadConfig()
+		dir, err := dataDirFromEnv()
 		if err != nil {
 			fmt.Fprintf(stderr, "backup: invalid configuration: %v\n", err)
 			return ops.ExitUsage, true
 		}
-		return ops.Backup(ctx, filepath.Join(cfg.DataDir, DBFileName), args[1], stdout, stderr), true
+		return ops.Backup(ctx, filepath.Join(dir, DBFileName), args[1], stdout, stderr), true
+	case "restore":
+		if len(args) != 2 {
+			fmt.Fprintln(stderr, "usage: bridge restore BACKUP   (BACKUP: a file written by bridge backup; stop the bridge first)")
+			return ops.ExitUsage, true
+		}
+		dir, err := dataDirFromEnv()
+		if err != nil {
+			fmt.Fprintf(stderr, "restore: invalid configuration: %v\n", err)
+			return ops.ExitUsage, true
+		}
+		return ops.Restore(ctx, dir, filepath.Join(dir, DBFileName), args[1], time.Now(), stdout, stderr), true
 	}
 	return 0, false
+}
+
+// dataDirFromEnv reads CLM_DATA_DIR (and its default) alone: backup and
+// restore need nothing else, and run where the platforms' token files may
+// not be (a one-off container on the data volume).
+func dataDirFromEnv() (string, error) {
+	var cfg Config
+	if err := envconfig.Process(EnvPrefix, &cfg); err != nil {
+		return "", fmt.Errorf("reading the environment: %w", err)
+	}
+	if strings.TrimSpace(cfg.DataDir) == "" {
+		return "", errors.New("CLM_DATA_DIR is empty: set it to the directory of the store, such as ./data")
+	}
+	return cfg.DataDir, nil
 }
 
 // doctorChecks reads the configuration and returns the checks for it.

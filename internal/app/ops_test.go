@@ -328,6 +328,11 @@ func TestOpsCommands(t *testing.T) {
 		{name: "healthcheck with the endpoint off", env: map[string]string{"CLM_HTTP_ADDR": "off"},
 			args: []string{"healthcheck"}, code: 1, says: "endpoint is off"},
 		{name: "backup without a path", args: []string{"backup"}, code: 2, says: "usage: bridge backup PATH"},
+		{name: "restore without a backup", args: []string{"restore"}, code: 2, says: "usage: bridge restore BACKUP"},
+		{name: "restore needs no platform token file", env: map[string]string{"CLM_DATA_DIR": withStore, "CLM_TELEGRAM_TOKEN_FILE": "/run/secrets/not-mounted-here"},
+			args: []string{"restore", filepath.Join(withStore, "no-such-backup.db")}, code: 1, says: "cannot read the backup"},
+		{name: "restore of a missing backup", env: map[string]string{"CLM_DATA_DIR": withStore},
+			args: []string{"restore", filepath.Join(withStore, "no-such-backup.db")}, code: 1, says: "cannot read the backup"},
 		{name: "backup of a store", env: map[string]string{"CLM_DATA_DIR": withStore},
 			args: []string{"backup", filepath.Join(t.TempDir(), "copy.db")}, code: 0, says: "integrity ok"},
 		{name: "backup with a broken configuration", env: map[string]string{"CLM_SESSION_IDLE": "soon"},
@@ -438,8 +443,10 @@ func TestTelegramOperatorView(t *testing.T) {
 	}
 	_, metricsText := httpGet(t, base+"/metrics")
 	for _, want := range []string{
-		`clm_bridge_platform_api_rate_limited_total{method="send",platform="telegram"} 1`,
-		`clm_bridge_platform_api_errors_total{method="send",platform="telegram"} 2`,
+		`clm_bridge_platform_api_rate_limited_total{call_class="send",platform="telegram"} 1`,
+		`clm_bridge_platform_api_errors_total{call_class="send",platform="telegram"} 1`, // the 502; the 429 is not counted twice
+		`clm_bridge_platform_up{platform="telegram"} 1`,
+		`clm_bridge_delivery_seconds_count{platform="telegram"} 2`,
 		`clm_bridge_outbox_depth{platform="telegram"}`,
 		`clm_bridge_commands_total{command="new",outcome="ok"} 1`,
 		"clm_bridge_active_sessions 1",

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -218,4 +219,25 @@ func TestConsoleStory(t *testing.T) {
 			t.Fatalf("no %s among %v", app.DBFileName, files)
 		}
 	})
+}
+
+func TestJSONLogsStayOneObjectPerLineWithTheConsoleRunning(t *testing.T) {
+	_, stderr := runScript(t, t.TempDir(), "alice@dm: help", "alice@dm: frobnicate now")
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	sawConsole := false
+	for _, l := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("a stderr line is not JSON: %q", l)
+		}
+		if _, ok := rec["err"]; ok {
+			t.Errorf("a record uses the key \"err\" (the key is \"error\"): %q", l)
+		}
+		if msg, _ := rec["msg"].(string); strings.HasPrefix(msg, "console: ready") {
+			sawConsole = true
+		}
+	}
+	if !sawConsole {
+		t.Errorf("the console's ready line is not among the log records:\n%s", stderr)
+	}
 }

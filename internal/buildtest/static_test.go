@@ -7,6 +7,7 @@ import (
 	"debug/elf"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,6 +66,7 @@ func buildRelease(t *testing.T, root string) string {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", filepath.Join(root, "build", "static.sh"), out)
 	cmd.Dir = t.TempDir() // the script must not depend on where it is called from
+	cmd.Env = append(os.Environ(), "VERSION="+stampedVersion)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {
@@ -107,6 +109,30 @@ func TestReleaseBinary(t *testing.T) {
 		}
 		if len(libs) != 0 {
 			t.Errorf("the binary needs shared libraries: %v", libs)
+		}
+	})
+
+	t.Run("reports the version build/static.sh stamped", func(t *testing.T) {
+		code, out := runOnce(t, bin, nil, "version")
+		if code != 0 || !strings.HasPrefix(out, stampedVersion+" (revision ") {
+			t.Errorf("bridge version: exit %d, %q; want it to start with %q", code, out, stampedVersion)
+		}
+	})
+
+	t.Run("no token and stdin /dev/null, as in a container, exits 2", func(t *testing.T) {
+		devnull, err := os.Open(os.DevNull)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = devnull.Close() }()
+		cmd := exec.Command(bin)
+		cmd.Dir = t.TempDir()
+		cmd.Env = []string{"CLM_DATA_DIR=" + filepath.Join(t.TempDir(), "data"), "CLM_HTTP_ADDR=off"}
+		cmd.Stdin = devnull
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "CLM_TELEGRAM_TOKEN") {
+			t.Errorf("exit %v, want 2 naming the token variables:\n%s", err, out)
 		}
 	})
 
@@ -158,7 +184,11 @@ func TestReleaseBinary(t *testing.T) {
 			t.Errorf("second bridge on the same data directory: exit %d\n%s", code, out)
 		}
 
-		// End of input shuts the console bridge down cleanly.
+		// End of input, after a line, shuts the console bridge down
+		// cleanly (an input that ends empty is exit 2: nothing to serve).
+		if _, err := io.WriteString(stdin, "alice@dm: help\n"); err != nil {
+			t.Fatal(err)
+		}
 		_ = stdin.Close()
 		if err := cmd.Wait(); err != nil {
 			t.Fatalf("bridge exit after end of input: %v", err)
@@ -169,23 +199,27 @@ func TestReleaseBinary(t *testing.T) {
 	})
 }
 
-// runOnce runs `bridge healthcheck` (or, with CLM_DATA_DIR set and no
-// subcommand wanted, the bridge itself) with only env, from an empty
-// directory, and returns its exit code and output.
-func runOnce(t *testing.T, bin string, env []string) (int, string) {
+// runOnce runs the binary with args (none: `bridge healthcheck`, or with
+// CLM_DATA_DIR set the console bridge itself, given one line of input)
+// with only env, from an empty directory, and returns its exit code and
+// output.
+func runOnce(t *testing.T, bin string, env []string, args ...string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	args := []string{"healthcheck"}
-	for _, e := range env {
-		if strings.HasPrefix(e, "CLM_DATA_DIR=") {
-			args = nil
+	input := ""
+	if len(args) == 0 {
+		args = []string{"healthcheck"}
+		for _, e := range env {
+			if strings.HasPrefix(e, "CLM_DATA_DIR=") {
+				args, input = nil, "alice@dm: help\n"
+			}
 		}
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = env
-	cmd.Stdin = strings.NewReader("")
+	cmd.Stdin = strings.NewReader(input)
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	switch {
@@ -234,6 +268,9 @@ func waitListening(t *testing.T, r io.Reader) (string, string) {
 	}
 }
 
+// stampedVersion is the VERSION the release build is given.
+const stampedVersion = "v0.0.0-buildtest"
+
 // refusedAddr is a loopback address where nothing listens: port 1 is
 // privileged and unused, so a connection is refused at once.
 const refusedAddr = "127.0.0.1:1"
@@ -255,6 +292,9 @@ func TestDockerfileUsesTheOneBuildScript(t *testing.T) {
 		{"declares the volume", "VOLUME /data"},
 		{"data directory setting", "CLM_DATA_DIR=/data"},
 		{"healthcheck runs the binary itself", `CMD ["/bridge", "healthcheck"]`},
+		{"the version reaches the build", `VERSION="$VERSION" REVISION="$REVISION" sh build/static.sh`},
+		{"OCI version label", `org.opencontainers.image.version="${VERSION}"`},
+		{"OCI revision label", `org.opencontainers.image.revision="${REVISION}"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,4 +310,30 @@ func TestDockerfileUsesTheOneBuildScript(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDockerfileExposesOnlyAPortThatAnswers: EXPOSE 9464 with the endpoint
+// on the container's loopback published a port where nothing answered.
+func TestDockerfileExposesOnlyAPortThatAnswers(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(moduleRoot(t), "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := regexp.MustCompile(`CLM_HTTP_ADDR=(\S+)`).FindStringSubmatch(string(b))
+	if addr == nil {
+		t.Fatal("the Dockerfile does not set CLM_HTTP_ADDR")
+	}
+	host, port, err := net.SplitHostPort(addr[1])
+	if err != nil {
+		t.Fatalf("CLM_HTTP_ADDR=%s: %v", addr[1], err)
+	}
+	for _, m := range regexp.MustCompile(`(?m)^EXPOSE\s+(\S+)`).FindAllStringSubmatch(string(b), -1) {
+		exposed := strings.TrimSuffix(m[1], "/tcp")
+		if exposed != port {
+			t.Errorf("EXPOSE %s, but the endpoint listens on port %s", exposed, port)
+		}
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			t.Errorf("EXPOSE %s, but the endpoint listens on the container's loopback (%s): nothing answers there", exposed, addr[1])
+		}
+	}
 }

@@ -339,3 +339,29 @@ func TestRunFillsArea(t *testing.T) {
 		t.Errorf("Run = %+v", fs)
 	}
 }
+
+func TestStoreDoctorCountsTheWALOfARunningStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bridge.db")
+	s, err := storage.Open(ctx, path, storage.Options{Argon2: storage.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	if _, err := s.EnsureMember(ctx, storage.MemberRef{Platform: "console", UserID: "alice"}, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		st, err := os.Stat(path + suffix)
+		if err != nil {
+			t.Fatalf("no %s%s while the store is open: %v", path, suffix, err)
+		}
+		total += st.Size()
+	}
+	out := summary(t, Store{DataDir: dir, Path: path}.Check(ctx))
+	if want := fmt.Sprintf("%d bytes on disk", total); !strings.Contains(out, want) {
+		t.Errorf("output lacks %q (the database, its WAL and shm):\n%s", want, out)
+	}
+}

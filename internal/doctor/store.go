@@ -90,11 +90,11 @@ func (s Store) Check(ctx context.Context) []Finding {
 	defer func() { _ = db.Close() }()
 	var check string
 	if err := db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&check); err != nil {
-		add(Fail, "cannot read the store: "+err.Error(), "is it an SQLite file? restore a backup (see `bridge backup`)")
+		add(Fail, "cannot read the store: "+err.Error(), "is it an SQLite file? stop the bridge and restore a backup: bridge restore BACKUP")
 		return fs
 	}
 	if check != "ok" {
-		add(Fail, "the store is damaged: "+check, "stop the bridge and restore the latest backup")
+		add(Fail, "the store is damaged: "+check, "stop the bridge and restore the latest backup: bridge restore BACKUP")
 		return fs
 	}
 	var version int
@@ -102,6 +102,14 @@ func (s Store) Check(ctx context.Context) []Finding {
 		add(Warn, "cannot read the store's schema version: "+err.Error(), "")
 		return fs
 	}
-	add(OK, fmt.Sprintf("the store is intact (schema version %d, %d bytes)", version, fst.Size()), "")
+	// A running bridge keeps recent commits in the WAL until a
+	// checkpoint: the disk the store takes is both files (and -shm).
+	size := fst.Size()
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if st, err := os.Stat(s.Path + suffix); err == nil {
+			size += st.Size()
+		}
+	}
+	add(OK, fmt.Sprintf("the store is intact (schema version %d, %d bytes on disk with its WAL)", version, size), "")
 	return fs
 }

@@ -16,13 +16,16 @@ func (m *Metrics) OnBridgeEvent(ev bridge.Event) {
 	m.Command(ev.Command, ev.Outcome, ev.Took)
 	m.PointersSeen(ev.Platform, ev.PointersSeen)
 	m.PointersOpened(ev.Platform, ev.PointersOpened)
+	unlock := CommandLabel(ev.Command) == "unlock"
 	switch ev.Outcome {
 	case WrongSecret:
-		m.WrongSecret(ev.Platform)
+		if !unlock { // a wrong unlock is one unlock failure, counted below
+			m.WrongSecret(ev.Platform)
+		}
 	case Tampered:
 		m.Tampered(ev.Platform)
 	}
-	if CommandLabel(ev.Command) == "unlock" {
+	if unlock {
 		switch ev.Outcome {
 		case WrongSecret:
 			m.UnlockFailed(ev.Platform, UnlockWrongSecret)

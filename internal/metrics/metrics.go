@@ -13,7 +13,9 @@
 package metrics
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,37 +69,63 @@ const (
 // knownCommand reports whether c is a command name the core or an adapter
 // handles.
 func knownCommand(c string) bool {
-	switch c {
-	// The core's commands (issue 4) and the adapters' entry points.
-	case "help", "new", "unlock", "lock", "chats", "send", "receive",
-		"history", "search", "trash", "delete", "restore", "purge", "clear",
-		"forget", "rekey", "export", "name", "profile", "watch", "doctor", "whoami",
-		"status", "start", "confirm", "cancel",
-		// Requests that are not typed commands.
-		"post",                    // a message that is not a command (may hold pointers)
-		"prompt", "secret-answer", // a private answer to a "which secret?" prompt
-		"button", // a Receive button press
-		"inline": // a Telegram inline query
-		return true
-	}
-	return false
+	return c != "unknown" && slices.Contains(commandNames(), c)
 }
 
+// outcomes lists every outcome, so each series exists (at 0) from the
+// first scrape.
+func outcomes() []Outcome {
+	return []Outcome{OK, Usage, NotFound, Exists, TooLong, Refused, Locked, Expired,
+		Limited, Backoff, WrongSecret, Tampered, NotOpened, Failed, Unknown}
+}
+
+// outcomeLabel is the label value of an outcome: the core's word in
+// snake_case (Prometheus convention: "not-found" is recorded as
+// "not_found"), or "other".
 func outcomeLabel(o Outcome) string {
-	switch o {
-	case OK, Usage, NotFound, Exists, TooLong, Refused, Locked, Expired,
-		Limited, Backoff, WrongSecret, Tampered, NotOpened, Failed, Unknown:
-		return o
+	if slices.Contains(outcomes(), o) {
+		return snake(o)
 	}
 	return "other"
+}
+
+// unlockReasons lists the reasons of unlock_failures_total.
+func unlockReasons() []string {
+	return []string{UnlockWrongSecret, UnlockBackoff, UnlockNotFound, UnlockError}
 }
 
 func unlockReasonLabel(r string) string {
-	switch r {
-	case UnlockWrongSecret, UnlockBackoff, UnlockNotFound, UnlockError:
-		return r
+	if slices.Contains(unlockReasons(), r) {
+		return snake(r)
 	}
 	return "other"
+}
+
+func snake(s string) string { return strings.ReplaceAll(s, "-", "_") }
+
+// platforms are the platform label's values.
+func platforms() []string { return []string{"telegram", "discord", "console"} }
+
+// remotePlatforms are the platforms with an API (and so API errors,
+// outboxes and a connection).
+func remotePlatforms() []string { return []string{"telegram", "discord"} }
+
+// callClasses are the call_class label's values.
+func callClasses() []string {
+	return []string{"send", "edit", "delete", "answer", "poll", "register", "meta", "other"}
+}
+
+// commandNames are the command label's values, "unknown" included: the
+// core's commands (issue 4), the adapters' entry points, and requests that
+// are not typed commands (post: a message that may hold pointers; prompt
+// and secret-answer: a private answer to "which secret?"; button: a
+// Receive press; inline: a Telegram inline query).
+func commandNames() []string {
+	return []string{"help", "new", "unlock", "lock", "chats", "send", "receive",
+		"history", "search", "trash", "delete", "restore", "purge", "clear",
+		"forget", "rekey", "export", "name", "profile", "watch", "doctor", "whoami",
+		"status", "start", "confirm", "cancel", "post", "prompt", "secret-answer",
+		"button", "inline", "unknown"}
 }
 
 // methodClass maps platform API methods (lower case: Telegram Bot API
@@ -142,20 +170,41 @@ type Metrics struct {
 	outboxDepth    *prometheus.GaugeVec
 	apiErrors      *prometheus.CounterVec
 	apiRateLimited *prometheus.CounterVec
+	buildInfo      *prometheus.GaugeVec
+	delivery       *prometheus.HistogramVec
+	platformUp     *prometheus.GaugeVec
+	lastContact    *prometheus.GaugeVec
+	// TODO(kdf-queue-gauge): a gauge of the unlocks waiting for an
+	// Argon2id slot (storage's MaxConcurrentKDF), once storage or the
+	// core reports that queue through a hook; neither does yet.
 
 	// sessions is read by the active-sessions gauge at scrape time.
 	sessions atomic.Pointer[func() int]
 
-	mu          sync.Mutex
-	outboxFuncs map[string]func() int // platform → depth, read at scrape time
+	mu            sync.Mutex
+	outboxFuncs   map[string]func() int           // platform → depth, read at scrape time
+	platformFuncs map[string]func() PlatformState // platform → state, read at scrape time
+}
+
+// PlatformState is what an adapter reports of its connection, read at
+// each scrape for clm_bridge_platform_up and
+// clm_bridge_platform_last_contact_timestamp_seconds.
+type PlatformState struct {
+	// Up is true while the bot is connected (polling works, or the
+	// gateway is up).
+	Up bool
+	// LastContact is when the platform last answered a poll or a
+	// heartbeat; zero when it never did.
+	LastContact time.Time
 }
 
 // New returns metrics registered on a fresh registry, together with the Go
 // runtime and process collectors.
 func New() *Metrics {
 	m := &Metrics{
-		reg:         prometheus.NewRegistry(),
-		outboxFuncs: map[string]func() int{},
+		reg:           prometheus.NewRegistry(),
+		outboxFuncs:   map[string]func() int{},
+		platformFuncs: map[string]func() PlatformState{},
 	}
 	m.commands = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "commands_total",
@@ -176,7 +225,7 @@ func New() *Metrics {
 	}, []string{"platform"})
 	m.wrongSecret = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "wrong_secret_total",
-		Help: "Secrets that did not open a pointer or a chat, by platform.",
+		Help: "Secrets that did not open a pointer or a chat, by platform; wrong secrets given to unlock are counted in unlock_failures_total{reason=\"wrong_secret\"} instead.",
 	}, []string{"platform"})
 	m.tampered = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "tampered_pointers_total",
@@ -184,7 +233,7 @@ func New() *Metrics {
 	}, []string{"platform"})
 	m.unlockFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "unlock_failures_total",
-		Help: "Failed unlocks, by platform and reason (wrong-secret, backoff, not-found, error).",
+		Help: "Failed unlocks, by platform and reason (wrong_secret, backoff, not_found, error).",
 	}, []string{"platform", "reason"})
 	m.outboxDepth = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: Namespace, Name: "outbox_depth",
@@ -192,12 +241,29 @@ func New() *Metrics {
 	}, []string{"platform"})
 	m.apiErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "platform_api_errors_total",
-		Help: "Failed platform API calls (including 429s), by platform and method class.",
-	}, []string{"platform", "method"})
+		Help: "Failed platform API calls other than 429s (those are platform_api_rate_limited_total), by platform and call class.",
+	}, []string{"platform", "call_class"})
 	m.apiRateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "platform_api_rate_limited_total",
-		Help: "Platform API calls answered 429 (rate limited), by platform and method class.",
-	}, []string{"platform", "method"})
+		Help: "Platform API calls answered 429 (rate limited), by platform and call class.",
+	}, []string{"platform", "call_class"})
+	m.buildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: Namespace, Name: "build_info",
+		Help: "Always 1; its labels say which build runs.",
+	}, []string{"version", "revision", "goversion"})
+	m.delivery = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: Namespace, Name: "delivery_seconds",
+		Help:    "Time from a message being queued in a platform's outbox to the platform accepting it (pacing and retries included).",
+		Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+	}, []string{"platform"})
+	m.platformUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: Namespace, Name: "platform_up",
+		Help: "1 while the bot is connected to the platform (polling works, or the gateway is up), else 0.",
+	}, []string{"platform"})
+	m.lastContact = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: Namespace, Name: "platform_last_contact_timestamp_seconds",
+		Help: "Unix time the platform last answered a poll (Telegram) or a heartbeat (Discord); 0 before the first.",
+	}, []string{"platform"})
 	sessions := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: Namespace, Name: "active_sessions",
 		Help: "Unlocked chat sessions held in memory now.",
@@ -207,13 +273,47 @@ func New() *Metrics {
 		}
 		return 0
 	})
+	m.zero()
 	m.reg.MustRegister(m.commands, m.latency, m.pointersSeen, m.pointersOpened,
 		m.wrongSecret, m.tampered, m.unlockFailures, &outboxCollector{m},
-		m.apiErrors, m.apiRateLimited, sessions,
+		m.apiErrors, m.apiRateLimited, sessions, m.buildInfo, m.delivery,
+		&platformCollector{m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m
+}
+
+// zero creates every series of every known label value at 0, so that an
+// alert on increase() or rate() sees the first event, and a dashboard shows
+// 0 rather than "no data".
+func (m *Metrics) zero() {
+	for _, p := range platforms() {
+		m.pointersSeen.WithLabelValues(p)
+		m.pointersOpened.WithLabelValues(p)
+		m.wrongSecret.WithLabelValues(p)
+		m.tampered.WithLabelValues(p)
+		for _, r := range unlockReasons() {
+			m.unlockFailures.WithLabelValues(p, snake(r))
+		}
+	}
+	for _, p := range remotePlatforms() {
+		m.outboxDepth.WithLabelValues(p)
+		m.delivery.WithLabelValues(p)
+		m.platformUp.WithLabelValues(p)
+		m.lastContact.WithLabelValues(p)
+		for _, c := range callClasses() {
+			m.apiErrors.WithLabelValues(p, c)
+			m.apiRateLimited.WithLabelValues(p, c)
+		}
+	}
+	for _, c := range commandNames() {
+		c = snake(c)
+		m.latency.WithLabelValues(c)
+		for _, o := range outcomes() {
+			m.commands.WithLabelValues(c, snake(o))
+		}
+	}
 }
 
 // Registry returns the registry the metrics are registered on (for tests
@@ -327,25 +427,64 @@ func (m *Metrics) SetOutboxDepthFunc(platform string, f func() int) {
 
 // APIError counts a failed platform API call. method is the platform's
 // method name ("sendMessage", "ChannelMessageSend") or a class ("send");
-// it is recorded as its class, or "other". status is the HTTP status, 0
-// when there was none (network error); 429 also counts as rate limited.
+// it is recorded as its call class, or "other". status is the HTTP
+// status, 0 when there was none (network error); a 429 counts as rate
+// limited only, so the two counters never count one call twice.
 func (m *Metrics) APIError(platform, method string, status int) {
 	if m == nil {
 		return
 	}
 	p, c := PlatformLabel(platform), MethodClass(method)
-	m.apiErrors.WithLabelValues(p, c).Inc()
 	if status == http.StatusTooManyRequests {
 		m.apiRateLimited.WithLabelValues(p, c).Inc()
+		return
 	}
+	m.apiErrors.WithLabelValues(p, c).Inc()
+}
+
+// SetBuildInfo sets clm_bridge_build_info{version,revision,goversion} to 1
+// (one series: an earlier call's is removed).
+func (m *Metrics) SetBuildInfo(version, revision, goVersion string) {
+	if m == nil {
+		return
+	}
+	m.buildInfo.Reset()
+	m.buildInfo.WithLabelValues(version, revision, goVersion).Set(1)
+}
+
+// Delivered records how long a message took from platform's outbox to
+// the platform.
+func (m *Metrics) Delivered(platform string, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.delivery.WithLabelValues(PlatformLabel(platform)).Observe(took.Seconds())
+}
+
+// SetPlatformFunc makes platform_up and the last-contact time of platform
+// read f at each scrape. f must be safe to call from any goroutine; nil
+// removes it (the series stay, at their last values).
+func (m *Metrics) SetPlatformFunc(platform string, f func() PlatformState) {
+	if m == nil {
+		return
+	}
+	p := PlatformLabel(platform)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if f == nil {
+		delete(m.platformFuncs, p)
+		return
+	}
+	m.platformFuncs[p] = f
 }
 
 // CommandLabel returns the label value recorded for a command name: the
-// name in lower case if it is a known command, else "unknown".
+// name in lower case and snake_case ("secret-answer" is "secret_answer")
+// if it is a known command, else "unknown".
 func CommandLabel(command string) string {
 	c := strings.ToLower(strings.TrimSpace(command))
 	if knownCommand(c) {
-		return c
+		return snake(c)
 	}
 	return "unknown"
 }
@@ -371,6 +510,36 @@ func MethodClass(method string) string {
 type outboxCollector struct{ m *Metrics }
 
 func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) { c.m.outboxDepth.Describe(ch) }
+
+// platformCollector reports platform_up and the last-contact time, read
+// from the adapters at scrape time.
+type platformCollector struct{ m *Metrics }
+
+func (c *platformCollector) Describe(ch chan<- *prometheus.Desc) {
+	c.m.platformUp.Describe(ch)
+	c.m.lastContact.Describe(ch)
+}
+
+func (c *platformCollector) Collect(ch chan<- prometheus.Metric) {
+	c.m.mu.Lock()
+	funcs := make(map[string]func() PlatformState, len(c.m.platformFuncs))
+	maps.Copy(funcs, c.m.platformFuncs)
+	c.m.mu.Unlock()
+	for p, f := range funcs {
+		st := f()
+		up, last := 0.0, 0.0
+		if st.Up {
+			up = 1
+		}
+		if !st.LastContact.IsZero() {
+			last = float64(st.LastContact.UnixNano()) / 1e9
+		}
+		c.m.platformUp.WithLabelValues(p).Set(up)
+		c.m.lastContact.WithLabelValues(p).Set(last)
+	}
+	c.m.platformUp.Collect(ch)
+	c.m.lastContact.Collect(ch)
+}
 
 func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	c.m.mu.Lock()

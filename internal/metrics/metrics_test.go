@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +60,7 @@ func TestMethodsCountWithBoundedLabels(t *testing.T) {
 		{"known command", func(m *Metrics) { m.Command("send", OK, time.Millisecond) },
 			"clm_bridge_commands_total", map[string]string{"command": "send", "outcome": "ok"}, 1},
 		{"command name is case-insensitive", func(m *Metrics) { m.Command(" Unlock", WrongSecret, 0) },
-			"clm_bridge_commands_total", map[string]string{"command": "unlock", "outcome": "wrong-secret"}, 1},
+			"clm_bridge_commands_total", map[string]string{"command": "unlock", "outcome": "wrong_secret"}, 1},
 		{"unknown command", func(m *Metrics) { m.Command("frobnicate", Unknown, 0); m.Command("xyzzy", Unknown, 0) },
 			"clm_bridge_commands_total", map[string]string{"command": "unknown", "outcome": "unknown"}, 2},
 		{"unknown outcome", func(m *Metrics) { m.Command("help", Outcome("weird"), 0) },
@@ -89,18 +90,42 @@ func TestMethodsCountWithBoundedLabels(t *testing.T) {
 			m.APIError("telegram", "sendMessage", 502)
 			m.APIError("telegram", "sendDocument", 0)
 		},
-			"clm_bridge_platform_api_errors_total", map[string]string{"platform": "telegram", "method": "send"}, 2},
-		{"api 429 counts as error", func(m *Metrics) { m.APIError("discord", "ChannelMessageSend", 429) },
-			"clm_bridge_platform_api_errors_total", map[string]string{"platform": "discord", "method": "send"}, 1},
+			"clm_bridge_platform_api_errors_total", map[string]string{"platform": "telegram", "call_class": "send"}, 2},
+		{"api 429 is not also an error", func(m *Metrics) { m.APIError("discord", "ChannelMessageSend", 429) },
+			"clm_bridge_platform_api_errors_total", map[string]string{"platform": "discord", "call_class": "send"}, 0},
 		{"api 429 counts as rate limited", func(m *Metrics) {
 			m.APIError("discord", "ChannelMessageSend", 429)
 			m.APIError("discord", "ChannelMessageSend", 500)
 		},
-			"clm_bridge_platform_api_rate_limited_total", map[string]string{"platform": "discord", "method": "send"}, 1},
+			"clm_bridge_platform_api_rate_limited_total", map[string]string{"platform": "discord", "call_class": "send"}, 1},
 		{"api unknown method", func(m *Metrics) { m.APIError("telegram", "/bot1:T/sendPoll", 400) },
-			"clm_bridge_platform_api_errors_total", map[string]string{"platform": "telegram", "method": "other"}, 1},
+			"clm_bridge_platform_api_errors_total", map[string]string{"platform": "telegram", "call_class": "other"}, 1},
 		{"active sessions gauge reads the function", func(m *Metrics) { m.SetSessionsFunc(func() int { return 5 }) },
 			"clm_bridge_active_sessions", map[string]string{}, 5},
+		{"build info names the build", func(m *Metrics) { m.SetBuildInfo("v1.2.0", "abc1234", "go1.26.8") },
+			"clm_bridge_build_info", map[string]string{"version": "v1.2.0", "revision": "abc1234", "goversion": "go1.26.8"}, 1},
+		{"a later build info replaces the first", func(m *Metrics) {
+			m.SetBuildInfo("v1.2.0", "abc1234", "go1.26.8")
+			m.SetBuildInfo("v1.3.0", "def5678", "go1.26.8")
+		},
+			"clm_bridge_build_info", map[string]string{"version": "v1.2.0", "revision": "abc1234", "goversion": "go1.26.8"}, -1},
+		{"platform up read at scrape", func(m *Metrics) {
+			m.SetPlatformFunc("telegram", func() PlatformState { return PlatformState{Up: true, LastContact: time.Unix(1795694400, 0)} })
+		},
+			"clm_bridge_platform_up", map[string]string{"platform": "telegram"}, 1},
+		{"last contact read at scrape", func(m *Metrics) {
+			m.SetPlatformFunc("discord", func() PlatformState { return PlatformState{LastContact: time.Unix(1795694400, 0)} })
+		},
+			"clm_bridge_platform_last_contact_timestamp_seconds", map[string]string{"platform": "discord"}, 1795694400},
+		{"a platform down", func(m *Metrics) { m.SetPlatformFunc("discord", func() PlatformState { return PlatformState{} }) },
+			"clm_bridge_platform_up", map[string]string{"platform": "discord"}, 0},
+		{"delivery latency observed", func(m *Metrics) {
+			m.Delivered("telegram", 1500*time.Millisecond)
+			m.Delivered("telegram", 20*time.Millisecond)
+		},
+			"clm_bridge_delivery_seconds", map[string]string{"platform": "telegram"}, 2},
+		{"an event not yet seen is already there at 0", func(m *Metrics) {},
+			"clm_bridge_tampered_pointers_total", map[string]string{"platform": "telegram"}, 0},
 		{"active sessions without a function", func(m *Metrics) {},
 			"clm_bridge_active_sessions", map[string]string{}, 0},
 	}
@@ -207,16 +232,16 @@ func TestExpositionHoldsNoCallerInput(t *testing.T) {
 var allowedLabels = map[string][]string{
 	"command": {"help", "new", "unlock", "lock", "chats", "send", "receive",
 		"history", "search", "trash", "delete", "restore", "purge", "clear",
-		"forget", "rekey", "export", "name", "profile", "watch", "doctor",
-		"status", "start", "confirm", "cancel", "post", "prompt", "secret-answer", "button",
+		"forget", "rekey", "export", "name", "profile", "watch", "doctor", "whoami",
+		"status", "start", "confirm", "cancel", "post", "prompt", "secret_answer", "button",
 		"inline", "unknown"},
-	"outcome": {"ok", "usage", "not-found", "exists", "too-long", "refused", "locked",
-		"expired", "limited", "backoff", "wrong-secret", "tampered", "not-opened", "error",
+	"outcome": {"ok", "usage", "not_found", "exists", "too_long", "refused", "locked",
+		"expired", "limited", "backoff", "wrong_secret", "tampered", "not_opened", "error",
 		"unknown", "other"},
-	"platform": {"telegram", "discord", "console", "other"},
-	"reason":   {"wrong-secret", "backoff", "not-found", "error", "other"},
-	"method":   {"send", "edit", "delete", "answer", "poll", "register", "meta", "other"},
-	"le":       nil, // histogram buckets: numbers
+	"platform":   {"telegram", "discord", "console", "other"},
+	"reason":     {"wrong_secret", "backoff", "not_found", "error", "other"},
+	"call_class": {"send", "edit", "delete", "answer", "poll", "register", "meta", "other"},
+	"le":         nil, // histogram buckets: numbers
 }
 
 func TestEveryLabelValueIsAllowListed(t *testing.T) {
@@ -237,7 +262,8 @@ func TestEveryLabelValueIsAllowListed(t *testing.T) {
 	}
 	checked := 0
 	for _, f := range fams {
-		if !strings.HasPrefix(f.GetName(), Namespace+"_") {
+		// build_info's labels are the build's own, set by the program.
+		if !strings.HasPrefix(f.GetName(), Namespace+"_") || f.GetName() == Namespace+"_build_info" {
 			continue
 		}
 		for _, s := range f.GetMetric() {
@@ -290,7 +316,7 @@ func FuzzLabelsStayInAllowLists(f *testing.F) {
 		if p := PlatformLabel(s); !in(p, allowedLabels["platform"]) {
 			t.Errorf("PlatformLabel(%q) = %q", s, p)
 		}
-		if c := MethodClass(s); !in(c, allowedLabels["method"]) {
+		if c := MethodClass(s); !in(c, allowedLabels["call_class"]) {
 			t.Errorf("MethodClass(%q) = %q", s, c)
 		}
 		if o := outcomeLabel(Outcome(s)); !in(o, allowedLabels["outcome"]) {
@@ -323,13 +349,15 @@ func TestOnBridgeEvent(t *testing.T) {
 		{"tampered", bridge.Event{Platform: "console", Command: "receive", Outcome: "tampered"},
 			"clm_bridge_tampered_pointers_total", map[string]string{"platform": "console"}, 1},
 		{"unlock with a wrong secret", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: "wrong-secret"},
-			"clm_bridge_unlock_failures_total", map[string]string{"platform": "telegram", "reason": "wrong-secret"}, 1},
+			"clm_bridge_unlock_failures_total", map[string]string{"platform": "telegram", "reason": "wrong_secret"}, 1},
 		{"unlock in backoff", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: "backoff"},
 			"clm_bridge_unlock_failures_total", map[string]string{"platform": "telegram", "reason": "backoff"}, 1},
 		{"a successful unlock is no failure", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: "ok"},
-			"clm_bridge_unlock_failures_total", map[string]string{"platform": "telegram", "reason": "wrong-secret"}, -1},
+			"clm_bridge_unlock_failures_total", map[string]string{"platform": "telegram", "reason": "wrong_secret"}, 0},
+		{"a wrong unlock is an unlock failure only, not also a wrong secret", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: "wrong-secret"},
+			"clm_bridge_wrong_secret_total", map[string]string{"platform": "telegram"}, 0},
 		{"wrong secret on a prompt is no unlock failure", bridge.Event{Platform: "console", Command: "secret-answer", Outcome: "wrong-secret"},
-			"clm_bridge_unlock_failures_total", map[string]string{"platform": "console", "reason": "wrong-secret"}, -1},
+			"clm_bridge_unlock_failures_total", map[string]string{"platform": "console", "reason": "wrong_secret"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,4 +370,26 @@ func TestOnBridgeEvent(t *testing.T) {
 	}
 	var nilM *Metrics
 	nilM.OnBridgeEvent(bridge.Event{Command: "send"}) // must not panic
+}
+
+func TestEveryLabelValueIsSnakeCase(t *testing.T) {
+	m := New()
+	m.OnBridgeEvent(bridge.Event{Platform: "console", Command: "secret-answer", Outcome: "not-opened"})
+	fams, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snakeRx := regexp.MustCompile(`^[a-z0-9_]+$`)
+	for _, f := range fams {
+		if !strings.HasPrefix(f.GetName(), Namespace+"_") || f.GetName() == Namespace+"_build_info" {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if l.GetName() != "le" && !snakeRx.MatchString(l.GetValue()) {
+					t.Errorf("%s: %s=%q is not snake_case", f.GetName(), l.GetName(), l.GetValue())
+				}
+			}
+		}
+	}
 }

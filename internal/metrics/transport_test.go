@@ -55,10 +55,10 @@ func TestTransportCountsFailures(t *testing.T) {
 	post()
 	status = http.StatusBadGateway
 	post()
-	if got := value(t, m, "clm_bridge_platform_api_errors_total", map[string]string{"platform": "discord", "method": "send"}); got != 2 {
-		t.Errorf("errors = %v, want 2", got)
+	if got := value(t, m, "clm_bridge_platform_api_errors_total", map[string]string{"platform": "discord", "call_class": "send"}); got != 1 {
+		t.Errorf("errors other than 429 = %v, want 1 (the 502)", got)
 	}
-	if got := value(t, m, "clm_bridge_platform_api_rate_limited_total", map[string]string{"platform": "discord", "method": "send"}); got != 1 {
+	if got := value(t, m, "clm_bridge_platform_api_rate_limited_total", map[string]string{"platform": "discord", "call_class": "send"}); got != 1 {
 		t.Errorf("429s = %v, want 1", got)
 	}
 
@@ -66,7 +66,7 @@ func TestTransportCountsFailures(t *testing.T) {
 	if _, err := c.Get(srv.URL + "/api/v9/gateway"); err == nil {
 		t.Fatal("GET on a closed server succeeded")
 	}
-	if got := value(t, m, "clm_bridge_platform_api_errors_total", map[string]string{"platform": "discord", "method": "poll"}); got != 1 {
+	if got := value(t, m, "clm_bridge_platform_api_errors_total", map[string]string{"platform": "discord", "call_class": "poll"}); got != 1 {
 		t.Errorf("network errors = %v, want 1", got)
 	}
 

@@ -29,6 +29,11 @@ type gateway struct {
 	identifies int
 	resumes    int
 	nSessions  int
+	// revoked (RevokeToken) closes every handshake with 4004; refused
+	// (RefuseIntents) closes an IDENTIFY asking for any of its bits
+	// with 4014.
+	revoked bool
+	refused int
 }
 
 // gwSession is one gateway session: what was dispatched in it, by sequence.
@@ -181,10 +186,19 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 				Intents int    `json:"intents"`
 			}
 			_ = json.Unmarshal(f.D, &id)
-			if id.Token != s.token && id.Token != "Bot "+s.token {
+			s.mu.Lock()
+			revoked, refused := s.gw.revoked, s.gw.refused
+			s.mu.Unlock()
+			if revoked || (id.Token != s.token && id.Token != "Bot "+s.token) {
 				// The writer closes the connection after the close frame;
 				// the next read then fails and ends this handler.
 				conn.sendClose(4004, "Authentication failed.")
+				continue
+			}
+			if id.Intents&refused != 0 {
+				// A privileged intent the application was not granted in
+				// the developer portal.
+				conn.sendClose(4014, "Disallowed intent(s).")
 				continue
 			}
 			s.mu.Lock()
@@ -222,6 +236,11 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			}
 			_ = json.Unmarshal(f.D, &res)
 			s.mu.Lock()
+			if s.gw.revoked {
+				s.mu.Unlock()
+				conn.sendClose(4004, "Authentication failed.")
+				continue
+			}
 			sess := s.gw.sessions[res.SessionID]
 			if sess == nil || (res.Token != s.token && res.Token != "Bot "+s.token) {
 				s.mu.Unlock()
@@ -314,6 +333,30 @@ func shallowCopy(m map[string]any) map[string]any {
 		c[k] = v
 	}
 	return c
+}
+
+// RevokeToken resets the bot's token, as "Reset Token" in the developer
+// portal does: the live gateway connection is closed with 4004
+// (Authentication failed), as is every later IDENTIFY or RESUME, and REST
+// calls answer 401.
+func (s *Server) RevokeToken() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gw.revoked = true
+	if c := s.gw.conn; c != nil {
+		c.sendClose(4004, "Authentication failed.")
+	}
+	s.notifyLocked()
+}
+
+// RefuseIntents makes the gateway close an IDENTIFY that asks for any of
+// the intents in mask with 4014 (Disallowed intents), as Discord does for
+// a privileged intent (such as Message Content, 1<<15) not enabled in the
+// developer portal.
+func (s *Server) RefuseIntents(mask int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gw.refused = mask
 }
 
 // Drop closes the gateway connection abruptly, as a network failure would.

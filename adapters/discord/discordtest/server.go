@@ -383,7 +383,7 @@ func (s *Server) answerLocked(c *Call) (int, http.Header, []byte) {
 	}
 	seg := strings.Split(strings.Trim(p, "/"), "/")
 	isWebhook := len(seg) >= 1 && (seg[0] == "webhooks" || seg[0] == "interactions")
-	if !isWebhook && !(len(seg) == 1 && seg[0] == "gateway") && c.Auth != "Bot "+s.token {
+	if !isWebhook && !(len(seg) == 1 && seg[0] == "gateway") && (c.Auth != "Bot "+s.token || s.gw.revoked) {
 		return http.StatusUnauthorized, nil, apiError(0, "401: Unauthorized")
 	}
 

@@ -167,6 +167,7 @@ type Server struct {
 	webhookURL  string
 	webhookSec  string
 	commands    string
+	revoked     bool // Revoke: every call answers 401
 }
 
 type inlineResult struct {
@@ -241,6 +242,15 @@ func (s *Server) SetFailer(f func(method string, params map[string]string) *Fail
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failer = f
+}
+
+// Revoke revokes the bot's token, as /revoke in @BotFather does: from now
+// on every call answers 401 Unauthorized, as Telegram does.
+func (s *Server) Revoke() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revoked = true
+	s.notify()
 }
 
 // NeverStarted marks u as someone who never wrote to the bot: a message to
@@ -587,7 +597,10 @@ func (s *Server) Await(tb testing.TB, timeout time.Duration, what string, cond f
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	prefix := "/bot" + s.Token + "/"
-	if !strings.HasPrefix(r.URL.Path, prefix) {
+	s.mu.Lock()
+	revoked := s.revoked
+	s.mu.Unlock()
+	if revoked || !strings.HasPrefix(r.URL.Path, prefix) {
 		writeJSON(w, 401, map[string]any{"ok": false, "error_code": 401, "description": "Unauthorized"})
 		return
 	}
@@ -691,6 +704,11 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, call Call) {
 		}
 		s.mu.Lock()
 		s.holding--
+		if s.revoked { // a held poll ends as the next call would
+			s.mu.Unlock()
+			writeJSON(w, 401, map[string]any{"ok": false, "error_code": 401, "description": "Unauthorized"})
+			return
+		}
 		if done {
 			s.confirmLocked(offset)
 			s.dropUnwantedLocked()
