@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 )
 
 // APIClass is the kind of a platform API call, the only thing metrics
@@ -33,6 +34,9 @@ type Metrics interface {
 	// SetOutboxDepthFunc makes the outbox-depth gauge of platform read f
 	// at each scrape.
 	SetOutboxDepthFunc(platform string, f func() int)
+	// Delivered records how long a message waited in platform's outbox
+	// before the platform took it.
+	Delivered(platform string, took time.Duration)
 }
 
 // NoMetrics counts nothing: what an adapter uses when [Host.Metrics] is
@@ -44,6 +48,9 @@ func (NoMetrics) APIError(string, APIClass, int) {}
 
 // SetOutboxDepthFunc does nothing.
 func (NoMetrics) SetOutboxDepthFunc(string, func() int) {}
+
+// Delivered does nothing.
+func (NoMetrics) Delivered(string, time.Duration) {}
 
 // MetricsOf returns h.Metrics, or NoMetrics when it is nil.
 func (h Host) MetricsOf() Metrics {

@@ -7,7 +7,7 @@
 // zero value of its own Platform type) and a configuration type
 // satisfying [Config]. What only some platforms can do is a small extra
 // interface the host checks for on the value it holds: [Doctor] on a
-// Config, [Readiness] on an Adapter, [Fallback] on a Platform. The host
+// Config, [Connected] on an Adapter, [Fallback] on a Platform. The host
 // never names a concrete adapter type.
 //
 // The package sits below the adapters and above the core (cmd → internal →
@@ -21,6 +21,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/clmbridge/clmbridge/bridge"
 )
@@ -52,6 +53,11 @@ type Config interface {
 	// Enabled reports whether the operator turned the platform on (its
 	// token, or token file, is set).
 	Enabled() bool
+	// Check reports, before anything starts, what NewAdapter would refuse
+	// (a missing or unreadable token, a bad URL or limit), so that a bad
+	// setting stops the bridge before the store or any platform is
+	// touched. Errors name the variable and never hold a secret.
+	Check() error
 	// Secrets returns the tokens and other secrets the configuration holds
 	// or names in files (read with [ReadSecret]'s rule; an unreadable file
 	// gives nothing), so that the host can remove them from anything it
@@ -87,12 +93,26 @@ type Adapter interface {
 	Run(ctx context.Context) error
 }
 
-// Readiness is an Adapter that can tell whether it is connected to its
-// platform. An adapter that is not one is ready while it runs.
-type Readiness interface {
-	// Ready returns nil when the adapter is connected, else an error
-	// saying what is wrong, for an operator (no secret in it).
-	Ready(ctx context.Context) error
+// Connected is an Adapter that keeps a connection to its platform: the
+// host reports it as readiness (/readyz) and in the metrics. An adapter
+// that is not one (the console) is ready while it runs.
+type Connected interface {
+	// Connection reports the adapter's connection now. It must not wait.
+	Connection() Connection
+}
+
+// Connection is what a [Connected] adapter reports.
+type Connection struct {
+	// Up is true while the bot is connected (polling works, or the
+	// gateway is up).
+	Up bool
+	// Problem says, for an operator, why the connection is not up ("not
+	// connected to Telegram yet", or the last error with the token
+	// redacted); "" while it is up.
+	Problem string
+	// LastContact is when the platform last answered a poll or a
+	// heartbeat; zero when it never did.
+	LastContact time.Time
 }
 
 // Doctor is a Config whose platform can be examined the way an operator

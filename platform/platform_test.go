@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestReadSecretTakesTheVariableOrItsFileNeverBoth(t *testing.T) {
@@ -63,6 +64,7 @@ func (r *recorder) APIError(p string, c APIClass, status int) {
 	r.calls = append(r.calls, p+" "+string(c)+" "+http.StatusText(status))
 }
 func (r *recorder) SetOutboxDepthFunc(string, func() int) {}
+func (r *recorder) Delivered(string, time.Duration)       {}
 
 // failing is a transport whose calls fail with err.
 type failing struct{ err error }

@@ -48,7 +48,7 @@ func memberOf(u *discordgo.User, guildMember *discordgo.Member) bridge.Member {
 	if guildMember != nil && guildMember.Nick != "" {
 		name = guildMember.Nick
 	}
-	return bridge.Member{Platform: platform, ID: u.ID, DisplayName: name}
+	return bridge.Member{Platform: Name, ID: u.ID, DisplayName: name}
 }
 
 // placeOf is where an event happened: a DM (private) or a guild channel.

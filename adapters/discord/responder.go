@@ -376,7 +376,7 @@ func (a *Adapter) sendTo(ctx context.Context, channelID, text string, files []*d
 // member outside a request). It returns bridge.ErrCannotReachPrivately
 // when the member's DMs are closed to the bot.
 func (a *Adapter) NotifyPrivately(ctx context.Context, m bridge.Member, text string) error {
-	if m.Platform != platform {
+	if m.Platform != Name {
 		return errNotDiscord
 	}
 	return a.sendDM(ctx, m.ID, text, nil)
