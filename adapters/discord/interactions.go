@@ -23,7 +23,7 @@ func framing(memberID string) string { return "<@" + memberID + "> posted a CLM 
 // fit in one 2000-character message after the framing text.
 func capsFor(memberID string, ephemeral, canDelete bool) bridge.Capabilities {
 	return bridge.Capabilities{
-		MaxPointerChars: clm.DiscordLimit - len([]rune(framing(memberID))),
+		MaxPointerChars: MessageLimit - len([]rune(framing(memberID))),
 		Ephemeral:       ephemeral,
 		CanDelete:       canDelete,
 		Buttons:         true,

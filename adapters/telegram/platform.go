@@ -9,8 +9,9 @@ import (
 	"github.com/clmbridge/clmbridge/platform"
 )
 
-// MessageLimit is the most characters one Telegram message may hold.
-const MessageLimit = 4096
+// MessageLimit is the most characters one Telegram message may hold (in
+// UTF-16 code units, as Telegram counts them).
+const MessageLimit = maxMessageUnits
 
 // Platform is Telegram as the host sees it: the value internal/app lists.
 type Platform struct{}
