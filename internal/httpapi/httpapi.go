@@ -112,15 +112,6 @@ func (s *Server) Serve(ctx context.Context) error {
 	return err
 }
 
-// Close stops the server at once (for a Server that was never served).
-func (s *Server) Close() error {
-	err := s.srv.Close()
-	if lerr := s.ln.Close(); lerr != nil && !errors.Is(lerr, net.ErrClosed) && err == nil {
-		err = lerr
-	}
-	return err
-}
-
 // Handler returns the endpoint's routes for cfg (Addr is ignored).
 func Handler(cfg Config) http.Handler {
 	mux, _ := newHandler(cfg)
