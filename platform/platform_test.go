@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -117,5 +118,36 @@ func TestHostWithoutMetricsCountsNothing(t *testing.T) {
 	m.APIError("x", ClassSend, 500) // must not panic
 	if _, ok := m.(NoMetrics); !ok {
 		t.Fatalf("MetricsOf() = %T", m)
+	}
+}
+
+// secretHolder prints itself redacted.
+type secretHolder struct{ token string }
+
+func (secretHolder) String() string   { return "holder{token:[redacted]}" }
+func (secretHolder) GoString() string { return "platform.secretHolder{[redacted]}" }
+func (h secretHolder) Format(f fmt.State, verb rune) {
+	FormatRedacted(f, verb, h.String(), h.GoString())
+}
+
+func TestFormatRedactedKeepsTheVerbButNeverTheSecret(t *testing.T) {
+	h := secretHolder{token: "tok-Qwerty-123"}
+	tests := []struct{ verb, want string }{
+		{"%v", "holder{token:[redacted]}"},
+		{"%s", "holder{token:[redacted]}"},
+		{"%+v", "holder{token:[redacted]}"},
+		{"%q", `"holder{token:[redacted]}"`},
+		{"%#v", "platform.secretHolder{[redacted]}"},
+		{"%-26s|", "holder{token:[redacted]}  |"},
+		{"%.6s", "holder"},
+		{"%x", fmt.Sprintf("%x", "holder{token:[redacted]}")},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprintf(tt.verb, h); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.verb, got, tt.want)
+		}
+	}
+	if got := fmt.Sprintf("%d", h); strings.Contains(got, h.token) {
+		t.Errorf("%%d printed the secret: %s", got)
 	}
 }
