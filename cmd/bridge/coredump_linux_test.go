@@ -37,6 +37,9 @@ func TestCoreDumpsAreOffWhileTheBridgeRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() {
+		// A line first: an input that ends before its first byte means a
+		// container started without a token, which exits 2.
+		_, _ = stdin.Write([]byte("alice@dm: chats\n"))
 		stdin.Close()
 		if err := cmd.Wait(); err != nil {
 			t.Errorf("the bridge ended with %v", err)
