@@ -38,7 +38,7 @@ func parseAdmins(s string) ([]admin, error) {
 		p, id, ok := strings.Cut(entry, ":")
 		p, id = strings.ToLower(strings.TrimSpace(p)), strings.TrimSpace(id)
 		if !ok || p == "" || id == "" {
-			return nil, fmt.Errorf("CLM_ADMINS entry %d is not platform:id: write it like telegram:123456789, discord:80351110224678912 or console:alice (a member sees their id with /clm whoami)", n)
+			return nil, fmt.Errorf("CLM_ADMINS entry %d is not platform:id: write it as the platform (%s), a colon and the member's id, as /clm whoami shows it to them", n, platformNames())
 		}
 		if err := checkAdminID(p, id); err != nil {
 			return nil, fmt.Errorf("CLM_ADMINS entry %d: %w", n, err)
