@@ -13,8 +13,8 @@ import (
 	"github.com/clmbridge/clmbridge/platform"
 )
 
-// DefaultDiscordBase is Discord's REST host; paths are /api/v9/...
-const DefaultDiscordBase = "https://discord.com"
+// defaultRESTBase is Discord's REST host; paths are /api/v9/...
+const defaultRESTBase = "https://discord.com"
 
 // Discord application flags (developer portal → Bot → Privileged Gateway
 // Intents) that allow the Message Content intent.
@@ -33,7 +33,7 @@ const (
 
 // doctorCheck says which application to examine.
 type doctorCheck struct {
-	Base           string // REST host, DefaultDiscordBase when empty
+	Base           string // REST host, defaultRESTBase when empty
 	Token          string // the bot token, without "Bot "
 	AppID          string // CLM_DISCORD_APP_ID, may be empty
 	GuildID        string // CLM_DISCORD_GUILD_ID, may be empty
@@ -48,7 +48,7 @@ type doctorCheck struct {
 func (d doctorCheck) get(ctx context.Context, path string, out any) (int, error) {
 	base := d.Base
 	if base == "" {
-		base = DefaultDiscordBase
+		base = defaultRESTBase
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/api/v9"+path, nil)
 	if err != nil {
