@@ -60,16 +60,6 @@ func WithDrainTimeout(d time.Duration) Option {
 	return func(o *options) { o.drain = d }
 }
 
-// withClock replaces the clock (tests).
-func withClock(c clock) Option {
-	return func(o *options) { o.clock = c }
-}
-
-// withInlineDebounce replaces inlineDebounce (tests).
-func withInlineDebounce(d time.Duration) Option {
-	return func(o *options) { o.debounce = d }
-}
-
 // Status is what the adapter knows about its connection to Telegram.
 type Status struct {
 	// Connected is true once getMe succeeded and while polling (or the

@@ -1,6 +1,8 @@
 package telegram
 
-// Test-only views of the adapter's bounded memories.
+import "time"
+
+// Test-only options, and views of the adapter's bounded memories.
 
 // size returns how many members and groups are remembered.
 func (g *memberGroups) size() (members, groups int) {
@@ -27,4 +29,14 @@ func (o *inlineOffers) size() (members, offers int) {
 		offers += len(l)
 	}
 	return len(o.m), offers
+}
+
+// withClock replaces the clock.
+func withClock(c clock) Option {
+	return func(o *options) { o.clock = c }
+}
+
+// withInlineDebounce replaces inlineDebounce.
+func withInlineDebounce(d time.Duration) Option {
+	return func(o *options) { o.debounce = d }
 }

@@ -13,3 +13,15 @@ func (s *Server) Close() error {
 	}
 	return err
 }
+
+// idle returns a channel closed once no run is in flight.
+func (c *checkRunner) idle() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur != nil {
+		return c.cur.done
+	}
+	done := make(chan struct{})
+	close(done)
+	return done
+}

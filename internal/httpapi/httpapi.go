@@ -232,18 +232,6 @@ func (c *checkRunner) start(ctx context.Context) (run *checkRun, fresh bool) {
 	return run, true
 }
 
-// idle returns a channel closed once no run is in flight (for tests).
-func (c *checkRunner) idle() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cur != nil {
-		return c.cur.done
-	}
-	done := make(chan struct{})
-	close(done)
-	return done
-}
-
 func (c *checkRunner) timedOut() error {
 	return fmt.Errorf("check did not answer within %s", c.timeout)
 }
