@@ -10,6 +10,12 @@
 // Config, [Connected] on an Adapter, [Fallback] on a Platform. The host
 // never names a concrete adapter type.
 //
+// It also holds what every adapter shares so that each rule is written
+// once: the token/_FILE rule ([ReadSecret]), the error of a platform that
+// refused the bot for good ([ErrRefused]), the doctor's [Finding], the
+// classes of API calls the metrics count ([APIClass], [CountCalls]), and
+// the printing of redacted types ([FormatRedacted]).
+//
 // The package sits below the adapters and above the core (cmd → internal →
 // adapters → platform → bridge → clm/storage): adapters import it, and it
 // imports nothing of ours but the core's request interface. It is not a
