@@ -104,6 +104,19 @@ type Options struct {
 	// IsAdmin reports whether a member is one of the bridge's operators,
 	// who may run doctor. nil: nobody is. It must be quick.
 	IsAdmin func(Member) bool
+	// WatchPerPost is how many messages of one post watch delivers to a
+	// member; the rest are told in one line (default DefaultWatchPerPost).
+	// WatchPerMinute is each member's watch notifications a minute, and
+	// their burst (default DefaultWatchPerMinute); what it holds back is
+	// counted and told when there is room again.
+	WatchPerPost   int
+	WatchPerMinute int
+	// MaxKDFWaiting is how many requests may wait for a key derivation
+	// (new, unlock, rekey, a secret given for a pointer) behind the
+	// store's Argon2id slots; more are told at once when to try again
+	// (default DefaultMaxKDFWaiting; negative: no limit, every request
+	// waits, holding its adapter's handler slot).
+	MaxKDFWaiting int
 	// Doctor checks the bridge's setup and returns the report shown to an
 	// operator who runs doctor: findings and what to fix, never a token or
 	// a secret. It must return soon after ctx is done. nil: doctor is not
@@ -150,6 +163,9 @@ func (o Options) withDefaults() Options {
 	defInt(&o.FreeUnlocks, DefaultFreeUnlocks)
 	defInt(&o.HistoryPageSize, DefaultHistoryPageSize)
 	defInt(&o.MaxReceiveRefs, DefaultMaxReceiveRefs)
+	defInt(&o.MaxKDFWaiting, DefaultMaxKDFWaiting)
+	defInt(&o.WatchPerPost, DefaultWatchPerPost)
+	defInt(&o.WatchPerMinute, DefaultWatchPerMinute)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -169,6 +185,8 @@ type Bridge struct {
 	offers   *rateLimiter // MakePointer's budget
 	unlocks  *unlockGuard
 	refs     *refStore
+	kdf      *kdfGate
+	watch    *watcher
 
 	mu        sync.Mutex // guards the fields below
 	closed    bool
@@ -265,12 +283,14 @@ func New(store *storage.Store, opts Options, logger *slog.Logger) *Bridge {
 		offers:    newRateLimiter(opts.RateBurst*offerBudgetFactor, opts.RatePerMinute*offerBudgetFactor),
 		unlocks:   newUnlockGuard(opts.FreeUnlocks, opts.UnlockBackoff, opts.UnlockMaxWait),
 		refs:      newRefStore(opts.MaxReceiveRefs, maxRefBytes),
+		kdf:       newKDFGate(store.MaxConcurrentKDF(), opts.MaxKDFWaiting),
 		members:   make(map[memberKey]*memberState),
 		notifiers: make(map[string]Notifier),
 		seen:      make(map[channelKey]map[memberKey]struct{}),
 		stop:      make(chan struct{}),
 		swept:     make(chan struct{}),
 	}
+	b.watch = newWatcher(b, opts.WatchPerPost, opts.WatchPerMinute)
 	b.order = commandTable()
 	b.cmds = make(map[string]*command, len(b.order))
 	for _, c := range b.order {
@@ -287,9 +307,11 @@ func New(store *storage.Store, opts Options, logger *slog.Logger) *Bridge {
 // Format prints the bridge as redacted for every verb: it holds secrets.
 func (b *Bridge) Format(f fmt.State, _ rune) { fmt.Fprint(f, "[bridge]") }
 
-// Close stops taking requests, waits for the ones in flight, and wipes
-// every session (secrets and keys overwritten). It does not close the
-// store. It is safe to call more than once.
+// Close stops taking requests, waits for the ones in flight, stops the
+// background watch deliveries (those not sent yet are dropped; the one
+// being sent sees its context end), and wipes every session (secrets and
+// keys overwritten). It does not close the store. It is safe to call more
+// than once.
 func (b *Bridge) Close() error {
 	b.closeOnce.Do(func() {
 		b.mu.Lock()
@@ -298,6 +320,7 @@ func (b *Bridge) Close() error {
 		b.inflight.Wait()
 		close(b.stop)
 		<-b.swept
+		b.watch.close()
 		b.sessions.closeAll()
 		b.mu.Lock()
 		for _, st := range b.members {
@@ -323,8 +346,10 @@ func (b *Bridge) sweeper(every time.Duration) {
 	}
 }
 
-// Sweep wipes expired sessions and forgets stale per-member state now. It
-// runs in the background every Options.SweepEvery; tests call it directly.
+// Sweep wipes expired sessions, forgets stale per-member state, and tells
+// watching members what watch held back, once their budget has room, now.
+// It runs in the background every Options.SweepEvery; tests call it
+// directly.
 func (b *Bridge) Sweep() {
 	now := b.opts.Now()
 	if n := b.sessions.sweep(); n > 0 {
@@ -333,6 +358,7 @@ func (b *Bridge) Sweep() {
 	b.limiter.prune(now)
 	b.offers.prune(now)
 	b.unlocks.prune(now)
+	b.watch.flush()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for mk, st := range b.members {
@@ -666,8 +692,15 @@ func (c *call) noteErr(what string, err error) {
 }
 
 // fail tells the member something went wrong on our side and logs the
-// cause (which never holds a secret: storage and clm errors do not).
+// cause (which never holds a secret: storage and clm errors do not). A
+// full key-derivation queue is no failure: the member is told when to try
+// again.
 func (c *call) fail(what string, err error) {
+	if text, ok := busyText(err); ok {
+		c.outcome = "limited"
+		c.private(text + " Nothing was changed.")
+		return
+	}
 	c.outcome = "error"
 	c.b.log.LogAttrs(c.ctx, slog.LevelError, "request failed",
 		slog.String("platform", c.req.Member.Platform), slog.String("step", what), slog.String("error", err.Error()))

@@ -42,7 +42,7 @@ func (c *call) cmdNew(args string) {
 	}
 	sb := []byte(secret)
 	defer clear(sb)
-	key, err := c.b.store.CreateChat(c.ctx, id, chat, sb)
+	key, err := c.b.createChat(c.ctx, id, chat, sb)
 	switch {
 	case errors.Is(err, storage.ErrExists):
 		c.outcome = "exists"
@@ -99,7 +99,7 @@ func (c *call) cmdUnlock(args string) {
 	}
 	sb := []byte(secret)
 	defer clear(sb)
-	key, err := c.b.store.UnlockChat(c.ctx, id, chat, sb)
+	key, err := c.b.unlockChat(c.ctx, id, chat, sb)
 	switch {
 	case err == nil:
 		// A chat joined and never confirmed stays so, and a chat whose
@@ -135,7 +135,7 @@ func (c *call) cmdUnlock(args string) {
 		if !c.roomForChat("Nothing was unlocked.") {
 			return
 		}
-		key, err = c.b.store.CreateChat(c.ctx, id, chat, sb)
+		key, err = c.b.createChat(c.ctx, id, chat, sb)
 		if err != nil {
 			c.fail("adding the chat", err)
 			return
@@ -247,7 +247,7 @@ func (c *call) cmdRekey(args string) {
 	// Watch deliveries to this session wait while the key changes (see
 	// session.keyMu).
 	s.keyMu.Lock()
-	key, damaged, err := c.b.store.Rekey(c.ctx, s.key, nb)
+	key, damaged, err := c.b.rekeyChat(c.ctx, s.key, nb)
 	if err == nil {
 		c.b.sessions.rekey(s, nb, key)
 		c.guessed(chat)

@@ -200,6 +200,7 @@ func (e *env) run(req Request) *recorder {
 	if err := e.b.Handle(context.Background(), req); err != nil {
 		e.t.Fatalf("Handle(%s %q): %v", req.Command, req.Args, err)
 	}
+	e.b.watch.waitIdle() // watch delivers in the background
 	e.mu.Lock()
 	e.all = append(e.all, r)
 	e.mu.Unlock()

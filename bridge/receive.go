@@ -210,7 +210,7 @@ func (c *call) otherChat(p clm.Pointer, h *hit, src storage.Source, fromOthers b
 		return refused("Something went wrong on my side while I looked at your chats.")
 	}
 	if exists {
-		key, err := c.b.store.UnlockChat(c.ctx, c.st.id, name, secret)
+		key, err := c.b.unlockChat(c.ctx, c.st.id, name, secret)
 		switch {
 		case err == nil:
 			created, serr := c.save(key, p, h.opened, src)
@@ -231,6 +231,9 @@ func (c *call) otherChat(p clm.Pointer, h *hit, src storage.Source, fromOthers b
 			}
 			return refused(why)
 		default:
+			if text, busy := busyText(err); busy {
+				return refused(text)
+			}
 			c.b.log.LogAttrs(c.ctx, slog.LevelError, "unlocking a pointer's chat failed", slog.String("error", err.Error()))
 			return refused("Something went wrong on my side.")
 		}
@@ -252,7 +255,7 @@ func (c *call) otherChat(p clm.Pointer, h *hit, src storage.Source, fromOthers b
 // in it, and the joined chat deleted.
 func (c *call) renameJoined(p clm.Pointer, h *hit, secret []byte, src storage.Source, fromOthers bool) []string {
 	name, joined := h.opened.Chat, h.s.chat
-	key, err := c.b.store.CreateChat(c.ctx, c.st.id, name, secret)
+	key, err := c.b.createChat(c.ctx, c.st.id, name, secret)
 	if err != nil {
 		c.b.log.LogAttrs(c.ctx, slog.LevelError, "renaming a joined chat failed", slog.String("error", err.Error()))
 		return append(formatOpened(h.opened), fmt.Sprintf("You joined %s, but this pointer names the chat %s. Something went wrong on my side, so I did not rename it. Nothing was saved or changed.", joined, name))
@@ -459,7 +462,7 @@ func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src st
 	if msg := checkName("chat name", name, MaxChatNameRunes); msg != "" {
 		return append(formatOpened(o), "I can't keep a chat of that name ("+strings.TrimSuffix(msg, ".")+"), so I did not save it."), false
 	}
-	key, err := c.b.store.UnlockChat(c.ctx, c.st.id, name, secret)
+	key, err := c.b.unlockChat(c.ctx, c.st.id, name, secret)
 	switch {
 	case err == nil:
 		created, serr := c.save(key, ptr, o, src)
@@ -482,7 +485,7 @@ func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src st
 		if err != nil {
 			break
 		}
-		key, err = c.b.store.CreateChat(c.ctx, c.st.id, name, secret)
+		key, err = c.b.createChat(c.ctx, c.st.id, name, secret)
 		if err == nil {
 			created, serr := c.save(key, ptr, o, src)
 			// Made from a pointer of unknown origin, the secret is still
@@ -497,6 +500,10 @@ func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src st
 			}
 			return lines, true
 		}
+	}
+	if text, busy := busyText(err); busy {
+		c.outcome = "limited"
+		return append(formatOpened(o), text+" I did not save it: /clm receive the pointer again then."), false
 	}
 	c.b.log.LogAttrs(c.ctx, slog.LevelError, "saving an answered pointer failed", slog.String("error", err.Error()))
 	return append(formatOpened(o), "Something went wrong on my side, so I did not save it."), false
@@ -522,75 +529,5 @@ func (c *call) publicPost() {
 		}
 		c.public(PublicPost{Text: text, ReceiveRef: ref})
 	}
-	c.opened += c.b.watchDeliver(c.ctx, c.req, pointers, src)
-}
-
-// watchDeliver opens pointers seen in a channel for the members who turned
-// watch on and were seen in that channel, saves them and tells each member
-// privately through their platform's Notifier. It returns how many of the
-// pointers opened for someone.
-func (b *Bridge) watchDeliver(ctx context.Context, req Request, pointers []clm.Pointer, src storage.Source) (opened int) {
-	ck := channelKey{platform: req.Member.Platform, id: req.Place.ID}
-	b.mu.Lock()
-	n := b.notifiers[req.Member.Platform]
-	b.mu.Unlock()
-	if n == nil {
-		return 0
-	}
-	want := func(s *session) bool {
-		if s.mk.platform != ck.platform {
-			return false
-		}
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		st := b.members[s.mk]
-		if st == nil || !st.watch {
-			return false
-		}
-		_, seen := b.seen[ck][s.mk]
-		return seen
-	}
-	where := placeName(req.Place)
-	for _, p := range pointers {
-		// A joined chat no pointer confirmed yet opens pointers only when its
-		// member asks (receive counts the ones it does not open).
-		hits := b.sessions.dropUnverified(b.sessions.trialOpen(p, want))
-		if len(hits) > 0 {
-			opened++
-		}
-		done := make(map[memberKey]bool)
-		for _, h := range hits {
-			if done[h.s.mk] {
-				continue
-			}
-			var text string
-			switch {
-			case h.err != nil:
-				text = fmt.Sprintf("⚠️ A pointer of %s posted in %s was changed on the way and was not saved (tampered): I did not open it for you.", h.s.chat, where)
-			case h.s.chat != h.opened.Chat:
-				continue // another chat sharing the secret: not for watch
-			default:
-				created, err := b.saveToSession(ctx, &h, receivedMessage(p, h.opened, src))
-				if err != nil {
-					b.log.LogAttrs(ctx, slog.LevelError, "saving a watched message failed", slog.String("error", err.Error()))
-				}
-				if err == nil && !created {
-					done[h.s.mk] = true
-					continue // already had it (their own, or received before)
-				}
-				lines := formatOpened(h.opened)
-				lines[0] += fmt.Sprintf("  (posted in %s)", where)
-				text = strings.Join(lines, "\n")
-			}
-			done[h.s.mk] = true
-			if err := n.NotifyPrivately(ctx, h.s.member, text); err != nil {
-				b.log.LogAttrs(ctx, slog.LevelWarn, "watch delivery failed",
-					slog.String("platform", ck.platform), slog.String("error", err.Error()))
-			}
-		}
-		for _, h := range hits {
-			b.sessions.release(h.s)
-		}
-	}
-	return opened
+	c.opened += c.b.watchDeliver(c.req, pointers, src)
 }

@@ -444,7 +444,7 @@ func TestAnExplicitCommandIsNotTakenAsTheSecret(t *testing.T) {
 // in his history (a save that met a rekey uses the chat's current key).
 func TestRekeyRacingWatchDeliveriesKeepsEveryDeliveredMessage(t *testing.T) {
 	const rotated = "rotated-secret-5150"
-	e := newEnv(t, Options{})
+	e := newEnv(t, Options{WatchPerMinute: 100}) // every post delivered, none held back
 	n := &notifier{}
 	e.b.RegisterNotifier("test", n)
 	e.newChat("alice", "Work", workSecret)
@@ -488,6 +488,7 @@ func TestRekeyRacingWatchDeliveriesKeepsEveryDeliveredMessage(t *testing.T) {
 		}
 	})
 	wg.Wait()
+	e.b.watch.waitIdle()
 	saved := make(map[string]bool)
 	for _, m := range e.history("bob", "Work") {
 		saved[m.Username+": "+m.Text] = true

@@ -136,13 +136,14 @@ func (s *Store) UnlockChat(ctx context.Context, memberID int64, name string, sec
 // checkKey verifies, inside tx, that key still addresses a chat of its
 // member with the key generation it was unlocked at: a ChatKey of a
 // deleted, or since rekeyed, chat is refused rather than sealing data no
-// current key can open.
-func checkKey(ctx context.Context, tx dbtx, key *ChatKey) error {
+// current key can open. lock (dialect.lockChat in a write, else empty)
+// holds the chat row until the transaction ends.
+func checkKey(ctx context.Context, tx dbtx, key *ChatKey, lock string) error {
 	if key == nil || key.km == nil {
 		return fmt.Errorf("%w: no chat key: unlock the chat first", ErrInvalid)
 	}
 	var salt []byte
-	err := tx.QueryRowContext(ctx, `SELECT kdf_salt FROM chats WHERE id = ? AND member_id = ?`,
+	err := tx.QueryRowContext(ctx, `SELECT kdf_salt FROM chats WHERE id = ? AND member_id = ?`+lock,
 		key.chatID, key.memberID).Scan(&salt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%w: the chat no longer exists", ErrNotFound)
@@ -207,7 +208,7 @@ func (s *Store) Rekey(ctx context.Context, key *ChatKey, newSecret []byte) (newK
 	}
 	err = s.write(ctx, func(tx dbtx) error {
 		damaged = damaged[:0]
-		if err := checkKey(ctx, tx, key); err != nil {
+		if err := checkKey(ctx, tx, key, s.d.lockChat); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx,

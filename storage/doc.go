@@ -1,5 +1,5 @@
-// Package storage is each member's per-chat store on SQLite, encrypted at
-// rest: chats hold an Argon2id verifier (never the secret), messages hold
+// Package storage is each member's per-chat store, on SQLite ([Open]) or
+// PostgreSQL ([OpenPostgres]), encrypted at rest: chats hold an Argon2id verifier (never the secret), messages hold
 // text sealed with XChaCha20-Poly1305 under a key derived from the chat
 // secret. It knows nothing of platforms beyond an opaque member reference.
 //
@@ -68,4 +68,19 @@
 // window at the cost of an fsync per commit. Schema changes are embedded
 // SQL migrations applied in one transaction, versioned by PRAGMA
 // user_version.
+//
+// # On PostgreSQL
+//
+// The same queries run on both (dialect.go holds the few differences), so
+// the sealing, the associated data and every guarantee above are the
+// same; what a pg_dump holds is what the SQLite file holds. Several
+// processes may share one database: a write locks the chat row it
+// touches (FOR UPDATE; the one-statement save FOR SHARE), so two saves
+// never take one number and nothing is sealed under a key being changed;
+// reads run in a REPEATABLE READ READ ONLY snapshot. Row ids come from a
+// sequence (never reused). Migrations live in migrations/postgres,
+// versioned by the schema_version table, each applied in one transaction
+// under an advisory lock, so instances starting together migrate once. A
+// commit is durable by the server's synchronous_commit (FullSync does not
+// apply), and backups are the server's (pg_dump): Backup refuses.
 package storage

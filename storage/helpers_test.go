@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+
+	"github.com/clmbridge/clmbridge/internal/pgtest"
 )
 
 // cheapArgon keeps tests fast: 64 KiB, 1 pass. Only TestDefaultArgon2Params
@@ -13,6 +17,102 @@ import (
 var cheapArgon = Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
 
 func cheapOptions() Options { return Options{Argon2: cheapArgon} }
+
+// testDatabaseURL names the environment variable holding a PostgreSQL
+// server for the tests (.ci/run sets it); unset, PostgreSQL subtests skip.
+const testDatabaseURL = pgtest.EnvVar
+
+// backend is one of the store's databases, for tests run over both.
+type backend struct {
+	name string // "sqlite" or "postgres"
+}
+
+var backendNames = []string{"sqlite", "postgres"}
+
+// forEachBackend runs fn as a subtest per backend, each with its own
+// fresh store from b.open. The PostgreSQL subtest skips, saying why, when
+// CLM_TEST_DATABASE_URL is not set.
+func forEachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
+	t.Helper()
+	for _, name := range backendNames {
+		t.Run(name, func(t *testing.T) {
+			b := backend{name: name}
+			b.skipIfMissing(t)
+			fn(t, b)
+		})
+	}
+}
+
+// skipIfMissing skips t when the backend is not available here.
+func (b backend) skipIfMissing(t testing.TB) {
+	t.Helper()
+	if b.name == "postgres" {
+		pgtest.BaseURL(t)
+	}
+}
+
+// open opens a fresh, empty store on the backend with the cheap test
+// options, closed (and on PostgreSQL dropped) at the end of the test.
+func (b backend) open(t testing.TB) *Store {
+	t.Helper()
+	s, err := b.openWith(t, cheapOptions())
+	if err != nil {
+		t.Fatalf("open %s store: %v", b.name, err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// openWith opens a fresh store with opts; the caller closes it.
+func (b backend) openWith(t testing.TB, opts Options) (*Store, error) {
+	t.Helper()
+	if b.name == "sqlite" {
+		return Open(context.Background(), filepath.Join(t.TempDir(), "bridge.db"), opts)
+	}
+	dsn, _ := testSchema(t)
+	return OpenPostgres(context.Background(), dsn, opts)
+}
+
+// openShared opens n stores on one fresh database, as n bridge
+// processes sharing it would, all at once (so they also migrate it
+// together); each is closed at the end of the test.
+func (b backend) openShared(t testing.TB, n int) []*Store {
+	t.Helper()
+	var dsn string
+	if b.name == "sqlite" {
+		dsn = filepath.Join(t.TempDir(), "bridge.db")
+	} else {
+		dsn, _ = testSchema(t)
+	}
+	stores := make([]*Store, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if b.name == "sqlite" {
+				stores[i], errs[i] = Open(context.Background(), dsn, cheapOptions())
+			} else {
+				stores[i], errs[i] = OpenPostgres(context.Background(), dsn, cheapOptions())
+			}
+		})
+	}
+	wg.Wait()
+	for i, s := range stores {
+		if s != nil {
+			t.Cleanup(func() { _ = s.Close() })
+		}
+		if errs[i] != nil {
+			t.Fatalf("opening store %d of %d on one %s database at once: %v", i+1, n, b.name, errs[i])
+		}
+	}
+	return stores
+}
+
+// testSchema gives the test a PostgreSQL schema of its own (see pgtest).
+func testSchema(t testing.TB) (dsn, schema string) {
+	t.Helper()
+	return pgtest.Schema(t)
+}
 
 // openStore opens a fresh store in a temporary directory, closed at the
 // end of the test.
@@ -99,6 +199,37 @@ func rawCount(t testing.TB, s *Store, query string, args ...any) int {
 	return n
 }
 
+// rawDump reads every row query selects, as someone with the database
+// would, and prints them: two dumps are equal when the rows are.
+func rawDump(t testing.TB, s *Store, query string) string {
+	t.Helper()
+	rows, err := s.r.QueryContext(context.Background(), query)
+	if err != nil {
+		t.Fatalf("raw SQL %q: %v", query, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatalf("raw SQL %q: %v", query, err)
+		}
+		fmt.Fprintf(&b, "%x\n", vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("raw SQL %q: %v", query, err)
+	}
+	return b.String()
+}
+
 func wantErr(t testing.TB, err, target error) {
 	t.Helper()
 	if !errors.Is(err, target) {
@@ -119,7 +250,7 @@ func ids(ms []Message) []int64 {
 func flipSealedByte(t testing.TB, s *Store, k *ChatKey, num int64, i int) {
 	t.Helper()
 	var sealed []byte
-	if err := s.w.QueryRow(`SELECT sealed FROM messages WHERE chat_id = ? AND num = ?`, k.ChatID(), num).Scan(&sealed); err != nil {
+	if err := s.w.QueryRowContext(context.Background(), `SELECT sealed FROM messages WHERE chat_id = ? AND num = ?`, k.ChatID(), num).Scan(&sealed); err != nil {
 		t.Fatal(err)
 	}
 	sealed[i%len(sealed)] ^= 1

@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -109,8 +110,8 @@ func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (nu
 		res, err := s.w.ExecContext(ctx,
 			`INSERT INTO messages (id, chat_id, num, ad_version, pointer_hash, direction, epoch, authenticated,
 			  src_platform, src_channel, src_message_id, sealed, saved)
-			 SELECT `+nextMessageID+`, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-			 WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND member_id = ? AND kdf_salt = ? AND num_floor < ?)
+			 SELECT `+s.d.nextMessageID+`, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+			 WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND member_id = ? AND kdf_salt = ? AND num_floor < ?`+s.d.shareChat+`)
 			 ON CONFLICT DO NOTHING`,
 			key.chatID, guess, adCurrent, ph[:], string(m.Direction), m.Epoch, m.Authenticated,
 			m.Source.Platform, m.Source.Channel, m.Source.MessageID, sealed, now,
@@ -127,12 +128,12 @@ func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (nu
 	// already, or the guess wrong (another process saved meanwhile). Find
 	// out in a transaction, inserting if the pointer is new.
 	err = s.write(ctx, func(tx dbtx) error {
-		if err := checkKey(ctx, tx, key); err != nil {
+		if err := checkKey(ctx, tx, key, s.d.lockChat); err != nil {
 			return err
 		}
 		var saved sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT
-			(SELECT num FROM messages WHERE chat_id = ? AND pointer_hash = ?), `+nextMessageNum,
+			(SELECT num FROM messages WHERE chat_id = ? AND pointer_hash = ?), `+s.d.nextMessageNum,
 			key.chatID, ph[:], key.chatID, key.chatID).Scan(&saved, &num)
 		if err != nil {
 			return dbErr("saving message", err)
@@ -149,7 +150,7 @@ func (s *Store) SaveMessage(ctx context.Context, key *ChatKey, m NewMessage) (nu
 		_, err = tx.ExecContext(ctx,
 			`INSERT INTO messages (id, chat_id, num, ad_version, pointer_hash, direction, epoch, authenticated,
 			  src_platform, src_channel, src_message_id, sealed, saved)
-			 SELECT `+nextMessageID+`, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`,
+			 SELECT `+s.d.nextMessageID+`, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`,
 			key.chatID, num, adCurrent, ph[:], string(m.Direction), m.Epoch, m.Authenticated,
 			m.Source.Platform, m.Source.Channel, m.Source.MessageID, sealed, now)
 		if err != nil {
@@ -199,19 +200,6 @@ func (h *numHints) saw(chat, num int64) {
 		h.last[chat] = num
 	}
 }
-
-// nextMessageID is the SQL for a new row id: above every id in use and
-// every id ever deleted (see the messages_id_floor trigger). Row ids are
-// internal; members see per-chat numbers (nextMessageNum).
-const nextMessageID = `max((SELECT coalesce(max(id), 0) FROM messages), (SELECT floor FROM message_id_floor)) + 1`
-
-// nextMessageNum is the SQL for the next number in a chat (its two
-// parameters are the chat id): above every number in use in the chat and
-// every one deleted from it (the messages_num_floor trigger), so a number
-// a member saw never names another message later. It depends on that
-// chat's rows only.
-const nextMessageNum = `max((SELECT coalesce(max(num), 0) FROM messages WHERE chat_id = ?),
-	(SELECT num_floor FROM chats WHERE id = ?)) + 1`
 
 // Page selects a page of history: newest first, Size messages (1 to
 // MaxPageSize), Page from 0.
@@ -332,11 +320,80 @@ func (s *Store) eachMessage(ctx context.Context, key *ChatKey, full bool, fn fun
 		return err
 	}
 	return s.read(ctx, func(tx dbtx) error {
-		if err := checkKey(ctx, tx, key); err != nil {
+		if err := checkKey(ctx, tx, key, ""); err != nil {
 			return err
 		}
 		if err := scanMessages(ctx, tx, newOpener(a, key, full), fn, query, args...); err != nil {
 			return err
+		}
+		if after != nil {
+			return after(tx)
+		}
+		return nil
+	})
+}
+
+// Batches of eachLiveMessageNewestFirst: the first is small, for a
+// search that fills its limit among the newest messages; each next one
+// doubles, up to the last size.
+const (
+	firstScanBatch = 64
+	lastScanBatch  = 4096
+)
+
+// eachLiveMessageNewestFirst is eachMessage (lean) over the chat's
+// messages not in the trash, newest first. On PostgreSQL it reads them in
+// batches of growing size by row id, in one snapshot: a client cannot
+// stop the server sending the rest of a result it no longer wants, so a
+// search that stops early reads a batch, not the whole chat. SQLite
+// steps a query only as far as it is read, so there one query does.
+func (s *Store) eachLiveMessageNewestFirst(ctx context.Context, key *ChatKey, fn func(o *opener) bool,
+	after func(tx dbtx) error) error {
+	if !s.d.batchScans {
+		return s.eachMessage(ctx, key, false, fn, after,
+			`SELECT `+sealCols+` FROM messages WHERE chat_id = ? AND deleted_at IS NULL ORDER BY id DESC`, chatIDOf(key))
+	}
+	a, err := key.aead()
+	if err != nil {
+		return err
+	}
+	return s.read(ctx, func(tx dbtx) error {
+		if err := checkKey(ctx, tx, key, ""); err != nil {
+			return err
+		}
+		o := newOpener(a, key, false)
+		defer o.wipe()
+		var id int64
+		dest := append([]any{&id}, o.dest...)
+		before, batch := int64(math.MaxInt64), firstScanBatch
+		for {
+			n, stopped, err := func() (n int, stopped bool, err error) {
+				rows, err := tx.QueryContext(ctx, `SELECT id, `+sealCols+` FROM messages
+					WHERE chat_id = ? AND deleted_at IS NULL AND id < ? ORDER BY id DESC LIMIT ?`, key.chatID, before, batch)
+				if err != nil {
+					return 0, false, dbErr("reading messages", err)
+				}
+				defer rows.Close()
+				for rows.Next() {
+					n++
+					if err := rows.Scan(dest...); err != nil {
+						return n, false, dbErr("reading messages", err)
+					}
+					before = id
+					o.damaged = !o.open()
+					if !fn(o) {
+						return n, true, nil
+					}
+				}
+				return n, false, dbErr("reading messages", rows.Err())
+			}()
+			if err != nil {
+				return err
+			}
+			if stopped || n < batch {
+				break
+			}
+			batch = min(2*batch, lastScanBatch)
 		}
 		if after != nil {
 			return after(tx)
@@ -426,7 +483,7 @@ func (s *Store) Search(ctx context.Context, key *ChatKey, query string, limit in
 	defer func() { clear(lower[:cap(lower)]) }()
 	// The scan reads only what opening needs; the few matches get their
 	// times afterwards, in the same snapshot.
-	err := s.eachMessage(ctx, key, false, func(o *opener) bool {
+	err := s.eachLiveMessageNewestFirst(ctx, key, func(o *opener) bool {
 		if o.damaged {
 			if damaged < limit {
 				out = append(out, o.message())
@@ -459,8 +516,7 @@ func (s *Store) Search(ctx context.Context, key *ChatKey, query string, limit in
 			}
 		}
 		return nil
-	}, `SELECT `+sealCols+` FROM messages WHERE chat_id = ? AND deleted_at IS NULL ORDER BY id DESC`,
-		chatIDOf(key))
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -514,7 +570,7 @@ func (s *Store) changeMessage(ctx context.Context, key *ChatKey, doing, stmt str
 		return err
 	}
 	return s.write(ctx, func(tx dbtx) error {
-		if err := checkKey(ctx, tx, key); err != nil {
+		if err := checkKey(ctx, tx, key, s.d.lockChat); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, stmt, append(args, key.chatID)...)
@@ -567,7 +623,7 @@ func (s *Store) ClearChat(ctx context.Context, key *ChatKey) error {
 		return err
 	}
 	return s.write(ctx, func(tx dbtx) error {
-		if err := checkKey(ctx, tx, key); err != nil {
+		if err := checkKey(ctx, tx, key, s.d.lockChat); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE chat_id = ?`, key.chatID)

@@ -11,12 +11,20 @@ import (
 	"strings"
 )
 
-// migrationFS holds the schema migrations, applied in file-name order.
-// Each file NNNN_name.sql moves the schema from version NNNN-1 to NNNN
-// (PRAGMA user_version). Never edit a released migration: add a new one.
+// migrationFS holds the schema migrations, applied in file-name order:
+// SQLite's in migrations/, PostgreSQL's in migrations/postgres/. Each file
+// NNNN_name.sql moves the schema from version NNNN-1 to NNNN (SQLite's
+// PRAGMA user_version, PostgreSQL's schema_version table). Never edit a
+// released migration: add a new one, to both backends.
 //
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrationFS embed.FS
+
+// The folders of each backend's migrations in migrationFS.
+const (
+	sqliteMigrationDir = "migrations"
+	pgMigrationDir     = "migrations/postgres"
+)
 
 type migration struct {
 	version int
@@ -24,19 +32,22 @@ type migration struct {
 	sql     string
 }
 
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+func loadMigrations(dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, dir)
 	if err != nil {
 		return nil, err
 	}
 	var ms []migration
 	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
 		num, _, ok := strings.Cut(e.Name(), "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil || v <= 0 {
 			return nil, fmt.Errorf("migration file %q is not named NNNN_name.sql", e.Name())
 		}
-		b, err := fs.ReadFile(migrationFS, path.Join("migrations", e.Name()))
+		b, err := fs.ReadFile(migrationFS, path.Join(dir, e.Name()))
 		if err != nil {
 			return nil, err
 		}
@@ -51,11 +62,11 @@ func loadMigrations() ([]migration, error) {
 	return ms, nil
 }
 
-// migrate brings the schema to the newest version in one IMMEDIATE
+// migrateSQLite brings the schema to the newest version in one IMMEDIATE
 // transaction: a crash or error leaves the previous version intact, and two
 // processes opening the same file cannot both migrate.
-func (s *Store) migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
+func (s *Store) migrateSQLite(ctx context.Context) error {
+	ms, err := loadMigrations(sqliteMigrationDir)
 	if err != nil {
 		return fmt.Errorf("storage: loading migrations: %w", err)
 	}

@@ -6,11 +6,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/clmbridge/clmbridge/clm"
+	"github.com/jackc/pgx/v5"
 )
 
 // needle is a byte string that must never be found on disk.
@@ -42,10 +45,13 @@ func scanFiles(t *testing.T, when string, files []string, needles []needle) int 
 	return total
 }
 
-func TestNothingSecretOnDisk(t *testing.T) {
+// fillWithSecrets gives s two members with the same two chats and
+// secrets, 40 messages each, a rekey, a trash, a purge and a wrong guess.
+// It returns what must never be found in the database's bytes, and what
+// is stored in clear (a scan that cannot see these proves nothing).
+func fillWithSecrets(t *testing.T, s *Store) (needles, visible []needle) {
+	t.Helper()
 	ctx := context.Background()
-	s, path := openStore(t)
-	files := []string{path, path + "-wal", path + "-shm"}
 
 	type chatSpec struct{ name, secret, newSecret string }
 	chats := []chatSpec{
@@ -55,7 +61,6 @@ func TestNothingSecretOnDisk(t *testing.T) {
 	alice := mustMember(t, s, "1001", "alice")
 	bob := mustMember(t, s, "1002", "bob")
 
-	var needles []needle
 	addSecret := func(chat, secret string) {
 		needles = append(needles, needle{"secret " + secret, []byte(secret)})
 		h := clm.ChatHash(chat, []byte(secret))
@@ -126,6 +131,15 @@ func TestNothingSecretOnDisk(t *testing.T) {
 		t.Fatal("wrong secret unlocked")
 	}
 	needles = append(needles, needle{"wrong guess", []byte("Wrong-Guess-Secret-Zeta")})
+	visible = []needle{{"chat name", []byte("VisibleChatName-Work")}, {"channel", []byte("VisibleChannel")}}
+	return needles, visible
+}
+
+func TestNothingSecretOnDisk(t *testing.T) {
+	ctx := context.Background()
+	s, path := openStore(t)
+	files := []string{path, path + "-wal", path + "-shm"}
+	needles, visible := fillWithSecrets(t, s)
 
 	// While open: the WAL holds the recent writes.
 	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
@@ -133,7 +147,6 @@ func TestNothingSecretOnDisk(t *testing.T) {
 	}
 	// The scan must be able to see what is stored in clear, or it proves
 	// nothing.
-	visible := []needle{{"chat name", []byte("VisibleChatName-Work")}, {"channel", []byte("VisibleChannel")}}
 	assertVisible := func(when string, files []string) {
 		t.Helper()
 		var all []byte
@@ -166,88 +179,140 @@ func TestNothingSecretOnDisk(t *testing.T) {
 	t.Logf("scanned %d bytes after close", n)
 }
 
-func TestMembersWithTheSameChatNameAndSecretAreIsolated(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openStore(t)
-	a := mustMember(t, s, "1", "alice")
-	b := mustMember(t, s, "2", "bob")
-	ka := mustChat(t, s, a.ID, "Work", "shared secret")
-	kb := mustChat(t, s, b.ID, "Work", "shared secret")
-	if ka.ChatID() == kb.ChatID() {
-		t.Fatal("two members share a chat row")
+// What an operator's pg_dump of a PostgreSQL store holds is what a thief
+// of the SQLite file learns: no secret, plaintext, pointer, CLM nonce,
+// data key or 2.0.2 hash. pg_dump writes bytea columns as hex, so each
+// needle is looked for in hex too.
+func TestNothingSecretInAPgDump(t *testing.T) {
+	be := backend{name: "postgres"}
+	be.skipIfMissing(t)
+	pgDump, err := exec.LookPath("pg_dump")
+	if err != nil {
+		t.Skip("pg_dump not found (install postgresql-client): the dump scan needs it")
 	}
-	if ka.km.key == kb.km.key {
-		t.Fatal("two members' chats of the same name and secret share a key")
+	dsn, schema := testSchema(t)
+	s, err := OpenPostgres(context.Background(), dsn, cheapOptions())
+	if err != nil {
+		t.Fatal(err)
 	}
-	aID := mustSave(t, s, ka, testMessage(1))
-	bMsg := testMessage(2)
-	bMsg.Text = "bob's own"
-	bID := mustSave(t, s, kb, bMsg)
-	// The same pointer saved by both is two rows.
-	mustSave(t, s, kb, testMessage(1))
+	defer s.Close()
+	needles, visible := fillWithSecrets(t, s)
+	for _, n := range slices.Clone(needles) {
+		needles = append(needles, needle{n.what + " (as hex)", []byte(hex.EncodeToString(n.b))})
+	}
 
-	if got := ids(mustHistory(t, s, kb, Page{Size: 10})); len(got) != 2 || got[1] != bID {
-		t.Fatalf("bob's history = %v", got)
-	}
-	if got := ids(mustHistory(t, s, ka, Page{Size: 10})); len(got) != 1 || got[0] != aID {
-		t.Fatalf("alice's history = %v", got)
-	}
-	if res, _ := s.Search(ctx, ka, "bob's own", 10); len(res) != 0 {
-		t.Fatal("alice's search finds bob's message")
-	}
-	ca, _ := s.ListChats(ctx, a.ID)
-	cb, _ := s.ListChats(ctx, b.ID)
-	if len(ca) != 1 || ca[0].Messages != 1 || len(cb) != 1 || cb[0].Messages != 2 {
-		t.Fatalf("ListChats: alice %+v, bob %+v", ca, cb)
-	}
-	// Alice's key cannot touch Bob's rows: a number names a message of
-	// the key's own chat.
-	wantErr(t, s.Trash(ctx, ka, 2), ErrNotFound) // bob has a #2, alice has not
-	wantErr(t, s.Purge(ctx, ka, 2), ErrNotFound)
-	if err := s.Trash(ctx, ka, aID); err != nil { // alice's #1, not bob's
+	dump := filepath.Join(t.TempDir(), "store.sql")
+	// The server's address goes in the environment, never argv (it may
+	// hold a password).
+	cfg, err := pgx.ParseConfig(os.Getenv(testDatabaseURL))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := mustHistory(t, s, kb, Page{Size: 10}); len(got) != 2 {
-		t.Fatalf("alice's trash and purge touched bob's messages: %v", ids(got))
+	cmd := exec.Command(pgDump, "--schema="+schema, "--no-owner", "--format=plain", "--file="+dump)
+	cmd.Env = append(os.Environ(), "PGHOST="+cfg.Host, fmt.Sprintf("PGPORT=%d", cfg.Port),
+		"PGUSER="+cfg.User, "PGPASSWORD="+cfg.Password, "PGDATABASE="+cfg.Database)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pg_dump: %v\n%s", err, out)
 	}
-	// Alice's secret change leaves Bob's chat as it was.
-	if _, _, err := s.Rekey(ctx, ka, []byte("alice only")); err != nil {
+	data, err := os.ReadFile(dump)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.UnlockChat(ctx, b.ID, "Work", []byte("shared secret")); err != nil {
-		t.Fatalf("bob's chat after alice's rekey: %v", err)
+	for _, v := range visible {
+		if !bytes.Contains(data, v.b) {
+			t.Fatalf("the scan cannot see the %s stored in clear: the dump is not of the store", v.what)
+		}
 	}
-	// Deleting Alice's chat leaves Bob's.
-	if err := s.DeleteChat(ctx, a.ID, "Work"); err != nil {
-		t.Fatal(err)
-	}
-	if h := mustHistory(t, s, kb, Page{Size: 10}); len(h) != 2 {
-		t.Fatal("deleting alice's chat touched bob's")
-	}
+	n := scanFiles(t, "pg_dump", []string{dump}, needles)
+	t.Logf("scanned a %d-byte pg_dump (%d needles)", n, len(needles))
+}
+
+func TestMembersWithTheSameChatNameAndSecretAreIsolated(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		s := be.open(t)
+		a := mustMember(t, s, "1", "alice")
+		b := mustMember(t, s, "2", "bob")
+		ka := mustChat(t, s, a.ID, "Work", "shared secret")
+		kb := mustChat(t, s, b.ID, "Work", "shared secret")
+		if ka.ChatID() == kb.ChatID() {
+			t.Fatal("two members share a chat row")
+		}
+		if ka.km.key == kb.km.key {
+			t.Fatal("two members' chats of the same name and secret share a key")
+		}
+		aID := mustSave(t, s, ka, testMessage(1))
+		bMsg := testMessage(2)
+		bMsg.Text = "bob's own"
+		bID := mustSave(t, s, kb, bMsg)
+		// The same pointer saved by both is two rows.
+		mustSave(t, s, kb, testMessage(1))
+
+		if got := ids(mustHistory(t, s, kb, Page{Size: 10})); len(got) != 2 || got[1] != bID {
+			t.Fatalf("bob's history = %v", got)
+		}
+		if got := ids(mustHistory(t, s, ka, Page{Size: 10})); len(got) != 1 || got[0] != aID {
+			t.Fatalf("alice's history = %v", got)
+		}
+		if res, _ := s.Search(ctx, ka, "bob's own", 10); len(res) != 0 {
+			t.Fatal("alice's search finds bob's message")
+		}
+		ca, _ := s.ListChats(ctx, a.ID)
+		cb, _ := s.ListChats(ctx, b.ID)
+		if len(ca) != 1 || ca[0].Messages != 1 || len(cb) != 1 || cb[0].Messages != 2 {
+			t.Fatalf("ListChats: alice %+v, bob %+v", ca, cb)
+		}
+		// Alice's key cannot touch Bob's rows: a number names a message of
+		// the key's own chat.
+		wantErr(t, s.Trash(ctx, ka, 2), ErrNotFound) // bob has a #2, alice has not
+		wantErr(t, s.Purge(ctx, ka, 2), ErrNotFound)
+		if err := s.Trash(ctx, ka, aID); err != nil { // alice's #1, not bob's
+			t.Fatal(err)
+		}
+		if got := mustHistory(t, s, kb, Page{Size: 10}); len(got) != 2 {
+			t.Fatalf("alice's trash and purge touched bob's messages: %v", ids(got))
+		}
+		// Alice's secret change leaves Bob's chat as it was.
+		if _, _, err := s.Rekey(ctx, ka, []byte("alice only")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UnlockChat(ctx, b.ID, "Work", []byte("shared secret")); err != nil {
+			t.Fatalf("bob's chat after alice's rekey: %v", err)
+		}
+		// Deleting Alice's chat leaves Bob's.
+		if err := s.DeleteChat(ctx, a.ID, "Work"); err != nil {
+			t.Fatal(err)
+		}
+		if h := mustHistory(t, s, kb, Page{Size: 10}); len(h) != 2 {
+			t.Fatal("deleting alice's chat touched bob's")
+		}
+	})
 }
 
 func TestKeyOfOneChatCannotOpenAnothersMessages(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openStore(t)
-	a := mustMember(t, s, "1", "alice")
-	work := mustChat(t, s, a.ID, "Work", "pw")
-	home := mustChat(t, s, a.ID, "Home", "pw")
-	mustSave(t, s, home, testMessage(1))
-	// Work's key material presented as Home's key, as a confused session
-	// cache might: the identity checks pass, the cipher does not.
-	forged := &ChatKey{memberID: home.memberID, chatID: home.chatID, name: home.name, salt: home.salt, km: work.km}
-	h, err := s.History(ctx, forged, Page{Size: 10})
-	wantOnlyDamaged(t, h, err, 1)
-	h, err = s.Search(ctx, forged, "message", 10)
-	wantOnlyDamaged(t, h, err, 1)
-	// A key presented for another member's chat is refused outright.
-	b := mustMember(t, s, "2", "bob")
-	bobs := mustChat(t, s, b.ID, "Home", "pw")
-	wrongOwner := &ChatKey{memberID: a.ID, chatID: bobs.chatID, name: "Home", salt: bobs.salt, km: bobs.km}
-	_, err = s.History(ctx, wrongOwner, Page{Size: 10})
-	wantErr(t, err, ErrNotFound)
-	_, _, err = s.SaveMessage(ctx, wrongOwner, testMessage(5))
-	wantErr(t, err, ErrNotFound)
+	forEachBackend(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		s := be.open(t)
+		a := mustMember(t, s, "1", "alice")
+		work := mustChat(t, s, a.ID, "Work", "pw")
+		home := mustChat(t, s, a.ID, "Home", "pw")
+		mustSave(t, s, home, testMessage(1))
+		// Work's key material presented as Home's key, as a confused session
+		// cache might: the identity checks pass, the cipher does not.
+		forged := &ChatKey{memberID: home.memberID, chatID: home.chatID, name: home.name, salt: home.salt, km: work.km}
+		h, err := s.History(ctx, forged, Page{Size: 10})
+		wantOnlyDamaged(t, h, err, 1)
+		h, err = s.Search(ctx, forged, "message", 10)
+		wantOnlyDamaged(t, h, err, 1)
+		// A key presented for another member's chat is refused outright.
+		b := mustMember(t, s, "2", "bob")
+		bobs := mustChat(t, s, b.ID, "Home", "pw")
+		wrongOwner := &ChatKey{memberID: a.ID, chatID: bobs.chatID, name: "Home", salt: bobs.salt, km: bobs.km}
+		_, err = s.History(ctx, wrongOwner, Page{Size: 10})
+		wantErr(t, err, ErrNotFound)
+		_, _, err = s.SaveMessage(ctx, wrongOwner, testMessage(5))
+		wantErr(t, err, ErrNotFound)
+	})
 }
 
 // wantOnlyDamaged fails the test unless a listing succeeded and holds
@@ -273,55 +338,59 @@ func copyRow(t *testing.T, s *Store, from, num, to int64) {
 }
 
 func TestRowCopiedIntoAnotherChatFailsToOpen(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openStore(t)
-	a := mustMember(t, s, "1", "alice")
-	b := mustMember(t, s, "2", "bob")
-	src := mustChat(t, s, a.ID, "Work", "shared")
-	cases := map[string]*ChatKey{
-		"same member, other chat":         mustChat(t, s, a.ID, "Home", "shared"),
-		"other member, same name, secret": mustChat(t, s, b.ID, "Work", "shared"),
-	}
-	num := mustSave(t, s, src, testMessage(1))
-	for name, dst := range cases {
-		t.Run(name, func(t *testing.T) {
-			copyRow(t, s, src.ChatID(), num, dst.ChatID())
-			h, err := s.History(ctx, dst, Page{Size: 10})
-			wantOnlyDamaged(t, h, err, num)
-		})
-	}
+	forEachBackend(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		s := be.open(t)
+		a := mustMember(t, s, "1", "alice")
+		b := mustMember(t, s, "2", "bob")
+		src := mustChat(t, s, a.ID, "Work", "shared")
+		cases := map[string]*ChatKey{
+			"same member, other chat":         mustChat(t, s, a.ID, "Home", "shared"),
+			"other member, same name, secret": mustChat(t, s, b.ID, "Work", "shared"),
+		}
+		num := mustSave(t, s, src, testMessage(1))
+		for name, dst := range cases {
+			t.Run(name, func(t *testing.T) {
+				copyRow(t, s, src.ChatID(), num, dst.ChatID())
+				h, err := s.History(ctx, dst, Page{Size: 10})
+				wantOnlyDamaged(t, h, err, num)
+			})
+		}
+	})
 }
 
 // TestAssociatedDataBindsChatAndMember shows the AD alone stops a moved
 // row: the target chat is given the very same key (salt, params and
 // verifier copied), and the row still fails to open.
 func TestAssociatedDataBindsChatAndMember(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openStore(t)
-	a := mustMember(t, s, "1", "alice")
-	b := mustMember(t, s, "2", "bob")
-	src := mustChat(t, s, a.ID, "Work", "pw")
-	num := mustSave(t, s, src, testMessage(1))
-	for _, target := range []struct {
-		name   string
-		member int64
-	}{{"same member", a.ID}, {"other member", b.ID}} {
-		t.Run(target.name, func(t *testing.T) {
-			chat := "Clone " + target.name
-			mustChat(t, s, target.member, chat, "other")
-			rawExec(t, s, `UPDATE chats SET (kdf_salt, kdf_memory, kdf_time, kdf_threads, verifier) =
+	forEachBackend(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		s := be.open(t)
+		a := mustMember(t, s, "1", "alice")
+		b := mustMember(t, s, "2", "bob")
+		src := mustChat(t, s, a.ID, "Work", "pw")
+		num := mustSave(t, s, src, testMessage(1))
+		for _, target := range []struct {
+			name   string
+			member int64
+		}{{"same member", a.ID}, {"other member", b.ID}} {
+			t.Run(target.name, func(t *testing.T) {
+				chat := "Clone " + target.name
+				mustChat(t, s, target.member, chat, "other")
+				rawExec(t, s, `UPDATE chats SET (kdf_salt, kdf_memory, kdf_time, kdf_threads, verifier) =
 				(SELECT kdf_salt, kdf_memory, kdf_time, kdf_threads, verifier FROM chats WHERE id = ?)
 				WHERE member_id = ? AND name = ?`, src.ChatID(), target.member, chat)
-			dst, err := s.UnlockChat(ctx, target.member, chat, []byte("pw"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if dst.km.key != src.km.key {
-				t.Fatal("setup: target chat does not share the source key")
-			}
-			copyRow(t, s, src.ChatID(), num, dst.ChatID())
-			h, err := s.History(ctx, dst, Page{Size: 10})
-			wantOnlyDamaged(t, h, err, num)
-		})
-	}
+				dst, err := s.UnlockChat(ctx, target.member, chat, []byte("pw"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if dst.km.key != src.km.key {
+					t.Fatal("setup: target chat does not share the source key")
+				}
+				copyRow(t, s, src.ChatID(), num, dst.ChatID())
+				h, err := s.History(ctx, dst, Page{Size: 10})
+				wantOnlyDamaged(t, h, err, num)
+			})
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/stdlib"
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
@@ -26,6 +27,9 @@ var (
 	ErrInvalid     = errors.New("storage: invalid input")
 	ErrClosed      = errors.New("storage: store is closed")
 	ErrCorrupt     = errors.New("storage: message cannot be opened (corrupt or moved)")
+	// ErrUnsupported means the backend does not do this; the error says
+	// what to use instead.
+	ErrUnsupported = errors.New("storage: not supported by this backend")
 	// ErrLocked means the ChatKey was wiped, or the chat's secret was
 	// changed since it was unlocked: unlock the chat again.
 	ErrLocked = errors.New("storage: chat key is wiped or out of date")
@@ -69,8 +73,11 @@ type Options struct {
 // callers never see "database is locked") whose transactions begin
 // IMMEDIATE, and a pool of query-only connections for reads, which WAL lets
 // run alongside the writer on a consistent snapshot.
+// On PostgreSQL (OpenPostgres) both pools hold several connections:
+// writers lock the chat row they change instead (see dialect).
 type Store struct {
-	w, r      *sql.DB
+	d         *dialect
+	w, r      pool
 	backupDSN string
 	argon     Argon2Params
 	kdf       chan struct{} // semaphore: one token per running Argon2id
@@ -87,19 +94,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: empty database path", ErrInvalid)
 	}
-	params := opts.Argon2
-	if params == (Argon2Params{}) {
-		params = DefaultArgon2Params()
-	}
-	if err := params.validate(); err != nil {
-		return nil, fmt.Errorf("%w: Options.Argon2: %v", ErrInvalid, err)
-	}
-	kdfMax := opts.MaxConcurrentKDF
-	if kdfMax == 0 {
-		kdfMax = DefaultMaxConcurrentKDF
-	}
-	if kdfMax < 0 {
-		return nil, fmt.Errorf("%w: Options.MaxConcurrentKDF must not be negative", ErrInvalid)
+	params, kdfMax, err := opts.resolve()
+	if err != nil {
+		return nil, err
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -132,6 +129,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 	wq := cloneValues(common)
 	wq.Set("_txlock", "immediate")
+	d := sqliteDialect()
 	w := openDB(fileURI(abs, wq))
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
@@ -139,10 +137,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 
 	s := &Store{
-		w: w, backupDSN: fileURI(abs, common), argon: params,
+		d: d, w: pool{w, d}, backupDSN: fileURI(abs, common), argon: params,
 		kdf: make(chan struct{}, kdfMax), now: time.Now,
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateSQLite(ctx); err != nil {
 		_ = w.Close()
 		return nil, err
 	}
@@ -157,8 +155,31 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		_ = r.Close()
 		return nil, fmt.Errorf("storage: opening database for reading: %w", err)
 	}
-	s.r = r
+	s.r = pool{r, d}
 	return s, nil
+}
+
+// MaxConcurrentKDF returns how many Argon2id runs may be in progress at
+// once, so callers can size their own admission to it.
+func (s *Store) MaxConcurrentKDF() int { return cap(s.kdf) }
+
+// resolve checks the options and fills in the defaults.
+func (opts Options) resolve() (Argon2Params, int, error) {
+	params := opts.Argon2
+	if params == (Argon2Params{}) {
+		params = DefaultArgon2Params()
+	}
+	if err := params.validate(); err != nil {
+		return params, 0, fmt.Errorf("%w: Options.Argon2: %v", ErrInvalid, err)
+	}
+	kdfMax := opts.MaxConcurrentKDF
+	if kdfMax == 0 {
+		kdfMax = DefaultMaxConcurrentKDF
+	}
+	if kdfMax < 0 {
+		return params, 0, fmt.Errorf("%w: Options.MaxConcurrentKDF must not be negative", ErrInvalid)
+	}
+	return params, kdfMax, nil
 }
 
 // Per-connection tuning the DSN cannot express. mmap lets every
@@ -228,8 +249,8 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	errR := s.r.Close()
-	errW := s.w.Close()
+	errR := s.r.db.Close()
+	errW := s.w.db.Close()
 	if err := errors.Join(errR, errW); err != nil {
 		return fmt.Errorf("storage: closing database: %w", err)
 	}
@@ -258,17 +279,17 @@ type dbtx interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// write runs fn in a transaction on the write connection (BEGIN
-// IMMEDIATE), committing when fn returns nil. Waiting for the connection
+// write runs fn in a transaction on the write pool (on SQLite, BEGIN
+// IMMEDIATE on its one connection), committing when fn returns nil. Waiting for the connection
 // honours ctx.
 func (s *Store) write(ctx context.Context, fn func(tx dbtx) error) error {
-	return runTx(ctx, s.w, "BEGIN IMMEDIATE", "COMMIT", fn)
+	return runTx(ctx, s.w, s.d.beginWrite, "COMMIT", fn)
 }
 
 // read runs fn in a read transaction on the read pool, so everything fn
 // sees comes from one snapshot.
 func (s *Store) read(ctx context.Context, fn func(tx dbtx) error) error {
-	return runTx(ctx, s.r, "BEGIN", "ROLLBACK", fn)
+	return runTx(ctx, s.r, s.d.beginRead, s.d.endRead, fn)
 }
 
 // runTx runs fn between begin and end statements on one connection of db.
@@ -276,8 +297,8 @@ func (s *Store) read(ctx context.Context, fn func(tx dbtx) error) error {
 // goroutine per transaction: a quarter of a small save's time here. If
 // ending or rolling back fails, the connection is discarded, so no later
 // caller inherits an open transaction.
-func runTx(ctx context.Context, db *sql.DB, begin, end string, fn func(tx dbtx) error) error {
-	c, err := db.Conn(ctx)
+func runTx(ctx context.Context, p pool, begin, end string, fn func(tx dbtx) error) error {
+	c, err := p.db.Conn(ctx)
 	if err != nil {
 		return dbErr("waiting for the database", err)
 	}
@@ -286,7 +307,7 @@ func runTx(ctx context.Context, db *sql.DB, begin, end string, fn func(tx dbtx) 
 		discardIfInTx(c)
 		return dbErr("starting a transaction", err)
 	}
-	if err := fn(c); err != nil {
+	if err := fn(conn{c, p.d}); err != nil {
 		rollback(c)
 		return err
 	}
@@ -310,6 +331,9 @@ func rollback(c *sql.Conn) {
 func discardIfInTx(c *sql.Conn) {
 	_ = c.Raw(func(dc any) error {
 		if sc, ok := dc.(*sqlite3.SQLiteConn); ok && sc.AutoCommit() {
+			return nil
+		}
+		if pc, ok := dc.(*stdlib.Conn); ok && pc.Conn().PgConn().TxStatus() == 'I' {
 			return nil
 		}
 		return driver.ErrBadConn
@@ -344,6 +368,10 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 		return err
 	}
 	defer s.leave()
+	if s.d.name == "postgres" {
+		return fmt.Errorf("%w: a store on PostgreSQL is backed up by the server's tools: run pg_dump --format=custom --file=%s \"$CLM_DATABASE_URL\" (and pg_restore to restore it)",
+			ErrUnsupported, path)
+	}
 	if path == "" {
 		return fmt.Errorf("%w: empty backup path", ErrInvalid)
 	}

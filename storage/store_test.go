@@ -3,7 +3,6 @@ package storage
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -27,7 +26,7 @@ func TestOpenCreatesPrivateWALDatabaseAtNewestSchema(t *testing.T) {
 		}
 	}
 	pragmas := []struct {
-		db   *sql.DB
+		db   pool
 		name string
 		want string
 	}{
@@ -62,7 +61,7 @@ func TestFullSyncOptionSelectsSynchronousFull(t *testing.T) {
 	}
 	defer s.Close()
 	var got int
-	if err := s.w.QueryRow("PRAGMA synchronous").Scan(&got); err != nil {
+	if err := s.w.QueryRowContext(context.Background(), "PRAGMA synchronous").Scan(&got); err != nil {
 		t.Fatal(err)
 	}
 	if got != 2 {
@@ -173,41 +172,43 @@ func TestOpenHandlesPathsWithURISpecialCharacters(t *testing.T) {
 }
 
 func TestClosedStoreReturnsErrClosed(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openStore(t)
-	m := mustMember(t, s, "1", "alice")
-	k := mustChat(t, s, m.ID, "Work", "pw")
-	id := mustSave(t, s, k, testMessage(1))
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-	calls := map[string]func() error{
-		"EnsureMember": func() error { _, err := s.EnsureMember(ctx, MemberRef{"x", "y"}, "n"); return err },
-		"SetNickname":  func() error { return s.SetNickname(ctx, m.ID, "bob") },
-		"DeleteMember": func() error { return s.DeleteMember(ctx, m.ID) },
-		"CreateChat":   func() error { _, err := s.CreateChat(ctx, m.ID, "Other", []byte("pw")); return err },
-		"UnlockChat":   func() error { _, err := s.UnlockChat(ctx, m.ID, "Work", []byte("pw")); return err },
-		"Rekey":        func() error { _, _, err := s.Rekey(ctx, k, []byte("new")); return err },
-		"ListChats":    func() error { _, err := s.ListChats(ctx, m.ID); return err },
-		"DeleteChat":   func() error { return s.DeleteChat(ctx, m.ID, "Work") },
-		"SaveMessage":  func() error { _, _, err := s.SaveMessage(ctx, k, testMessage(2)); return err },
-		"History":      func() error { _, err := s.History(ctx, k, Page{Size: 5}); return err },
-		"Search":       func() error { _, err := s.Search(ctx, k, "message", 5); return err },
-		"ListTrash":    func() error { _, err := s.ListTrash(ctx, k); return err },
-		"Trash":        func() error { return s.Trash(ctx, k, id) },
-		"Restore":      func() error { return s.Restore(ctx, k, id) },
-		"Purge":        func() error { return s.Purge(ctx, k, id) },
-		"ClearChat":    func() error { return s.ClearChat(ctx, k) },
-		"Export":       func() error { _, err := s.Export(ctx, k, new(bytes.Buffer)); return err },
-		"Backup":       func() error { return s.Backup(ctx, filepath.Join(t.TempDir(), "b.db")) },
-		"Stats":        func() error { _, err := s.Stats(ctx); return err },
-	}
-	for name, call := range calls {
-		t.Run(name, func(t *testing.T) { wantErr(t, call(), ErrClosed) })
-	}
+	forEachBackend(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		s := be.open(t)
+		m := mustMember(t, s, "1", "alice")
+		k := mustChat(t, s, m.ID, "Work", "pw")
+		id := mustSave(t, s, k, testMessage(1))
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+		calls := map[string]func() error{
+			"EnsureMember": func() error { _, err := s.EnsureMember(ctx, MemberRef{"x", "y"}, "n"); return err },
+			"SetNickname":  func() error { return s.SetNickname(ctx, m.ID, "bob") },
+			"DeleteMember": func() error { return s.DeleteMember(ctx, m.ID) },
+			"CreateChat":   func() error { _, err := s.CreateChat(ctx, m.ID, "Other", []byte("pw")); return err },
+			"UnlockChat":   func() error { _, err := s.UnlockChat(ctx, m.ID, "Work", []byte("pw")); return err },
+			"Rekey":        func() error { _, _, err := s.Rekey(ctx, k, []byte("new")); return err },
+			"ListChats":    func() error { _, err := s.ListChats(ctx, m.ID); return err },
+			"DeleteChat":   func() error { return s.DeleteChat(ctx, m.ID, "Work") },
+			"SaveMessage":  func() error { _, _, err := s.SaveMessage(ctx, k, testMessage(2)); return err },
+			"History":      func() error { _, err := s.History(ctx, k, Page{Size: 5}); return err },
+			"Search":       func() error { _, err := s.Search(ctx, k, "message", 5); return err },
+			"ListTrash":    func() error { _, err := s.ListTrash(ctx, k); return err },
+			"Trash":        func() error { return s.Trash(ctx, k, id) },
+			"Restore":      func() error { return s.Restore(ctx, k, id) },
+			"Purge":        func() error { return s.Purge(ctx, k, id) },
+			"ClearChat":    func() error { return s.ClearChat(ctx, k) },
+			"Export":       func() error { _, err := s.Export(ctx, k, new(bytes.Buffer)); return err },
+			"Backup":       func() error { return s.Backup(ctx, filepath.Join(t.TempDir(), "b.db")) },
+			"Stats":        func() error { _, err := s.Stats(ctx); return err },
+		}
+		for name, call := range calls {
+			t.Run(name, func(t *testing.T) { wantErr(t, call(), ErrClosed) })
+		}
+	})
 }
 
 func TestBackupIsAConsistentPrivateCopy(t *testing.T) {
@@ -245,26 +246,45 @@ func TestBackupIsAConsistentPrivateCopy(t *testing.T) {
 	}
 }
 
+// On PostgreSQL the server's own tools take backups: Backup refuses,
+// changing nothing, and says which command to run.
+func TestBackupOnPostgresNamesPgDump(t *testing.T) {
+	be := backend{name: "postgres"}
+	be.skipIfMissing(t)
+	s := be.open(t)
+	dst := filepath.Join(t.TempDir(), "backup.db")
+	err := s.Backup(context.Background(), dst)
+	wantErr(t, err, ErrUnsupported)
+	if !strings.Contains(err.Error(), "pg_dump") {
+		t.Errorf("Backup error %q does not name pg_dump", err)
+	}
+	if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Backup on PostgreSQL left a file at %s (stat: %v)", dst, err)
+	}
+}
+
 func TestStatsCountsEverything(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openStore(t)
-	a := mustMember(t, s, "1", "alice")
-	b := mustMember(t, s, "2", "bob")
-	ka := mustChat(t, s, a.ID, "Work", "pw")
-	mustChat(t, s, b.ID, "Work", "pw")
-	for i := range 4 {
-		mustSave(t, s, ka, testMessage(i))
-	}
-	if err := s.Trash(ctx, ka, 1); err != nil {
-		t.Fatal(err)
-	}
-	st, err := s.Stats(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := (Stats{Members: 2, Chats: 2, Messages: 3, Trashed: 1}); st != want {
-		t.Fatalf("Stats = %+v, want %+v", st, want)
-	}
+	forEachBackend(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		s := be.open(t)
+		a := mustMember(t, s, "1", "alice")
+		b := mustMember(t, s, "2", "bob")
+		ka := mustChat(t, s, a.ID, "Work", "pw")
+		mustChat(t, s, b.ID, "Work", "pw")
+		for i := range 4 {
+			mustSave(t, s, ka, testMessage(i))
+		}
+		if err := s.Trash(ctx, ka, 1); err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (Stats{Members: 2, Chats: 2, Messages: 3, Trashed: 1}); st != want {
+			t.Fatalf("Stats = %+v, want %+v", st, want)
+		}
+	})
 }
 
 // TestDefaultArgon2Params is the one test that pays the production cost.
@@ -287,7 +307,7 @@ func TestDefaultArgon2Params(t *testing.T) {
 	k := mustChat(t, s, m.ID, "Work", "pw")
 	defer k.Wipe()
 	var got Argon2Params
-	if err := s.r.QueryRow(`SELECT kdf_memory, kdf_time, kdf_threads FROM chats`).Scan(&got.MemoryKiB, &got.Time, &got.Threads); err != nil {
+	if err := s.r.QueryRowContext(context.Background(), `SELECT kdf_memory, kdf_time, kdf_threads FROM chats`).Scan(&got.MemoryKiB, &got.Time, &got.Threads); err != nil {
 		t.Fatal(err)
 	}
 	if got != d {
@@ -325,7 +345,7 @@ func TestStoredParamsAreUsedForUnlockAndRaisedByRekey(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got Argon2Params
-	if err := s.r.QueryRow(`SELECT kdf_memory, kdf_time, kdf_threads FROM chats`).Scan(&got.MemoryKiB, &got.Time, &got.Threads); err != nil {
+	if err := s.r.QueryRowContext(context.Background(), `SELECT kdf_memory, kdf_time, kdf_threads FROM chats`).Scan(&got.MemoryKiB, &got.Time, &got.Threads); err != nil {
 		t.Fatal(err)
 	}
 	if got != higher {
@@ -334,36 +354,38 @@ func TestStoredParamsAreUsedForUnlockAndRaisedByRekey(t *testing.T) {
 }
 
 func TestKDFWaitHonoursContextWhenAllSlotsAreBusy(t *testing.T) {
-	ctx := context.Background()
-	s, _ := openStore(t)
-	m := mustMember(t, s, "1", "alice")
-	mustChat(t, s, m.ID, "Work", "pw")
+	forEachBackend(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		s := be.open(t)
+		m := mustMember(t, s, "1", "alice")
+		mustChat(t, s, m.ID, "Work", "pw")
 
-	// Occupy every slot, as long-running unlocks would.
-	for range cap(s.kdf) {
-		s.kdf <- struct{}{}
-	}
-	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-	defer cancel()
-	_, err := s.UnlockChat(cctx, m.ID, "Work", []byte("pw"))
-	wantErr(t, err, context.DeadlineExceeded)
-	_, err = s.CreateChat(cctx, m.ID, "Other", []byte("pw"))
-	wantErr(t, err, context.DeadlineExceeded)
+		// Occupy every slot, as long-running unlocks would.
+		for range cap(s.kdf) {
+			s.kdf <- struct{}{}
+		}
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		defer cancel()
+		_, err := s.UnlockChat(cctx, m.ID, "Work", []byte("pw"))
+		wantErr(t, err, context.DeadlineExceeded)
+		_, err = s.CreateChat(cctx, m.ID, "Other", []byte("pw"))
+		wantErr(t, err, context.DeadlineExceeded)
 
-	// A waiting unlock proceeds once a slot frees.
-	done := make(chan error, 1)
-	go func() {
-		_, err := s.UnlockChat(ctx, m.ID, "Work", []byte("pw"))
-		done <- err
-	}()
-	<-s.kdf
-	if err := <-done; err != nil {
-		t.Fatalf("unlock after a slot freed: %v", err)
-	}
-	for range cap(s.kdf) - 1 {
+		// A waiting unlock proceeds once a slot frees.
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.UnlockChat(ctx, m.ID, "Work", []byte("pw"))
+			done <- err
+		}()
 		<-s.kdf
-	}
-	if n := rawCount(t, s, `SELECT count(*) FROM chats`); n != 1 {
-		t.Fatalf("%d chats, want 1 (the cancelled create must not add one)", n)
-	}
+		if err := <-done; err != nil {
+			t.Fatalf("unlock after a slot freed: %v", err)
+		}
+		for range cap(s.kdf) - 1 {
+			<-s.kdf
+		}
+		if n := rawCount(t, s, `SELECT count(*) FROM chats`); n != 1 {
+			t.Fatalf("%d chats, want 1 (the cancelled create must not add one)", n)
+		}
+	})
 }

@@ -105,6 +105,9 @@ func doctorFunc(cfg Config, timeout time.Duration) func(context.Context) string 
 // nothing).
 func configSecrets(cfg Config) []string {
 	var out []string
+	if v := strings.TrimSpace(cfg.DatabaseURL.password()); v != "" {
+		out = append(out, v)
+	}
 	for _, pc := range cfg.Platforms {
 		if pc != nil {
 			out = append(out, pc.Secrets()...)

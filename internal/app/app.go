@@ -38,6 +38,25 @@ type Options struct {
 	OnStart func(*bridge.Bridge)
 }
 
+// openStore opens the store cfg selects: PostgreSQL when
+// CLM_DATABASE_URL is set, else SQLite in CLM_DATA_DIR. Errors show the
+// URL without its password.
+func openStore(ctx context.Context, cfg Config, opts storage.Options) (*storage.Store, error) {
+	if cfg.DatabaseURL != "" {
+		s, err := storage.OpenPostgres(ctx, string(cfg.DatabaseURL), opts)
+		if err != nil {
+			return nil, fmt.Errorf("opening the store in PostgreSQL at %s (CLM_DATABASE_URL): %w", cfg.DatabaseURL, err)
+		}
+		return s, nil
+	}
+	dbPath := filepath.Join(cfg.DataDir, DBFileName)
+	s, err := storage.Open(ctx, dbPath, opts)
+	if err != nil {
+		return nil, fmt.Errorf("opening the store %s: %w", dbPath, err)
+	}
+	return s, nil
+}
+
 // Streams are the process's standard streams: the console adapter reads
 // Stdin and answers on Stdout; logs and diagnostics go to Stderr.
 type Streams struct {
@@ -74,10 +93,9 @@ func RunWith(ctx context.Context, cfg Config, opts Options, stdin io.Reader, std
 	if err := ops.listen(cfg.HTTPAddr, adapterNames(cfg)); err != nil {
 		return err
 	}
-	dbPath := filepath.Join(cfg.DataDir, DBFileName)
-	store, err := storage.Open(ctx, dbPath, opts.Storage)
+	store, err := openStore(ctx, cfg, opts.Storage)
 	if err != nil {
-		return fmt.Errorf("opening the store %s: %w", dbPath, err)
+		return err
 	}
 	defer func() {
 		if cerr := store.Close(); cerr != nil && err == nil {

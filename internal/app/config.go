@@ -11,12 +11,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/clmbridge/clmbridge/platform"
+	"github.com/clmbridge/clmbridge/storage"
 )
 
 // EnvPrefix prefixes every environment variable of the bridge.
@@ -34,6 +36,9 @@ const EnvPrefix = "CLM"
 type Config struct {
 	// DataDir holds the store (bridge.db and its WAL files).
 	DataDir string `split_words:"true" default:"./data"`
+	// DatabaseURL (CLM_DATABASE_URL=postgres://…), when set, keeps the
+	// store in PostgreSQL instead of SQLite in DataDir.
+	DatabaseURL DatabaseURL `split_words:"true"`
 	// SessionIdle locks an unlocked chat after this long without use.
 	SessionIdle time.Duration `split_words:"true" default:"30m"`
 	// SessionMaxAge locks an unlocked chat this long after it was unlocked.
@@ -157,6 +162,10 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(c.DataDir) == "" {
 		errs = append(errs, errors.New("CLM_DATA_DIR is empty: set it to the directory for the store, such as ./data"))
 	}
+	if c.DatabaseURL != "" && !storage.IsPostgresURL(string(c.DatabaseURL)) {
+		// The value is never echoed: it may hold a password.
+		errs = append(errs, errors.New("CLM_DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/database?sslmode=verify-full); leave it unset to keep the store in SQLite under CLM_DATA_DIR"))
+	}
 	if c.SessionIdle <= 0 {
 		errs = append(errs, errors.New("CLM_SESSION_IDLE must be a positive duration, such as 30m"))
 	}
@@ -205,6 +214,33 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// DatabaseURL is CLM_DATABASE_URL. It may hold a password, so it prints
+// (with %v, %s, or as a slog value) with the password replaced.
+type DatabaseURL string
+
+// String returns the URL with its password replaced.
+func (u DatabaseURL) String() string {
+	if u == "" {
+		return ""
+	}
+	return storage.RedactURL(string(u))
+}
+
+// LogValue logs the URL with its password replaced.
+func (u DatabaseURL) LogValue() slog.Value { return slog.StringValue(u.String()) }
+
+// password returns the URL's password, if any, so reports can cut it out.
+func (u DatabaseURL) password() string {
+	p, err := url.Parse(string(u))
+	if err != nil {
+		return ""
+	}
+	if pw, ok := p.User.Password(); ok {
+		return pw
+	}
+	return p.Query().Get("password")
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -1,6 +1,9 @@
 package app
 
 import (
+	"bytes"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -91,6 +94,7 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 		{"unreadable telegram token file", map[string]string{"CLM_TELEGRAM_TOKEN_FILE": "/nonexistent/telegram"}, "CLM_TELEGRAM_TOKEN"},
 		{"malformed telegram token", map[string]string{"CLM_TELEGRAM_TOKEN": "not a token"}, "@BotFather"},
 		{"discord api url", map[string]string{"CLM_DISCORD_TOKEN": "t", "CLM_DISCORD_API_URL": "ftp://x"}, "CLM_DISCORD_API_URL"},
+		{"database not postgres", map[string]string{"CLM_DATABASE_URL": "mysql://bridge:leaked@db/clm"}, "CLM_DATABASE_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,5 +232,31 @@ func TestJSONLogsGiveDurationsInSeconds(t *testing.T) {
 	NewLogger(Config{LogFormat: "json", LogLevel: "info"}, &b).Info("waited", "retry_in", 250*time.Millisecond)
 	if !strings.Contains(b.String(), `"retry_in":0.25`) {
 		t.Fatalf("log line %s; want retry_in in seconds (0.25)", b.String())
+	}
+}
+
+// CLM_DATABASE_URL selects PostgreSQL; its password never shows when the
+// configuration is printed or logged.
+func TestDatabaseURLPrintsAndLogsWithoutItsPassword(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("CLM_DATABASE_URL", "postgres://bridge:Hunter2-Sekret@db.example:5432/clm?sslmode=verify-full")
+	cfg, err := LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DatabaseURL == "" {
+		t.Fatal("CLM_DATABASE_URL was not read")
+	}
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", slog.Any("database", cfg.DatabaseURL))
+	for where, out := range map[string]string{
+		"%v": fmt.Sprintf("%v", cfg), "%+v": fmt.Sprintf("%+v", cfg), "String": cfg.DatabaseURL.String(), "slog": logs.String(),
+	} {
+		if strings.Contains(out, "Hunter2-Sekret") {
+			t.Errorf("%s shows the database password: %s", where, out)
+		}
+		if !strings.Contains(out, "db.example") {
+			t.Errorf("%s does not show the database host: %s", where, out)
+		}
 	}
 }

@@ -206,11 +206,21 @@ func OpsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 			fmt.Fprintf(stderr, "backup: invalid configuration: %v\n", err)
 			return ops.ExitUsage, true
 		}
+		if os.Getenv("CLM_DATABASE_URL") != "" {
+			fmt.Fprintf(stderr, "backup: the store is in PostgreSQL (CLM_DATABASE_URL), which the server's own tools back up while the bridge runs:\n"+
+				"  pg_dump --format=custom --file=%s \"$CLM_DATABASE_URL\"\n"+
+				"(restore with pg_restore). bridge backup copies only an SQLite store in CLM_DATA_DIR.\n", args[1])
+			return ops.ExitFail, true
+		}
 		return ops.Backup(ctx, filepath.Join(dir, DBFileName), args[1], stdout, stderr), true
 	case "restore":
 		if len(args) != 2 {
 			fmt.Fprintln(stderr, "usage: bridge restore BACKUP   (BACKUP: a file written by bridge backup; stop the bridge first)")
 			return ops.ExitUsage, true
+		}
+		if os.Getenv("CLM_DATABASE_URL") != "" {
+			fmt.Fprintln(stderr, "restore: the store is in PostgreSQL (CLM_DATABASE_URL): restore a pg_dump with pg_restore. bridge restore replaces only an SQLite store in CLM_DATA_DIR.")
+			return ops.ExitFail, true
 		}
 		dir, err := dataDirFromEnv()
 		if err != nil {
@@ -255,6 +265,9 @@ func doctorChecksFor(cfg Config) []doctor.Check {
 	checks := []doctor.Check{
 		{Area: "config", Run: func(context.Context) []doctor.Finding { return configFindings(cfg) }},
 		{Area: "store", Run: doctor.Store{DataDir: cfg.DataDir, Path: filepath.Join(cfg.DataDir, DBFileName)}.Check},
+	}
+	if cfg.DatabaseURL != "" {
+		checks[1].Run = doctor.Postgres{URL: string(cfg.DatabaseURL)}.Check
 	}
 	for _, p := range cfg.enabled() {
 		if d, ok := p.cfg.(platform.Doctor); ok {
