@@ -6,7 +6,7 @@ import "log/slog"
 // needs for CLM_ADMINS) and doctor (the setup check, for operators only).
 
 // cmdWhoami shows the member their own platform id, privately.
-func (c *call) cmdWhoami(string) {
+func cmdWhoami(c *call, _ string) {
 	m := c.req.Member
 	c.private("You are "+m.Platform+":"+m.ID+" here (only you see this).",
 		"That is how the bot's operator names you in CLM_ADMINS.")
@@ -15,9 +15,9 @@ func (c *call) cmdWhoami(string) {
 // cmdDoctor runs the setup check for an operator and shows the report
 // privately, wherever it was asked for: nothing is ever posted publicly.
 // Other members are told, kindly, that it is for the operators.
-func (c *call) cmdDoctor(string) {
+func cmdDoctor(c *call, _ string) {
 	if c.b.opts.IsAdmin == nil || !c.b.opts.IsAdmin(c.req.Member) {
-		c.outcome = "refused"
+		c.outcome = OutcomeRefused
 		c.b.log.LogAttrs(c.ctx, slog.LevelInfo, "doctor refused: not an operator",
 			slog.String("platform", c.req.Member.Platform))
 		c.private("/clm doctor is for the bot's operators: it checks how the bridge is set up. " +
@@ -25,12 +25,12 @@ func (c *call) cmdDoctor(string) {
 		return
 	}
 	if c.b.opts.Doctor == nil {
-		c.outcome = "error"
+		c.outcome = OutcomeError
 		c.private("The doctor check is not available in this bridge. Run `bridge doctor` where the bridge runs (for Docker: docker exec <container> /bridge doctor).")
 		return
 	}
 	if !c.b.doctoring.TryLock() {
-		c.outcome = "limited"
+		c.outcome = OutcomeLimited
 		c.private("A doctor check is running already. Try again in a minute.")
 		return
 	}

@@ -92,6 +92,11 @@ func quoteName(name string) string {
 	return `"` + r.Replace(name) + `"`
 }
 
+// QuoteName returns name as a member types it in a command, quoted when
+// it must be, so the core reads it back unchanged: adapters use it to put
+// a chat name from a form or an option into Request.Args.
+func QuoteName(name string) string { return quoteName(name) }
+
 // checkName says, in words for the member, what is wrong with a chat name or
 // nickname, or returns "" when it is acceptable.
 func checkName(what, name string, maxRunes int) string {

@@ -155,7 +155,7 @@ func FuzzSplitMessage(f *testing.F) {
 func TestAsCommandReadsBareAndPrefixedCommands(t *testing.T) {
 	b := &Bridge{cmds: map[string]*command{}}
 	for _, c := range commandTable() {
-		b.cmds[c.name] = c
+		b.cmds[c.Name] = c
 	}
 	tests := []struct {
 		in, name, args string
@@ -169,6 +169,11 @@ func TestAsCommandReadsBareAndPrefixedCommands(t *testing.T) {
 		{"/clm", "help", "", true, true},
 		{"/clm s3cret-horse", "s3cret-horse", "", true, true},
 		{"/chats", "chats", "", true, true},
+		{"clm chats", "chats", "", true, true},
+		{"CLM  send x y\nz", "send", "x y\nz", true, true},
+		{"clm", "help", "", true, true},
+		{"clm sk-live-9f8e7d", "", "", false, false},
+		{"clmfoo bar", "", "", false, false},
 		{"HELP", "help", "", false, true},
 		{"hello there", "", "", false, false},
 		{"/clmx chats", "", "", false, false},

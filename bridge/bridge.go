@@ -126,15 +126,12 @@ type Options struct {
 
 // Event describes one handled request, for metrics. It holds no member
 // input: Command is a known command name, "post", "secret-answer" or
-// "unknown", and Outcome is one of the core's outcome words ("ok",
-// "usage", "refused", "locked", "limited", "wrong-secret", "backoff",
-// "tampered", "not-opened", "too-long", "not-found", "exists", "expired",
-// "unknown", "error").
+// "unknown" (see LogName), and Outcome is one of Outcomes.
 type Event struct {
 	Platform string
 	Place    PlaceKind
 	Command  string
-	Outcome  string
+	Outcome  Outcome
 	Took     time.Duration
 	// PointersSeen counts the pointers the request held; PointersOpened
 	// those an unlocked chat or a given secret opened (tampered included).
@@ -294,7 +291,7 @@ func New(store *storage.Store, opts Options, logger *slog.Logger) *Bridge {
 	b.order = commandTable()
 	b.cmds = make(map[string]*command, len(b.order))
 	for _, c := range b.order {
-		b.cmds[c.name] = c
+		b.cmds[c.Name] = c
 	}
 	if opts.SweepEvery > 0 {
 		go b.sweeper(opts.SweepEvery)
@@ -377,6 +374,9 @@ type Stats struct {
 	Sessions       int // unlocked member chats
 	DistinctSecret int // distinct secrets among them
 	Members        int // members remembered in memory
+	// KDFWaiting is how many requests wait for a key-derivation slot now
+	// (at most Options.MaxKDFWaiting; any more are told to retry).
+	KDFWaiting int
 }
 
 // Stats returns counts of what the bridge holds in memory.
@@ -384,7 +384,7 @@ func (b *Bridge) Stats() Stats {
 	s, d := b.sessions.count()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return Stats{Sessions: s, DistinctSecret: d, Members: len(b.members)}
+	return Stats{Sessions: s, DistinctSecret: d, Members: len(b.members), KDFWaiting: b.kdf.queued()}
 }
 
 // enter registers a request in flight, or reports that the bridge closed.
@@ -501,10 +501,16 @@ func (b *Bridge) Handle(ctx context.Context, req Request) error {
 	defer b.inflight.Done()
 	start := b.opts.Now()
 
-	if ct, ok := ParseCommandText(req.Post); ok && req.Command == "" && req.ReceiveRef == "" && req.Place.Kind == Public {
-		// A /clm command an adapter passed on as a post: the policy for
-		// commands applies (a secret in it is burned), never a post's.
-		req.Command, req.Args, req.Post = ct.Name, ct.Args, ""
+	if req.Command == "" && req.ReceiveRef == "" && req.Place.Kind == Public {
+		// A /clm command an adapter passed on as a post, or a secret
+		// command with the /clm forgotten ("/unlock Work s3cret"): the
+		// policy for commands applies (a secret in it is burned), never a
+		// post's.
+		if ct, ok := ParseCommandText(req.Post); ok {
+			req.Command, req.Args, req.Post = ct.Name, ct.Args, ""
+		} else if ct, ok := ParseBareSecretCommand(req.Post); ok {
+			req.Command, req.Args, req.Post = ct.Name, ct.Args, ""
+		}
 	}
 	c := &call{b: b, ctx: ctx, req: req, mk: keyOf(req.Member)}
 	if req.Place.Kind == Public {
@@ -526,7 +532,7 @@ func (b *Bridge) Handle(ctx context.Context, req Request) error {
 		slog.String("platform", req.Member.Platform),
 		slog.String("place", req.Place.Kind.String()),
 		slog.String("command", name),
-		slog.String("outcome", c.outcome),
+		slog.String("outcome", c.outcome.String()),
 		slog.Int("pointers", c.seen),
 		slog.Int("opened", c.opened),
 		slog.Duration("took", took))
@@ -592,15 +598,15 @@ type call struct {
 	req     Request
 	mk      memberKey
 	st      *memberState
-	err     error  // first Responder error, for the adapter's log
-	outcome string // for the log: ok, refused, limited, error…
-	seen    int    // pointers in the request
-	opened  int    // pointers opened
+	err     error   // first Responder error, for the adapter's log
+	outcome Outcome // for the log and metrics
+	seen    int     // pointers in the request
+	opened  int     // pointers opened
 }
 
 // dispatch runs the request and returns the command name for the log.
 func (c *call) dispatch() string {
-	c.outcome = "ok"
+	c.outcome = OutcomeOK
 	req := c.req
 	c.expireQuestion()
 	switch {
@@ -615,32 +621,23 @@ func (c *call) dispatch() string {
 			// typed where others read it is always removed and its owner
 			// warned. The request still uses up the budget.
 			c.b.limiter.allow(c.mk, c.b.opts.Now())
-		} else if !c.allowRate() {
-			return logName(c.b, name)
+		} else if !c.allowRateOrTell() {
+			return LogName(name)
 		}
 		c.runCommand(name, req.Args)
-		return logName(c.b, name)
+		return LogName(name)
 	case req.Place.Kind == Private || req.Confidential:
-		if !c.allowRate() {
+		if !c.allowRateOrTell() {
 			return "post"
 		}
 		return c.privatePost(req.Post)
 	default:
-		if !c.allowRate() {
+		if !c.allowRateOrTell() {
 			return "post"
 		}
 		c.publicPost()
 		return "post"
 	}
-}
-
-// logName returns name if it is a known command, so the log never holds
-// arbitrary member text.
-func logName(b *Bridge, name string) string {
-	if _, ok := b.cmds[name]; ok {
-		return name
-	}
-	return "unknown"
 }
 
 // mayHoldPublicSecret reports whether runCommand would refuse name and
@@ -650,16 +647,16 @@ func (c *call) mayHoldPublicSecret(name, args string) bool {
 	return !c.req.InputIsPrivate() && CommandText{Name: name, Args: args}.MayHoldSecret()
 }
 
-// allowRate applies the member's request budget, warning once when it is
+// allowRateOrTell applies the member's request budget, warning once when it is
 // used up. Where answers are ephemeral (a Discord interaction) every refusal
 // is said: each request already shows the member a pending reply that only
 // an answer closes, and that answer bothers nobody else.
-func (c *call) allowRate() bool {
+func (c *call) allowRateOrTell() bool {
 	ok, wait, warn := c.b.limiter.allow(c.mk, c.b.opts.Now())
 	if ok {
 		return true
 	}
-	c.outcome = "limited"
+	c.outcome = OutcomeLimited
 	if warn || c.req.Caps.Ephemeral {
 		c.private(fmt.Sprintf("You are sending me requests too fast. I'll answer again in %s.", human(wait)))
 	}
@@ -691,17 +688,17 @@ func (c *call) noteErr(what string, err error) {
 	}
 }
 
-// fail tells the member something went wrong on our side and logs the
-// cause (which never holds a secret: storage and clm errors do not). A
+// failAndTell tells the member something went wrong on our side and logs
+// the cause (which never holds a secret: storage and clm errors do not). A
 // full key-derivation queue is no failure: the member is told when to try
 // again.
-func (c *call) fail(what string, err error) {
+func (c *call) failAndTell(what string, err error) {
 	if text, ok := busyText(err); ok {
-		c.outcome = "limited"
+		c.outcome = OutcomeLimited
 		c.private(text + " Nothing was changed.")
 		return
 	}
-	c.outcome = "error"
+	c.outcome = OutcomeError
 	c.b.log.LogAttrs(c.ctx, slog.LevelError, "request failed",
 		slog.String("platform", c.req.Member.Platform), slog.String("step", what), slog.String("error", err.Error()))
 	switch {
@@ -729,24 +726,24 @@ func (c *call) deleteRequest() bool {
 // now returns the bridge's clock.
 func (c *call) now() time.Time { return c.b.opts.Now() }
 
-// id returns the member's storage id, answering the member on failure.
-func (c *call) id() (int64, bool) {
+// memberIDOrTell returns the member's storage id, answering the member on failure.
+func (c *call) memberIDOrTell() (int64, bool) {
 	id, err := c.b.memberID(c.ctx, c.st)
 	if err != nil {
-		c.fail("loading your profile", err)
+		c.failAndTell("loading your profile", err)
 		return 0, false
 	}
 	return id, true
 }
 
-// session returns the member's unlocked session for chat, held; the caller
+// sessionOrTell returns the member's unlocked session for chat, held; the caller
 // must release it. When the chat is locked it tells the member what to do.
-func (c *call) session(chat string) *session {
+func (c *call) sessionOrTell(chat string) *session {
 	s, err := c.b.sessions.use(c.mk, chat)
 	if err == nil {
 		return s
 	}
-	c.outcome = "locked"
+	c.outcome = OutcomeLocked
 	var le *lockedError
 	if errors.As(err, &le) && le.expired {
 		c.private(fmt.Sprintf("%s was locked after %s without use (or %s after you unlocked it). Unlock it again in a private chat with me: /clm unlock %s <secret>",
@@ -777,10 +774,10 @@ func (c *call) expireQuestion() {
 	}
 }
 
-// lateAnswer handles text, a plain private line, when it may answer an
+// dropLateAnswerAndTell handles text, a plain private line, when it may answer an
 // expired "which secret?" question: it is removed and neither used nor run.
 // It reports whether it did; a line holding pointers is not an answer.
-func (c *call) lateAnswer(text string) bool {
+func (c *call) dropLateAnswerAndTell(text string) bool {
 	if c.st.lateUntil.IsZero() {
 		return false
 	}
@@ -789,7 +786,7 @@ func (c *call) lateAnswer(text string) bool {
 	if !late {
 		return false
 	}
-	c.outcome = "expired"
+	c.outcome = OutcomeExpired
 	c.deleteRequest()
 	c.private(fmt.Sprintf("⌛ My question for a pointer's secret expired (I wait %s), so I took your message as a late answer: I removed it, did not use it, and did not run it as a command.", human(c.b.opts.ConfirmWindow)),
 		"To open the pointer, /clm receive it again and answer within the time. If your message was a command, send it again (with /clm in front to be sure).")
@@ -824,16 +821,16 @@ func (c *call) chatsFull() (bool, error) {
 	return len(chats) >= MaxChatsPerMember, nil
 }
 
-// roomForChat reports whether the member may have one more chat, and
+// roomForChatOrTell reports whether the member may have one more chat, and
 // answers them when not.
-func (c *call) roomForChat(nothing string) bool {
+func (c *call) roomForChatOrTell(nothing string) bool {
 	full, err := c.chatsFull()
 	if err != nil {
-		c.fail("listing your chats", err)
+		c.failAndTell("listing your chats", err)
 		return false
 	}
 	if full {
-		c.outcome = "limited"
+		c.outcome = OutcomeLimited
 		c.private(tooManyChats() + " " + nothing)
 		return false
 	}

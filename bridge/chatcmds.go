@@ -18,8 +18,8 @@ func (c *call) lockedHint(chat string) string {
 		human(c.b.opts.SessionIdle), human(c.b.opts.SessionMaxAge), quoteName(chat))
 }
 
-func (c *call) cmdNew(args string) {
-	chat, rest, ok := c.chatArg("new", args)
+func cmdNew(c *call, args string) {
+	chat, rest, ok := c.chatArgOrTell("new", args)
 	if !ok {
 		return
 	}
@@ -28,16 +28,16 @@ func (c *call) cmdNew(args string) {
 	if generated {
 		var err error
 		if secret, err = clm.GenerateSecret(); err != nil {
-			c.fail("making a secret", err)
+			c.failAndTell("making a secret", err)
 			return
 		}
 	} else if utf8.RuneCountInString(secret) < MinNewSecretRunes {
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private(fmt.Sprintf("That secret is too short: a new chat needs at least %d characters. Or leave it out and I make a strong one: /clm new %s", MinNewSecretRunes, quoteName(chat)))
 		return
 	}
-	id, ok := c.id()
-	if !ok || !c.roomForChat("Nothing was created.") {
+	id, ok := c.memberIDOrTell()
+	if !ok || !c.roomForChatOrTell("Nothing was created.") {
 		return
 	}
 	sb := []byte(secret)
@@ -45,15 +45,15 @@ func (c *call) cmdNew(args string) {
 	key, err := c.b.createChat(c.ctx, id, chat, sb)
 	switch {
 	case errors.Is(err, storage.ErrExists):
-		c.outcome = "exists"
+		c.outcome = OutcomeExists
 		c.private(fmt.Sprintf("You already have a chat named %s. Unlock it in a private chat with me (/clm unlock %s <secret>), or choose another name.", chat, quoteName(chat)))
 		return
 	case errors.Is(err, storage.ErrInvalid):
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private("I can't make a chat with that name. Use a short name on one line.")
 		return
 	case err != nil:
-		c.fail("creating the chat", err)
+		c.failAndTell("creating the chat", err)
 		return
 	}
 	// A secret the member chose may be a guess of another chat's secret;
@@ -78,22 +78,22 @@ func (c *call) retryText(at time.Time) string {
 	return "Too many wrong secrets. You may try again in " + human(at.Sub(c.now())) + "."
 }
 
-func (c *call) cmdUnlock(args string) {
-	chat, rest, ok := c.chatArg("unlock", args)
+func cmdUnlock(c *call, args string) {
+	chat, rest, ok := c.chatArgOrTell("unlock", args)
 	if !ok {
 		return
 	}
 	secret := strings.TrimSpace(rest)
 	if secret == "" {
-		c.usage("unlock")
+		c.tellUsage("unlock")
 		return
 	}
 	if ok, at := c.b.unlocks.check(c.mk, c.now()); !ok {
-		c.outcome = "backoff"
+		c.outcome = OutcomeBackoff
 		c.private(c.retryText(at) + " Nothing was unlocked.")
 		return
 	}
-	id, ok := c.id()
+	id, ok := c.memberIDOrTell()
 	if !ok {
 		return
 	}
@@ -113,7 +113,7 @@ func (c *call) cmdUnlock(args string) {
 		c.b.sessions.add(c.req.Member, id, chat, sb, key, c.st.joined[chat], guess)
 		c.private(fmt.Sprintf("🔓 %s is unlocked. %s", chat, c.lockedHint(chat)))
 	case errors.Is(err, storage.ErrWrongSecret):
-		c.outcome = "wrong-secret"
+		c.outcome = OutcomeWrongSecret
 		left, at := c.b.unlocks.failed(c.mk, c.now())
 		next := fmt.Sprintf("You may try %s more before you must wait.", plural(left, "time", "times"))
 		if left == 0 {
@@ -127,17 +127,17 @@ func (c *call) cmdUnlock(args string) {
 		// counts as a wrong secret (see receive), so they are no way around
 		// the backoff.
 		if len(c.st.joined) >= MaxUnconfirmedChats {
-			c.outcome = "limited"
+			c.outcome = OutcomeLimited
 			c.private(fmt.Sprintf("You have %d chats you joined that no pointer has confirmed yet (%s). Receive a pointer of one of them first (/clm receive <pointer>), or /clm forget one you joined by mistake. Nothing was unlocked.",
 				len(c.st.joined), strings.Join(c.joinedNames(), ", ")))
 			return
 		}
-		if !c.roomForChat("Nothing was unlocked.") {
+		if !c.roomForChatOrTell("Nothing was unlocked.") {
 			return
 		}
 		key, err = c.b.createChat(c.ctx, id, chat, sb)
 		if err != nil {
-			c.fail("adding the chat", err)
+			c.failAndTell("adding the chat", err)
 			return
 		}
 		c.b.sessions.add(c.req.Member, id, chat, sb, key, true, true)
@@ -148,16 +148,16 @@ func (c *call) cmdUnlock(args string) {
 		c.st.joined[chat] = true
 		c.private(fmt.Sprintf("🔓 You had no chat named %s, so you joined it with this secret, and it is unlocked. I check its name and secret when its first pointer opens (/clm receive). %s", chat, c.lockedHint(chat)))
 	case errors.Is(err, storage.ErrInvalid):
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private("I can't use that chat name. Use a short name on one line.")
 	default:
-		c.fail("unlocking the chat", err)
+		c.failAndTell("unlocking the chat", err)
 	}
 }
 
-func (c *call) cmdLock(args string) {
+func cmdLock(c *call, args string) {
 	if strings.TrimSpace(args) != "" {
-		chat, ok := c.soleChatArg("lock", args)
+		chat, ok := c.soleChatArgOrTell("lock", args)
 		if !ok {
 			return
 		}
@@ -176,15 +176,16 @@ func (c *call) cmdLock(args string) {
 	c.private(fmt.Sprintf("🔒 Locked %s: %s. Their secrets are wiped from my memory.", plural(len(names), "chat", "chats"), strings.Join(names, ", ")))
 }
 
-// chatLines describes the member's chats, one per line.
-func (c *call) chatLines() ([]string, bool) {
-	id, ok := c.id()
+// chatLinesOrTell describes the member's chats, one per line; on a
+// failure it tells the member and returns ok=false.
+func (c *call) chatLinesOrTell() ([]string, bool) {
+	id, ok := c.memberIDOrTell()
 	if !ok {
 		return nil, false
 	}
 	chats, err := c.b.store.ListChats(c.ctx, id)
 	if err != nil {
-		c.fail("listing your chats", err)
+		c.failAndTell("listing your chats", err)
 		return nil, false
 	}
 	unlocked := make(map[string]bool)
@@ -206,8 +207,8 @@ func (c *call) chatLines() ([]string, bool) {
 	return lines, true
 }
 
-func (c *call) cmdChats(string) {
-	lines, ok := c.chatLines()
+func cmdChats(c *call, _ string) {
+	lines, ok := c.chatLinesOrTell()
 	if !ok {
 		return
 	}
@@ -218,22 +219,22 @@ func (c *call) cmdChats(string) {
 	c.private(append([]string{"Your chats:"}, lines...)...)
 }
 
-func (c *call) cmdRekey(args string) {
-	chat, rest, ok := c.chatArg("rekey", args)
+func cmdRekey(c *call, args string) {
+	chat, rest, ok := c.chatArgOrTell("rekey", args)
 	if !ok {
 		return
 	}
 	secret := strings.TrimSpace(rest)
 	if secret == "" {
-		c.usage("rekey")
+		c.tellUsage("rekey")
 		return
 	}
 	if utf8.RuneCountInString(secret) < MinNewSecretRunes {
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private(fmt.Sprintf("That secret is too short: at least %d characters. Nothing was changed.", MinNewSecretRunes))
 		return
 	}
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
@@ -254,13 +255,13 @@ func (c *call) cmdRekey(args string) {
 	}
 	s.keyMu.Unlock()
 	if errors.Is(err, storage.ErrCorrupt) {
-		c.outcome = "damaged"
+		c.outcome = OutcomeDamaged
 		c.private(fmt.Sprintf("None of your stored messages of %s opens any more, so I changed nothing: the secret stays as it was. /clm history %s shows the damaged ones; delete them with /clm purge %s <number>, then change the secret.",
 			chat, quoteName(chat), quoteName(chat)))
 		return
 	}
 	if err != nil {
-		c.fail("changing the secret", err)
+		c.failAndTell("changing the secret", err)
 		return
 	}
 	lines := []string{
@@ -274,16 +275,16 @@ func (c *call) cmdRekey(args string) {
 	c.private(lines...)
 }
 
-// chatSummary returns the member's chat named chat, or ok=false (and the
+// chatSummaryOrTell returns the member's chat named chat, or ok=false (and the
 // member told) when there is none.
-func (c *call) chatSummary(chat string) (storage.ChatSummary, bool) {
-	id, ok := c.id()
+func (c *call) chatSummaryOrTell(chat string) (storage.ChatSummary, bool) {
+	id, ok := c.memberIDOrTell()
 	if !ok {
 		return storage.ChatSummary{}, false
 	}
 	chats, err := c.b.store.ListChats(c.ctx, id)
 	if err != nil {
-		c.fail("listing your chats", err)
+		c.failAndTell("listing your chats", err)
 		return storage.ChatSummary{}, false
 	}
 	for _, ch := range chats {
@@ -291,7 +292,7 @@ func (c *call) chatSummary(chat string) (storage.ChatSummary, bool) {
 			return ch, true
 		}
 	}
-	c.outcome = "not-found"
+	c.outcome = OutcomeNotFound
 	c.private(fmt.Sprintf("You have no chat named %s. /clm chats lists yours.", chat))
 	return storage.ChatSummary{}, false
 }
@@ -306,13 +307,13 @@ func (c *call) answeredNoSuchChatPrivately(chat string) bool {
 			return false
 		}
 	}
-	id, ok := c.id()
+	id, ok := c.memberIDOrTell()
 	if !ok {
 		return true
 	}
 	chats, err := c.b.store.ListChats(c.ctx, id)
 	if err != nil {
-		c.fail("listing your chats", err)
+		c.failAndTell("listing your chats", err)
 		return true
 	}
 	names := make([]string, 0, len(chats))
@@ -322,7 +323,7 @@ func (c *call) answeredNoSuchChatPrivately(chat string) bool {
 		}
 		names = append(names, quoteName(ch.Name))
 	}
-	c.outcome = "not-found"
+	c.outcome = OutcomeNotFound
 	have := "You have no chats yet."
 	if len(names) > 0 {
 		have = "Your chats: " + strings.Join(names, ", ") + "."
@@ -343,7 +344,7 @@ func confirmed(rest string) bool {
 // member's "yes" within the confirmation window runs it, or a press of the
 // Confirm button where the platform has one (see Confirmer).
 func (c *call) askToConfirm(name string, kind pendingKind, args string, ask func(chat string, sum storage.ChatSummary) string) {
-	chat, rest, ok := c.chatArg(name, args)
+	chat, rest, ok := c.chatArgOrTell(name, args)
 	if !ok {
 		return
 	}
@@ -352,7 +353,7 @@ func (c *call) askToConfirm(name string, kind pendingKind, args string, ask func
 		c.doConfirmed(kind, chat)
 		return
 	}
-	sum, ok := c.chatSummary(chat)
+	sum, ok := c.chatSummaryOrTell(chat)
 	if !ok {
 		return
 	}
@@ -372,7 +373,7 @@ func (c *call) doConfirmed(kind pendingKind, chat string) string {
 	return "forget"
 }
 
-func (c *call) cmdClear(args string) {
+func cmdClear(c *call, args string) {
 	c.askToConfirm("clear", pendClear, args, func(chat string, sum storage.ChatSummary) string {
 		return fmt.Sprintf("This deletes all %s of %s from your history for good (%d in the trash too). The chat stays.",
 			plural(sum.Messages, "message", "messages"), chat, sum.Trashed)
@@ -380,19 +381,19 @@ func (c *call) cmdClear(args string) {
 }
 
 func (c *call) doClear(chat string) {
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
 	defer c.release(s)
 	if err := c.b.store.ClearChat(c.ctx, s.key); err != nil {
-		c.fail("clearing the chat", err)
+		c.failAndTell("clearing the chat", err)
 		return
 	}
 	c.private(fmt.Sprintf("🧹 Cleared %s: its messages and trash are deleted. The chat stays, still unlocked.", chat))
 }
 
-func (c *call) cmdForget(args string) {
+func cmdForget(c *call, args string) {
 	c.askToConfirm("forget", pendForget, args, func(chat string, sum storage.ChatSummary) string {
 		return fmt.Sprintf("This deletes your chat %s and its %s from my store for good (the other members keep theirs).",
 			chat, plural(sum.Messages+sum.Trashed, "message", "messages"))
@@ -400,7 +401,7 @@ func (c *call) cmdForget(args string) {
 }
 
 func (c *call) doForget(chat string) {
-	id, ok := c.id()
+	id, ok := c.memberIDOrTell()
 	if !ok {
 		return
 	}
@@ -408,10 +409,10 @@ func (c *call) doForget(chat string) {
 	err := c.b.store.DeleteChat(c.ctx, id, chat)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		c.outcome = "not-found"
+		c.outcome = OutcomeNotFound
 		c.private(fmt.Sprintf("You have no chat named %s. /clm chats lists yours.", chat))
 	case err != nil:
-		c.fail("deleting the chat", err)
+		c.failAndTell("deleting the chat", err)
 	default:
 		delete(c.st.joined, chat)
 		delete(c.st.guessed, chat)
@@ -419,9 +420,9 @@ func (c *call) doForget(chat string) {
 	}
 }
 
-func (c *call) cmdName(args string) {
+func cmdName(c *call, args string) {
 	nick := strings.TrimSpace(args)
-	if _, ok := c.id(); !ok {
+	if _, ok := c.memberIDOrTell(); !ok {
 		return
 	}
 	if nick == "" {
@@ -429,26 +430,26 @@ func (c *call) cmdName(args string) {
 		return
 	}
 	if msg := checkName("nickname", nick, MaxNicknameRunes); msg != "" {
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private(msg + " Nothing was changed.")
 		return
 	}
 	if err := c.b.store.SetNickname(c.ctx, c.st.id, nick); err != nil {
 		if errors.Is(err, storage.ErrInvalid) {
-			c.outcome = "usage"
+			c.outcome = OutcomeUsage
 			c.private("I can't use that nickname. Nothing was changed.")
 			return
 		}
-		c.fail("changing your nickname", err)
+		c.failAndTell("changing your nickname", err)
 		return
 	}
 	c.st.nick = nick
 	c.private(fmt.Sprintf("You sign new messages as %s now. Pointers you sent before keep the name they were made with.", nick))
 }
 
-func (c *call) cmdProfile(args string) {
+func cmdProfile(c *call, args string) {
 	master := strings.TrimSpace(args)
-	lines, ok := c.chatLines()
+	lines, ok := c.chatLinesOrTell()
 	if !ok {
 		return
 	}
@@ -481,7 +482,7 @@ func onOff(b bool) string {
 	return "off"
 }
 
-func (c *call) cmdWatch(args string) {
+func cmdWatch(c *call, args string) {
 	arg := strings.ToLower(strings.TrimSpace(args))
 	c.b.mu.Lock()
 	switch arg {
@@ -500,6 +501,6 @@ func (c *call) cmdWatch(args string) {
 	case "":
 		c.private("Watch is " + onOff(watch) + ". /clm watch on|off changes it.")
 	default:
-		c.usage("watch")
+		c.tellUsage("watch")
 	}
 }

@@ -18,7 +18,7 @@ func TestHelpListsEveryCommandAndExplainsOne(t *testing.T) {
 	e := newEnv(t, Options{})
 	r := e.cmd("alice", dm, "help", "")
 	for _, c := range commandTable() {
-		mustContain(t, r.text(), "  "+c.name)
+		mustContain(t, r.text(), "  "+c.Name)
 	}
 	t.Run("one command", func(t *testing.T) {
 		r := e.cmd("alice", dm, "help", "unlock")
@@ -31,8 +31,8 @@ func TestHelpListsEveryCommandAndExplainsOne(t *testing.T) {
 	})
 	t.Run("every command has help text", func(t *testing.T) {
 		for _, c := range commandTable() {
-			if text := e.b.HelpText(c.name); !strings.Contains(text, c.summary) {
-				t.Errorf("help %s = %q", c.name, text)
+			if text := e.b.HelpText(c.Name); !strings.Contains(text, c.Summary) {
+				t.Errorf("help %s = %q", c.Name, text)
 			}
 		}
 	})

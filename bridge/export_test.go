@@ -13,13 +13,6 @@ func (g *kdfGate) holdKDFSlots() (release func()) {
 	}
 }
 
-// queued returns how many requests wait for a key-derivation slot.
-func (g *kdfGate) queued() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.waiting
-}
-
 // waitIdle returns once no watch delivery is queued or running.
 func (w *watcher) waitIdle() {
 	w.mu.Lock()

@@ -31,8 +31,8 @@ func formatStored(chat string, m storage.Message) string {
 	return fmt.Sprintf("#%d %s %s %s: %s%s", m.ID, when, arrow, m.Username, m.Text, mark)
 }
 
-func (c *call) cmdHistory(args string) {
-	chat, rest, ok := c.chatArg("history", args)
+func cmdHistory(c *call, args string) {
+	chat, rest, ok := c.chatArgOrTell("history", args)
 	if !ok {
 		return
 	}
@@ -40,13 +40,13 @@ func (c *call) cmdHistory(args string) {
 	if r := strings.TrimSpace(rest); r != "" {
 		n, err := strconv.Atoi(r)
 		if err != nil || n < 1 || n > 1_000_000 {
-			c.outcome = "usage"
+			c.outcome = OutcomeUsage
 			c.private("The page is a number from 1: /clm history " + quoteName(chat) + " 2")
 			return
 		}
 		page = n
 	}
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
@@ -54,7 +54,7 @@ func (c *call) cmdHistory(args string) {
 	size := c.b.opts.HistoryPageSize
 	msgs, err := c.b.store.History(c.ctx, s.key, storage.Page{Size: size, Page: page - 1})
 	if err != nil {
-		c.fail("reading the history", err)
+		c.failAndTell("reading the history", err)
 		return
 	}
 	if len(msgs) == 0 {
@@ -75,24 +75,24 @@ func (c *call) cmdHistory(args string) {
 	c.private(lines...)
 }
 
-func (c *call) cmdSearch(args string) {
-	chat, rest, ok := c.chatArg("search", args)
+func cmdSearch(c *call, args string) {
+	chat, rest, ok := c.chatArgOrTell("search", args)
 	if !ok {
 		return
 	}
 	query := strings.TrimSpace(rest)
 	if query == "" {
-		c.usage("search")
+		c.tellUsage("search")
 		return
 	}
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
 	defer c.release(s)
 	msgs, err := c.b.store.Search(c.ctx, s.key, query, searchLimit)
 	if err != nil {
-		c.fail("searching", err)
+		c.failAndTell("searching", err)
 		return
 	}
 	var found, damaged []string
@@ -114,19 +114,19 @@ func (c *call) cmdSearch(args string) {
 	c.private(lines...)
 }
 
-func (c *call) cmdTrash(args string) {
-	chat, ok := c.soleChatArg("trash", args)
+func cmdTrash(c *call, args string) {
+	chat, ok := c.soleChatArgOrTell("trash", args)
 	if !ok {
 		return
 	}
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
 	defer c.release(s)
 	msgs, err := c.b.store.ListTrash(c.ctx, s.key)
 	if err != nil {
-		c.fail("reading the trash", err)
+		c.failAndTell("reading the trash", err)
 		return
 	}
 	if len(msgs) == 0 {
@@ -140,17 +140,17 @@ func (c *call) cmdTrash(args string) {
 	c.private(lines...)
 }
 
-// idArgs reads "<chat> <number>" (the number may be written #12): the
+// idArgsOrTell reads "<chat> <number>" (the number may be written #12): the
 // message's number in the member's own chat, as history shows it.
-func (c *call) idArgs(name, args string) (chat string, id int64, ok bool) {
-	chat, rest, ok := c.chatArg(name, args)
+func (c *call) idArgsOrTell(name, args string) (chat string, id int64, ok bool) {
+	chat, rest, ok := c.chatArgOrTell(name, args)
 	if !ok {
 		return "", 0, false
 	}
 	word := strings.TrimPrefix(strings.TrimSpace(rest), "#")
 	id, err := strconv.ParseInt(word, 10, 64)
 	if err != nil || id < 1 || strings.IndexFunc(word, unicode.IsSpace) >= 0 {
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private(fmt.Sprintf("Which message? Give its number from /clm history %s: /clm %s %s 12", quoteName(chat), name, quoteName(chat)))
 		return "", 0, false
 	}
@@ -159,11 +159,11 @@ func (c *call) idArgs(name, args string) (chat string, id int64, ok bool) {
 
 // messageOp runs one of delete, restore and purge.
 func (c *call) messageOp(name string, args string, op func(*storage.ChatKey, int64) error, done string) {
-	chat, id, ok := c.idArgs(name, args)
+	chat, id, ok := c.idArgsOrTell(name, args)
 	if !ok {
 		return
 	}
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
@@ -171,36 +171,36 @@ func (c *call) messageOp(name string, args string, op func(*storage.ChatKey, int
 	err := op(s.key, id)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		c.outcome = "not-found"
+		c.outcome = OutcomeNotFound
 		c.private(fmt.Sprintf("%s has no message #%d for that (see /clm history %s and /clm trash %s).", chat, id, quoteName(chat), quoteName(chat)))
 	case err != nil:
-		c.fail("changing the message", err)
+		c.failAndTell("changing the message", err)
 	default:
 		c.private(fmt.Sprintf(done, id, chat))
 	}
 }
 
-func (c *call) cmdDelete(args string) {
+func cmdDelete(c *call, args string) {
 	c.messageOp("delete", args, func(k *storage.ChatKey, id int64) error { return c.b.store.Trash(c.ctx, k, id) },
 		"🗑 Moved #%d of %s to the trash. /clm restore brings it back.")
 }
 
-func (c *call) cmdRestore(args string) {
+func cmdRestore(c *call, args string) {
 	c.messageOp("restore", args, func(k *storage.ChatKey, id int64) error { return c.b.store.Restore(c.ctx, k, id) },
 		"♻️ Restored #%d of %s from the trash.")
 }
 
-func (c *call) cmdPurge(args string) {
+func cmdPurge(c *call, args string) {
 	c.messageOp("purge", args, func(k *storage.ChatKey, id int64) error { return c.b.store.Purge(c.ctx, k, id) },
 		"Deleted #%d of %s for good.")
 }
 
-func (c *call) cmdExport(args string) {
-	chat, ok := c.soleChatArg("export", args)
+func cmdExport(c *call, args string) {
+	chat, ok := c.soleChatArgOrTell("export", args)
 	if !ok {
 		return
 	}
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
@@ -209,7 +209,7 @@ func (c *call) cmdExport(args string) {
 	defer func() { clear(buf.Bytes()[:buf.Cap()]) }()
 	damaged, err := c.b.store.Export(c.ctx, s.key, &buf)
 	if err != nil {
-		c.fail("exporting the chat", err)
+		c.failAndTell("exporting the chat", err)
 		return
 	}
 	name := fmt.Sprintf("clm-%s-%s.json", fileSafe(chat), c.now().UTC().Format("20060102-150405"))

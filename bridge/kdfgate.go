@@ -95,6 +95,13 @@ func (g *kdfGate) do(ctx context.Context, measure bool, f func() error) error {
 	return err
 }
 
+// queued returns how many requests wait for a slot now.
+func (g *kdfGate) queued() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.waiting
+}
+
 // retryInLocked estimates when the queue ahead (the waiting requests and
 // the running derivations) will have drained: whole rounds of len(slots)
 // derivations, rounded up to a second.

@@ -90,7 +90,7 @@ func TestAKeyDerivationFloodLeavesOtherRequestsAnswered(t *testing.T) {
 	pool.submit(Request{Member: member("carol"), Place: dm, Command: "chats"}, chats)
 	r := receiveWithin(t, chats, 1, time.Minute, "chats during the flood")[0]
 	mustContain(t, r.text(), "You have no chats yet")
-	if q := e.b.kdf.queued(); q != DefaultMaxKDFWaiting {
+	if q := e.b.Stats().KDFWaiting; q != DefaultMaxKDFWaiting { // what the metrics gauge shows
 		t.Fatalf("%d requests wait for key derivation after chats was answered, want %d", q, DefaultMaxKDFWaiting)
 	}
 

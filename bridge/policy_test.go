@@ -479,8 +479,11 @@ func TestEventsForMetricsNameCommandsAndOutcomesOnly(t *testing.T) {
 	e.cmd("bob", dm, "receive", ptr)
 	e.cmd("bob", general, "unlock", "Work "+workSecret)
 	e.cmd("bob", dm, "frobnicate", workSecret)
-	want := []struct{ cmd, outcome string }{
-		{"new", "ok"}, {"send", "ok"}, {"receive", "not-opened"}, {"unlock", "refused"}, {"unknown", "unknown"},
+	want := []struct {
+		cmd     string
+		outcome Outcome
+	}{
+		{"new", OutcomeOK}, {"send", OutcomeOK}, {"receive", OutcomeNotOpened}, {"unlock", OutcomeRefused}, {"unknown", OutcomeUnknown},
 	}
 	mu.Lock()
 	defer mu.Unlock()

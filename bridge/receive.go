@@ -12,11 +12,11 @@ import (
 	"github.com/clmbridge/clmbridge/storage"
 )
 
-func (c *call) cmdReceive(args string) {
+func cmdReceive(c *call, args string) {
 	switch {
 	case strings.TrimSpace(args) != "":
 		if len(clm.Extract(args)) == 0 {
-			c.outcome = "usage"
+			c.outcome = OutcomeUsage
 			c.private(`I found no CLM pointer in that. A pointer looks like {"e": 1700000000, "n": "…", "d": "…"}: paste it whole after /clm receive.`)
 			return
 		}
@@ -25,16 +25,16 @@ func (c *call) cmdReceive(args string) {
 		// The button's post, as the core remembers it (with who made it).
 	case c.req.Quoted != "":
 		if len(clm.Extract(c.req.Quoted)) == 0 {
-			c.outcome = "usage"
+			c.outcome = OutcomeUsage
 			c.private("The message you pointed at holds no CLM pointer.")
 			return
 		}
 		c.receiveText(c.req.Quoted, c.source())
 	case c.req.ReceiveRef != "":
-		c.outcome = "expired"
+		c.outcome = OutcomeExpired
 		c.private("I no longer remember the pointer behind that button. Reply to the post with /clm receive, or paste the pointer to me privately: /clm receive <pointer>")
 	default:
-		c.usage("receive")
+		c.tellUsage("receive")
 	}
 }
 
@@ -65,7 +65,7 @@ func (c *call) receive(pointers []clm.Pointer, src storage.Source, fromOthers bo
 		out = append(out, fmt.Sprintf("That holds %d pointers; I open the first %d.", len(pointers), MaxPointersPerRequest))
 		pointers = pointers[:MaxPointersPerRequest]
 	}
-	if _, ok := c.id(); !ok {
+	if _, ok := c.memberIDOrTell(); !ok {
 		return
 	}
 	// Unverified secrets (see session.unverified) are guesses as far as
@@ -98,7 +98,7 @@ func (c *call) receive(pointers []clm.Pointer, src storage.Source, fromOthers bo
 		if waiting {
 			out = append(out, fmt.Sprintf("While you must wait, I don't open pointers with your chats whose secret no pointer from someone else has confirmed yet (%s).", list))
 		} else {
-			c.outcome = "wrong-secret"
+			c.outcome = OutcomeWrongSecret
 			left, at := c.b.unlocks.failedMany(c.mk, c.now(), nGuesses)
 			next := fmt.Sprintf("You may try %s more before you must wait.", plural(left, "time", "times"))
 			if left == 0 {
@@ -118,7 +118,7 @@ func (c *call) receive(pointers []clm.Pointer, src storage.Source, fromOthers bo
 // private place it asks for the secret (the next private line), elsewhere
 // it gives a short hint.
 func (c *call) askOrHint(unopened []clm.Pointer, src storage.Source, fromOthers bool) []string {
-	c.outcome = "not-opened"
+	c.outcome = OutcomeNotOpened
 	what := "this pointer"
 	if len(unopened) > 1 {
 		what = fmt.Sprintf("%d of these pointers", len(unopened))
@@ -173,7 +173,7 @@ func (c *call) deliver(p clm.Pointer, hits []hit, src storage.Source, fromOthers
 	case other != nil:
 		return c.otherChat(p, other, src, fromOthers), true
 	default:
-		c.outcome = "tampered"
+		c.outcome = OutcomeTampered
 		return []string{fmt.Sprintf("⚠️ A pointer of %s was changed on the way and was not saved (tampered): I did not show it.", tampered.s.chat)}, true
 	}
 }
@@ -370,7 +370,7 @@ func formatOpened(o clm.Opened) []string {
 func (c *call) answerSecret(p *pending, text string) {
 	c.deleteRequest()
 	if ok, at := c.b.unlocks.check(c.mk, c.now()); !ok {
-		c.outcome = "backoff"
+		c.outcome = OutcomeBackoff
 		c.private(c.retryText(at) + " Nothing was saved.")
 		return
 	}
@@ -380,7 +380,7 @@ func (c *call) answerSecret(p *pending, text string) {
 		c.private("That was empty. Nothing was saved; /clm receive the pointer again to retry.")
 		return
 	}
-	if _, ok := c.id(); !ok {
+	if _, ok := c.memberIDOrTell(); !ok {
 		return
 	}
 	var out []string
@@ -404,7 +404,7 @@ func (c *call) answerSecret(p *pending, text string) {
 		unlockedAny = unlockedAny || unlocked
 	}
 	if !openedAny {
-		c.outcome = "wrong-secret"
+		c.outcome = OutcomeWrongSecret
 		left, at := c.b.unlocks.failed(c.mk, c.now())
 		next := fmt.Sprintf("You may try %s more before you must wait.", plural(left, "time", "times"))
 		if left == 0 {
@@ -420,7 +420,7 @@ func (c *call) answerSecret(p *pending, text string) {
 	case c.opened < c.seen:
 		// Pointers of unknown origin (the member may have made the one
 		// that opened) and one stayed closed: the secret was tried on it.
-		c.outcome = "wrong-secret"
+		c.outcome = OutcomeWrongSecret
 		left, at := c.b.unlocks.failed(c.mk, c.now())
 		next := fmt.Sprintf("You may try %s more before you must wait.", plural(left, "time", "times"))
 		if left == 0 {
@@ -502,7 +502,7 @@ func (c *call) fileAnswered(ptr clm.Pointer, o clm.Opened, secret []byte, src st
 		}
 	}
 	if text, busy := busyText(err); busy {
-		c.outcome = "limited"
+		c.outcome = OutcomeLimited
 		return append(formatOpened(o), text+" I did not save it: /clm receive the pointer again then."), false
 	}
 	c.b.log.LogAttrs(c.ctx, slog.LevelError, "saving an answered pointer failed", slog.String("error", err.Error()))

@@ -71,6 +71,31 @@ func ParseCommandText(text string) (ct CommandText, ok bool) {
 	return ct, true
 }
 
+// ParseBareSecretCommand recognises a public post written as one of the
+// bridge's secret-bearing commands without the /clm prefix, such as
+// "/unlock Work s3cret" or "/rekey Work n3w": a member who forgot /clm
+// has typed a secret where others read it, and the core treats it as the
+// command so that the secret rule burns it (deleted, author warned). Only
+// a command with a secret argument whose arguments may hold the secret
+// counts, and only without "@otherbot": "/new Work" or another bot's
+// "/new poll", for example, stay ordinary posts.
+func ParseBareSecretCommand(text string) (ct CommandText, ok bool) {
+	t := strings.TrimLeftFunc(text, isCommandSpace)
+	r, n := utf8.DecodeRuneInString(t)
+	if r != '/' && r != '\uff0f' {
+		return CommandText{}, false
+	}
+	ct.Name, ct.Args = splitCommandWord(t[n:])
+	cmd, known := LookupCommand(ct.Name)
+	if !known || !cmd.HasSecret() || strings.ContainsAny(ct.Name, "@\uff20") {
+		return CommandText{}, false
+	}
+	if !ct.MayHoldSecret() {
+		return CommandText{}, false
+	}
+	return ct, true
+}
+
 // splitCommandWord splits s into its first word, folded (lower case, ASCII
 // for fullwidth letters), and what follows it with leading white space
 // removed.
@@ -117,13 +142,9 @@ func isCommandSpace(r rune) bool {
 // it to handle such a message first, so the secret is deleted at once;
 // it is read from the same command table the core decides with.
 func (ct CommandText) MayHoldSecret() bool {
-	for _, cmd := range commandTable() {
-		if cmd.name != ct.Name {
-			continue
-		}
-		return cmd.carriesSecret != nil && cmd.carriesSecret(ct.Args) ||
-			cmd.mayHoldSecret != nil && cmd.mayHoldSecret(ct.Args) ||
-			cmd.parses != nil && !cmd.parses(ct.Args)
+	cmd, ok := LookupCommand(ct.Name)
+	if !ok {
+		return true
 	}
-	return true
+	return cmd.carriesSecret(ct.Args) || cmd.mayHoldSecret(ct.Args) || !cmd.parses(ct.Args)
 }

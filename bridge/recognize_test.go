@@ -148,3 +148,74 @@ func FuzzParseCommandText(f *testing.F) {
 		ct.MayHoldSecret() // must not panic
 	})
 }
+
+// TestMayHoldSecretFlagsACommandForTheBotThatMayHoldASecret: the check an
+// adapter makes to delete such a message in a group at once (Telegram's
+// priority lane).
+func TestMayHoldSecretFlagsACommandForTheBotThatMayHoldASecret(t *testing.T) {
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"/clm unlock Work s3cret", true},
+		{"/clm@clm_bot new Work s3cret", true},
+		{"/clm rekey Work n3w", true},
+		{"/clm profile my master phrase", true},
+		{"/CLM Unlock\nWork\ns3cret", true},
+		{"/clm\u00a0unlock Work s3cret", true},
+		{"\uff0fclm unlock Work s3cret", true},
+		{"/clm unlock s3cret", true},
+		{"/clm s3cret", true},
+		{"/clm chats s3cret", true},
+		{"/clm unlock", false},
+		{"/clm profile", false},
+		{"/clm send Work hello", false},
+		{"/clm@other_bot unlock Work s3cret", false},
+		{"unlock Work s3cret", false},
+		{`{"e": 1, "n": "x", "d": "00"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			ct, ok := ParseCommandText(tt.text)
+			if got := ok && ct.ForBot("clm_bot") && ct.MayHoldSecret(); got != tt.want {
+				t.Errorf("may hold a secret = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSecretCommandsWithoutClmInPublicAreBurned: a member who forgets the
+// /clm prefix ("/unlock Work s3cret") has still typed a secret where others
+// read it; other slash words, and other bots' commands, stay posts.
+func TestSecretCommandsWithoutClmInPublicAreBurned(t *testing.T) {
+	burned := []string{
+		"/unlock Work " + clmVariantSecret,
+		"/UNLOCK " + clmVariantSecret,
+		"  /rekey Work " + clmVariantSecret,
+		"\uff0funlock Work " + clmVariantSecret,
+		"/new Work " + clmVariantSecret,
+		"/profile " + clmVariantSecret,
+	}
+	for _, text := range burned {
+		t.Run(text, func(t *testing.T) {
+			e := newEnv(t, Options{})
+			r := e.post("alice", general, text)
+			if r.deletes != 1 {
+				t.Fatalf("DeleteRequest called %d times; answer:\n%s", r.deletes, r.text())
+			}
+			mustContain(t, r.text(), "#general")
+			mustNotContain(t, r.text(), clmVariantSecret)
+			e.assertNoPublicLeak(clmVariantSecret)
+		})
+	}
+	kept := []string{"/new Work", "/unlock", "/unlock@otherbot Work x", "/poll new lunch?", "/chats", "/help unlock", "unlock Work " + clmVariantSecret}
+	for _, text := range kept {
+		t.Run(text, func(t *testing.T) {
+			e := newEnv(t, Options{})
+			r := e.post("alice", general, text)
+			if r.deletes != 0 || r.text() != "" || len(r.public) != 0 {
+				t.Fatalf("an ordinary post was acted on: %d deletes, %q, %v", r.deletes, r.text(), r.public)
+			}
+		})
+	}
+}

@@ -101,7 +101,7 @@ type Request struct {
 // the command's name when it is one of the bridge's ("unknown" when not,
 // "receive" for a button press, "post" for a message).
 func (r Request) String() string {
-	return "bridge.Request{platform:" + r.Member.Platform + " place:" + r.Place.Kind.String() + " command:" + r.name() + "}"
+	return "bridge.Request{platform:" + r.Member.Platform + " place:" + r.Place.Kind.String() + " command:" + r.LogName() + "}"
 }
 
 // GoString is String, so %#v is redacted too.
@@ -115,18 +115,17 @@ func (r Request) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("platform", r.Member.Platform),
 		slog.String("place", r.Place.Kind.String()),
-		slog.String("command", r.name()))
+		slog.String("command", r.LogName()))
 }
 
-// name is the request's command name fit for logs: a known command, or
-// "unknown", "receive" (a button) or "post".
-func (r Request) name() string {
-	switch name := strings.ToLower(strings.TrimSpace(r.Command)); {
-	case name != "":
-		if commandName(name) {
-			return name
-		}
-		return "unknown"
+// LogName is the request's command name fit for logs and metrics: a
+// command of the schema, or "unknown", "receive" (a button) or "post".
+// The word after /clm is the member's text (it may be a mistyped
+// secret), so it is shown only when it is one of the schema's names.
+func (r Request) LogName() string {
+	switch {
+	case strings.TrimSpace(r.Command) != "":
+		return LogName(r.Command)
 	case r.ReceiveRef != "":
 		return "receive"
 	}
@@ -220,8 +219,11 @@ type Core interface {
 	// send (Telegram inline mode makes one each time the member pauses in
 	// typing). Call RecordSent when the member does send it. Making offers
 	// does not use up the member's command budget (it has a larger one of
-	// its own). The error text is fit to show the member ("unlock Work in a
-	// private chat first", "too long: at most 1890 bytes…").
+	// its own). When the member's input is why no pointer was made, the
+	// error is a *PointerError: branch on its Kind with errors.As, and
+	// show its Error text, which is fit for the member ("Work is locked:
+	// unlock it…", "too long: at most 1890 bytes…"). Any other error
+	// (ErrClosed) is for the log.
 	MakePointer(ctx context.Context, m Member, chat, text string, maxChars int) (string, error)
 	// RecordSent saves pointer in the member's history as sent, once the
 	// member did send it (a chosen Telegram inline result). It saves only

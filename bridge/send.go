@@ -25,7 +25,7 @@ func pointerLimit(caps Capabilities) int {
 	return DefaultMaxPointerChars
 }
 
-func (c *call) cmdSend(args string) {
+func cmdSend(c *call, args string) {
 	split := false
 	if first, rest, err := nextWord(args); err == nil && first == "--split" {
 		split, args = true, rest
@@ -33,7 +33,7 @@ func (c *call) cmdSend(args string) {
 	if c.req.Place.Kind == Public && !c.req.Confidential {
 		// The text is already in the channel for everyone to read: making a
 		// pointer of it would protect nothing.
-		c.outcome = "refused"
+		c.outcome = OutcomeRefused
 		gone := "I asked to delete your message."
 		if !c.deleteRequest() {
 			gone = "Delete your message if you can."
@@ -42,24 +42,24 @@ func (c *call) cmdSend(args string) {
 			"Send from a private chat with me instead (/clm send <chat> <message>): I give you the pointer, and you paste it here.")
 		return
 	}
-	chat, text, ok := c.chatArg("send", args)
+	chat, text, ok := c.chatArgOrTell("send", args)
 	if !ok {
 		return
 	}
 	text = strings.TrimRightFunc(text, unicode.IsSpace)
 	if text == "" {
-		c.usage("send")
+		c.tellUsage("send")
 		return
 	}
 	if !utf8.ValidString(text) {
-		c.outcome = "usage"
+		c.outcome = OutcomeUsage
 		c.private("Your message is not valid text (UTF-8). Nothing was sent.")
 		return
 	}
-	if _, ok := c.id(); !ok {
+	if _, ok := c.memberIDOrTell(); !ok {
 		return
 	}
-	s := c.session(chat)
+	s := c.sessionOrTell(chat)
 	if s == nil {
 		return
 	}
@@ -70,19 +70,19 @@ func (c *call) cmdSend(args string) {
 	parts := []string{text}
 	if len(text) > maxBytes {
 		if maxBytes == 0 {
-			c.outcome = "too-long"
+			c.outcome = OutcomeTooLong
 			c.private(fmt.Sprintf("The chat name and your nickname are too long for a pointer here (%d characters per post). Use a shorter nickname (/clm name) or chat name.", limit))
 			return
 		}
 		if !split {
-			c.outcome = "too-long"
+			c.outcome = OutcomeTooLong
 			c.private(fmt.Sprintf("Your message is too long for one pointer here: %d bytes, and at most %d fit in a pointer of %s signed %s (%d characters per post). Nothing was sent.", len(text), maxBytes, chat, nick, limit),
 				"Shorten it, or send it in numbered parts: /clm send --split "+quoteName(chat)+" <message>")
 			return
 		}
 		var err error
 		if parts, err = splitMessage(text, maxBytes, MaxSplitParts); err != nil {
-			c.outcome = "too-long"
+			c.outcome = OutcomeTooLong
 			c.private(fmt.Sprintf("Your message is too long even in %d parts (at most %d bytes each here). Nothing was sent: shorten it.", MaxSplitParts, maxBytes))
 			return
 		}
@@ -93,7 +93,7 @@ func (c *call) cmdSend(args string) {
 	for _, part := range parts {
 		p, err := clm.NewPointer(s.secret(), clm.Message{Chat: chat, Username: nick, Text: part}, epoch)
 		if err != nil {
-			c.outcome = "usage"
+			c.outcome = OutcomeUsage
 			c.private("I can't make a pointer of that message. Nothing was sent.")
 			return
 		}
@@ -153,7 +153,7 @@ func (c *call) postPointers(chat string, pointers []string, note string) {
 		c.private(fmt.Sprintf("📤 Posted %s of %s in %s.%s", plural(len(pointers), "pointer", "pointers"), chat, where, note))
 		return
 	}
-	c.outcome = "error"
+	c.outcome = OutcomeError
 	if reason == "" {
 		reason = "the platform did not take the post"
 	}
@@ -255,36 +255,36 @@ func (b *Bridge) MakePointer(ctx context.Context, m Member, chat, text string, m
 	defer b.inflight.Done()
 	mk := keyOf(m)
 	if ok, wait, _ := b.offers.allow(mk, b.opts.Now()); !ok {
-		return "", fmt.Errorf("you are typing faster than I make pointers; try again in %s", human(wait))
+		return "", &PointerError{Kind: PointerRateLimited, Chat: chat, Wait: wait}
 	}
 	if msg := checkName("chat name", chat, MaxChatNameRunes); msg != "" {
-		return "", errors.New(msg)
+		return "", &PointerError{Kind: PointerBadChatName, Chat: chat, reason: msg}
 	}
 	if text == "" || !utf8.ValidString(text) {
-		return "", errors.New("the message is empty or not valid text")
+		return "", &PointerError{Kind: PointerInvalidText, Chat: chat}
 	}
 	st := b.acquire(m)
 	defer b.releaseState(st)
 	if _, err := b.memberID(ctx, st); err != nil {
 		b.log.LogAttrs(ctx, slog.LevelError, "loading member failed", slog.String("error", err.Error()))
-		return "", errors.New("something went wrong on my side; try again later")
+		return "", &PointerError{Kind: PointerFailed, Chat: chat}
 	}
 	s, err := b.sessions.use(mk, chat)
 	if err != nil {
-		return "", fmt.Errorf("%s is locked: unlock it in a private chat with me first: /clm unlock %s <secret>", chat, quoteName(chat))
+		return "", &PointerError{Kind: PointerNotUnlocked, Chat: chat}
 	}
 	defer b.sessions.release(s)
 	limit := pointerLimit(Capabilities{MaxPointerChars: maxChars})
 	maxBytes := clm.MaxMessageBytes(limit, chat, st.nick, true)
 	if maxBytes == 0 {
-		return "", fmt.Errorf("the chat name and your nickname are too long for a pointer here (%d characters per message): use a shorter nickname (/clm name)", limit)
+		return "", &PointerError{Kind: PointerNoRoom, Chat: chat, Limit: limit}
 	}
 	if len(text) > maxBytes {
-		return "", fmt.Errorf("too long: at most %d bytes fit in one pointer to %s here (%d characters per message); shorten it", maxBytes, chat, limit)
+		return "", &PointerError{Kind: PointerTooLong, Chat: chat, Max: maxBytes, Limit: limit}
 	}
 	p, err := clm.NewPointer(s.secret(), clm.Message{Chat: chat, Username: st.nick, Text: text}, b.opts.Now().Unix())
 	if err != nil {
-		return "", errors.New("that message cannot be made into a pointer (is it valid text?)")
+		return "", &PointerError{Kind: PointerInvalidText, Chat: chat}
 	}
 	return p.String(), nil
 }

@@ -403,3 +403,45 @@ func TestRecordSentSavesOnlyTheMembersOwnPointer(t *testing.T) {
 	})
 	e.assertNoPublicLeak(workSecret, "sent by alice")
 }
+
+func TestMakePointerSaysWhyWithAKindAdaptersCanBranchOn(t *testing.T) {
+	e := newEnv(t, Options{})
+	alice := member("alice")
+	e.newChat("alice", "Work", workSecret)
+	e.cmd("alice", dm, "new", "Home "+workSecret)
+	e.cmd("alice", dm, "lock", "Home")
+	max := clm.MaxMessageBytes(telegramLimit, "Work", "alice", true)
+	tests := []struct {
+		name, chat, text string
+		limit            int
+		kind             PointerErrorKind
+		words            string
+	}{
+		{"a locked chat", "Home", "hi", 0, PointerNotUnlocked, "/clm unlock Home <secret>"},
+		{"a chat the member does not have", "Nowhere", "hi", 0, PointerNotUnlocked, "unlock it in a private chat"},
+		{"too long", "Work", strings.Repeat("x", max+1), telegramLimit, PointerTooLong, "at most " + itoa(max) + " bytes"},
+		{"no room at all", "Work", "hi", 90, PointerNoRoom, "use a shorter nickname"},
+		{"empty text", "Work", "", 0, PointerInvalidText, "empty"},
+		{"a bad chat name", "a" + clm.Separator + "b", "hi", 0, PointerBadChatName, "must not contain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.b.MakePointer(context.Background(), alice, tt.chat, tt.text, tt.limit)
+			var pe *PointerError
+			if !errors.As(err, &pe) || pe.Kind != tt.kind {
+				t.Fatalf("err = %#v, want a *PointerError of kind %d", err, tt.kind)
+			}
+			if !errors.Is(err, &PointerError{Kind: tt.kind}) {
+				t.Errorf("errors.Is does not match the kind")
+			}
+			mustContain(t, err.Error(), tt.words)
+		})
+	}
+	t.Run("too long says how much fits", func(t *testing.T) {
+		_, err := e.b.MakePointer(context.Background(), alice, "Work", strings.Repeat("x", max+1), telegramLimit)
+		var pe *PointerError
+		if !errors.As(err, &pe) || pe.Max != max || pe.Limit != telegramLimit {
+			t.Fatalf("err = %#v, want Max %d", err, max)
+		}
+	})
+}

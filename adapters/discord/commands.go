@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/clmbridge/clmbridge/bridge"
 )
 
 // Names of what the adapter registers (internal/doctor checks them).
@@ -91,87 +93,116 @@ type subSpec struct {
 	modalIf string
 }
 
-func chatOpt(required bool, desc string) optSpec {
-	return optSpec{name: "chat", desc: desc, kind: optChat, required: required}
+// maxSecretField is the most a secret's form field takes; maxTextField is
+// Discord's limit on a text input.
+const (
+	maxSecretField = 512
+	maxTextField   = 4000
+)
+
+// subcommands lists /clm's subcommands in the order Discord shows them
+// (at most 25): one per command of the core's schema, written from it.
+func subcommands() []subSpec {
+	specs := bridge.Schema()
+	subs := make([]subSpec, len(specs))
+	for i, c := range specs {
+		subs[i] = subFor(c)
+	}
+	return subs
 }
 
-func chatField() fieldSpec {
-	return fieldSpec{id: "chat", label: "Chat name", kind: optChat, required: true, maxLen: 64}
+// subFor writes the subcommand of command c. A secret is always a field of
+// a modal, never an option: a command with a secret opens its modal (or,
+// when the secret is its only and optional argument, a switch does); a
+// long text may be given as an option or, left out, typed in the modal.
+// The other arguments are options, required ones first as Discord wants.
+func subFor(c bridge.CommandSpec) subSpec {
+	s := subSpec{name: c.Name, desc: capitalize(c.Summary)}
+	var fields []fieldSpec
+	var secret, long *bridge.Arg
+	for k, a := range c.Args {
+		f := fieldSpec{id: a.Key, label: capitalize(a.Name), required: !a.Optional, placeholder: a.Summary}
+		switch a.Kind {
+		case bridge.ArgChat:
+			f.kind, f.maxLen, f.placeholder = optChat, bridge.MaxChatNameRunes, ""
+		case bridge.ArgSecret:
+			f.kind, f.secret, f.maxLen = optText, true, maxSecretField
+			secret = &c.Args[k]
+		case bridge.ArgText:
+			f.kind, f.paragraph, f.maxLen = optText, a.Long, maxTextField
+			if a.Long {
+				long = &c.Args[k]
+			}
+		default:
+			continue
+		}
+		fields = append(fields, f)
+	}
+	toggle := secret != nil && secret.Optional && len(fields) == 1
+	always := secret != nil && !toggle
+	if toggle {
+		fields[0].required = true // the member switched the form on for it
+	}
+	if secret != nil || long != nil {
+		s.modal, s.modalTitle = fields, "CLM: "+c.Name
+		if secret == nil {
+			s.modalUnless = long.Key
+		}
+	}
+	var required, optional []optSpec
+	for _, a := range c.Args {
+		o := optSpec{name: a.Key, desc: a.Summary, required: !a.Optional && !always}
+		switch a.Kind {
+		case bridge.ArgSecret:
+			if !toggle {
+				continue
+			}
+			o = optSpec{name: strings.ReplaceAll(a.Name, " ", "_"), desc: a.Summary, kind: optBool}
+			s.modalIf = o.name
+		case bridge.ArgChat:
+			o.kind = optChat
+		case bridge.ArgText:
+			o.kind = optText
+			o.required = o.required && !a.Long
+		case bridge.ArgNumber:
+			o.kind = optInt
+		case bridge.ArgFlag, bridge.ArgConfirm:
+			o.kind, o.flag, o.leading = optFlag, a.Words[0], a.Kind == bridge.ArgFlag
+		case bridge.ArgChoice:
+			o.kind, o.choices = optChoice, a.Words
+		case bridge.ArgCommand:
+			o.kind, o.choices = optChoice, bridge.CommandNames()
+		}
+		if o.required {
+			required = append(required, o)
+		} else {
+			optional = append(optional, o)
+		}
+	}
+	s.opts = append(required, optional...)
+	return s
 }
 
-// subcommands lists /clm's subcommands in the order Discord shows them.
-// Discord allows at most 25.
-var subcommands = []subSpec{
-	{name: "help", desc: "What the bot does and how to use it"},
-	{name: "new", desc: "Create a chat (you type or get its secret in a private form)",
-		opts:       []optSpec{{name: "chat", desc: "Name of the new chat", kind: optText}},
-		modalTitle: "New CLM chat",
-		modal: []fieldSpec{chatField(),
-			{id: "secret", label: "Secret (empty: generate a strong one)", kind: optText, secret: true, maxLen: 512,
-				placeholder: "Shared out of band with the chat's members"}}},
-	{name: "unlock", desc: "Unlock a chat with its secret (typed in a private form)",
-		opts:       []optSpec{chatOpt(false, "The chat to unlock")},
-		modalTitle: "Unlock a CLM chat",
-		modal: []fieldSpec{chatField(),
-			{id: "secret", label: "Secret", kind: optText, secret: true, required: true, maxLen: 512}}},
-	{name: "lock", desc: "Forget a chat's secret now (or every chat's)", opts: []optSpec{chatOpt(false, "The chat to lock (empty: all)")}},
-	{name: "chats", desc: "Your chats: names, message counts, locked or not"},
-	{name: "send", desc: "Post a message as a CLM pointer in this channel",
-		opts: []optSpec{chatOpt(true, "The chat to send in"),
-			{name: "text", desc: "The message (empty: type it in a form)", kind: optText},
-			{name: "split", desc: "Too long for one pointer? Send it in numbered parts", kind: optFlag, flag: "--split", leading: true}},
-		modalTitle: "Send a CLM message", modalUnless: "text",
-		modal: []fieldSpec{chatField(),
-			{id: "text", label: "Message", kind: optText, paragraph: true, required: true, maxLen: 4000}}},
-	{name: "receive", desc: "Open the pointers in a text (only you see the result)",
-		opts: []optSpec{{name: "text", desc: "Text holding one or more pointers", kind: optText, required: true}}},
-	{name: "history", desc: "Messages of a chat, newest first",
-		opts: []optSpec{chatOpt(true, "The chat"), {name: "page", desc: "Page number", kind: optInt}}},
-	{name: "search", desc: "Search a chat's messages",
-		opts: []optSpec{chatOpt(true, "The chat"), {name: "words", desc: "Words to find", kind: optText, required: true}}},
-	{name: "trash", desc: "Deleted messages of a chat", opts: []optSpec{chatOpt(true, "The chat")}},
-	{name: "delete", desc: "Move a message to the trash", opts: []optSpec{chatOpt(true, "The chat"), {name: "id", desc: "Message number", kind: optInt, required: true}}},
-	{name: "restore", desc: "Bring a message back from the trash", opts: []optSpec{chatOpt(true, "The chat"), {name: "id", desc: "Message number", kind: optInt, required: true}}},
-	{name: "purge", desc: "Delete a trashed message for good", opts: []optSpec{chatOpt(true, "The chat"), {name: "id", desc: "Message number", kind: optInt, required: true}}},
-	{name: "clear", desc: "Delete every message of a chat (asks first)", opts: []optSpec{chatOpt(true, "The chat"), confirmOpt}},
-	{name: "forget", desc: "Delete a chat and its messages (asks first)", opts: []optSpec{chatOpt(true, "The chat"), confirmOpt}},
-	{name: "rekey", desc: "Change a chat's secret (typed in a private form)",
-		opts:       []optSpec{chatOpt(true, "The chat")},
-		modalTitle: "Change a chat's secret",
-		modal: []fieldSpec{chatField(),
-			{id: "secret", label: "New secret", kind: optText, secret: true, required: true, maxLen: 512}}},
-	{name: "export", desc: "A chat's history as a JSON file, only for you", opts: []optSpec{chatOpt(true, "The chat")}},
-	{name: "name", desc: "Set the nickname you sign messages with",
-		opts: []optSpec{{name: "nickname", desc: "Your CLM nickname", kind: optText, required: true}}},
-	{name: "profile", desc: "Your nickname and chats (and 2.0.2 public key)",
-		opts:       []optSpec{{name: "public_key", desc: "Also show the 2.0.2 public key (asks your master phrase privately)", kind: optBool}},
-		modalTitle: "Your 2.0.2 public key", modalIf: "public_key",
-		modal: []fieldSpec{{id: "secret", label: "Master phrase (not stored)", kind: optText, secret: true, required: true, maxLen: 512}}},
-	{name: "watch", desc: "Open pointers in channels for you automatically",
-		opts: []optSpec{{name: "state", desc: "on or off (empty: show the setting)", kind: optChoice, choices: []string{"on", "off"}}}},
-	{name: "cancel", desc: "Drop the question I asked you (a secret, or a confirmation)"},
-	{name: "whoami", desc: "Your Discord user id, only for you (what the bot's operator puts in CLM_ADMINS)"},
-	{name: "doctor", desc: "For the bot's operators: check the bridge's setup (the answer is only for you)"},
+// capitalize writes s with its first letter in upper case.
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }
-
-// confirmOpt is the "yes, really" switch of clear and forget.
-var confirmOpt = optSpec{name: "confirm", desc: "Go ahead without asking again", kind: optFlag, flag: "confirm"}
 
 // subByName finds a subcommand.
 func subByName(name string) (subSpec, bool) {
-	for _, s := range subcommands {
-		if s.name == name {
-			return s, true
-		}
+	c, ok := bridge.LookupCommand(name)
+	if !ok || c.Name != name {
+		return subSpec{}, false
 	}
-	return subSpec{}, false
+	return subFor(c), true
 }
 
 // applicationCommands is what the adapter registers: /clm and the message
 // context-menu command.
 func applicationCommands() []*discordgo.ApplicationCommand {
 	var subs []*discordgo.ApplicationCommandOption
-	for _, s := range subcommands {
+	for _, s := range subcommands() {
 		sub := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: s.name, Description: s.desc}
 		for _, o := range s.opts {
 			opt := &discordgo.ApplicationCommandOption{Name: o.name, Description: o.desc, Required: o.required}
@@ -200,24 +231,6 @@ func applicationCommands() []*discordgo.ApplicationCommand {
 	}
 }
 
-// quoteName writes a chat name as the core's argument parser reads it back:
-// quoted (with \" and \\ escapes) when it holds white space or starts with a
-// quote character.
-func quoteName(name string) string {
-	if name == "" {
-		return `""`
-	}
-	needs := strings.IndexFunc(name, unicode.IsSpace) >= 0
-	switch r, _ := utf8.DecodeRuneInString(name); r {
-	case '"', '\u201c', '\u201e', '\u00ab':
-		needs = true
-	}
-	if !needs {
-		return name
-	}
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
-}
-
 // optionValues maps a subcommand interaction's options by name.
 func optionValues(opts []*discordgo.ApplicationCommandInteractionDataOption) map[string]*discordgo.ApplicationCommandInteractionDataOption {
 	m := make(map[string]*discordgo.ApplicationCommandInteractionDataOption, len(opts))
@@ -238,7 +251,7 @@ func formatValue(kind optKind, v any) (string, bool) {
 			if x == "" {
 				return "", false
 			}
-			return quoteName(x), true
+			return bridge.QuoteName(x), true
 		case optInt:
 			x = strings.TrimSpace(x)
 		}
@@ -419,7 +432,7 @@ func argsFromModal(s subSpec, lead, trail []string, values map[string]string) (s
 			continue
 		}
 		if f.kind == optChat {
-			v = quoteName(v)
+			v = bridge.QuoteName(v)
 		}
 		parts = append(parts, v)
 	}
@@ -446,32 +459,4 @@ func confirmButtons(yes, no string) (row []discordgo.MessageComponent, ok bool) 
 		discordgo.Button{Label: confirmLabel, Style: discordgo.DangerButton, CustomID: commandPrefix + yes},
 		discordgo.Button{Label: cancelLabel, Style: discordgo.SecondaryButton, CustomID: commandPrefix + no},
 	}}}, true
-}
-
-// parseDMText turns a line typed in a DM with the bot into a command when
-// it starts with "/clm" (or "clm"): the member said explicitly what they
-// want. Any other line is a plain post, and the core decides what it is:
-// the answer to a question it asked (a secret, a confirmation), a command
-// without the prefix ("unlock Work …"), or pointers to open. The rest of
-// the text is kept verbatim, newlines included.
-func parseDMText(text string) (command, args, post string) {
-	s := strings.TrimLeftFunc(text, unicode.IsSpace)
-	for _, p := range []string{"/clm", "clm"} {
-		rest, ok := strings.CutPrefix(s, p)
-		if !ok || (rest != "" && !unicode.IsSpace(rune(rest[0]))) {
-			continue
-		}
-		s = strings.TrimLeftFunc(rest, unicode.IsSpace)
-		if s == "" {
-			return "help", "", ""
-		}
-		word := s
-		if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
-			word = s[:i]
-		}
-		// The first word is the command even when unknown: the core
-		// answers that it does not know it.
-		return strings.ToLower(word), strings.TrimLeftFunc(s[len(word):], unicode.IsSpace), ""
-	}
-	return "", "", text
 }

@@ -66,11 +66,15 @@ func TestTranslateInteractions(t *testing.T) {
 		{name: "options are ordered as the command defines", in: discordtest.Slash(alice, general, "delete", discordtest.Opt("id", 7), discordtest.Opt("chat", "Work")),
 			want: &bridge.Request{Command: "delete", Args: "Work 7", Confidential: true}},
 		{name: "lock without a chat", in: discordtest.Slash(alice, general, "lock"), want: &bridge.Request{Command: "lock", Confidential: true}},
+		{name: "help about one command", in: discordtest.Slash(alice, general, "help", discordtest.Opt("command", "unlock")),
+			want: &bridge.Request{Command: "help", Args: "unlock", Confidential: true}},
+		{name: "clear with confirm puts the word last", in: discordtest.Slash(alice, general, "clear", discordtest.Opt("confirm", true), discordtest.Opt("chat", "Work")),
+			want: &bridge.Request{Command: "clear", Args: "Work confirm", Confidential: true}},
 		{name: "send without text opens a modal", in: discordtest.Slash(alice, general, "send", discordtest.Opt("chat", "Work")), modal: "clm:modal:send", modalChat: "Work"},
 		{name: "unlock opens a modal", in: discordtest.Slash(alice, general, "unlock", discordtest.Opt("chat", "Work")), modal: "clm:modal:unlock", modalChat: "Work"},
 		{name: "new opens a modal", in: discordtest.Slash(alice, general, "new", discordtest.Opt("chat", "Work")), modal: "clm:modal:new", modalChat: "Work"},
 		{name: "rekey opens a modal", in: discordtest.Slash(alice, general, "rekey", discordtest.Opt("chat", "Work")), modal: "clm:modal:rekey", modalChat: "Work"},
-		{name: "profile with public key opens a modal", in: discordtest.Slash(alice, general, "profile", discordtest.Opt("public_key", true)), modal: "clm:modal:profile"},
+		{name: "profile with public key opens a modal", in: discordtest.Slash(alice, general, "profile", discordtest.Opt("master_phrase", true)), modal: "clm:modal:profile"},
 		{name: "profile alone goes to the core", in: discordtest.Slash(alice, general, "profile"), want: &bridge.Request{Command: "profile", Confidential: true}},
 		{name: "unlock modal submit is confidential", in: discordtest.SubmitModal(alice, general, unlockModal, map[string]string{"secret": "  s3cret words "}),
 			want: &bridge.Request{Command: "unlock", Args: `"Project Athena" s3cret words`, Confidential: true}},
@@ -79,6 +83,8 @@ func TestTranslateInteractions(t *testing.T) {
 		{name: "send modal keeps the text verbatim", in: discordtest.SubmitModal(alice, general, sendModal, map[string]string{"text": " two\nlines "}),
 			want: &bridge.Request{Command: "send", Args: "Work  two\nlines ", Confidential: true}},
 		{name: "unlock modal without a secret does nothing", in: discordtest.SubmitModal(alice, general, unlockModal, map[string]string{"secret": "  "}), note: "Secret"},
+		{name: "profile modal without a master phrase does nothing", in: discordtest.SubmitModal(alice, general, discordtest.Modal{CustomID: "clm:modal:profile", Fields: []discordtest.ModalField{{CustomID: "secret"}}}, map[string]string{"secret": " "}),
+			note: "Master phrase"},
 		{name: "unknown modal", in: discordtest.SubmitModal(alice, general, discordtest.Modal{CustomID: "other"}, nil), note: "no longer in use"},
 		{name: "receive button", in: discordtest.Button(bob, general, botPost, "clm:recv:r-17"),
 			want: &bridge.Request{Command: "receive", ReceiveRef: "r-17", MessageID: "43"}},
@@ -168,14 +174,59 @@ func TestNoCommandOptionCanCarryASecret(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"unlock", "new", "rekey"} {
-		s, _ := subByName(name)
+	for _, c := range bridge.Schema() {
+		if !c.HasSecret() {
+			continue
+		}
+		s, _ := subByName(c.Name)
 		hasSecret := false
 		for _, f := range s.modal {
 			hasSecret = hasSecret || f.secret
 		}
 		if !hasSecret {
-			t.Errorf("/clm %s has no secret field in its modal", name)
+			t.Errorf("/clm %s has no secret field in its modal", c.Name)
+		}
+	}
+}
+
+// TestTheSlashCommandIsWrittenFromTheCoresSchema: every command of the
+// core is a subcommand with its summary, every argument an option or a
+// modal field under its key, and a secret only ever a modal field.
+func TestTheSlashCommandIsWrittenFromTheCoresSchema(t *testing.T) {
+	subs := applicationCommands()[0].Options
+	if len(subs) != len(bridge.Schema()) {
+		t.Fatalf("%d subcommands for %d commands", len(subs), len(bridge.Schema()))
+	}
+	for i, c := range bridge.Schema() {
+		sub := subs[i]
+		if sub.Name != c.Name || !strings.EqualFold(sub.Description, c.Summary) {
+			t.Errorf("subcommand %d is %s (%q), want %s (%q)", i, sub.Name, sub.Description, c.Name, c.Summary)
+			continue
+		}
+		s, _ := subByName(c.Name)
+		for _, a := range c.Args {
+			var opt *discordgo.ApplicationCommandOption
+			for _, o := range sub.Options {
+				if o.Name == a.Key {
+					opt = o
+				}
+			}
+			var field *fieldSpec
+			for k, f := range s.modal {
+				if f.id == a.Key {
+					field = &s.modal[k]
+				}
+			}
+			switch {
+			case a.Kind == bridge.ArgSecret:
+				if opt != nil || field == nil || !field.secret {
+					t.Errorf("/clm %s: the secret %q is not a secret modal field only (option %v, field %+v)", c.Name, a.Name, opt, field)
+				}
+			case opt == nil:
+				t.Errorf("/clm %s: argument %q has no option", c.Name, a.Name)
+			case opt.Required && a.Optional:
+				t.Errorf("/clm %s: optional argument %q is a required option", c.Name, a.Name)
+			}
 		}
 	}
 }
@@ -225,55 +276,6 @@ func TestApplicationCommandsFitDiscordLimits(t *testing.T) {
 			}
 		}
 	}
-}
-
-func TestParseDMText(t *testing.T) {
-	tests := []struct {
-		in, command, args, post string
-	}{
-		{"unlock Work s3cret", "", "", "unlock Work s3cret"},
-		{"  Unlock  Work s3cret  ", "", "", "  Unlock  Work s3cret  "},
-		{"/clm send Work line one\nline two", "send", "Work line one\nline two", ""},
-		{"clm help", "help", "", ""},
-		{"/clm", "help", "", ""},
-		{"/CLM Unlock Work x", "", "", "/CLM Unlock Work x"},
-		{"/clm Unlock  Work x ", "unlock", "Work x ", ""},
-		{"/clm dance now", "dance", "now", ""},
-		{`/clm unlock "Project Athena" my secret`, "unlock", `"Project Athena" my secret`, ""},
-		{"my-secret-answer", "", "", "my-secret-answer"},
-		{"new moon rising", "", "", "new moon rising"},
-		{"clmfoo bar", "", "", "clmfoo bar"},
-		{`{"e": 1, "n": "x", "d": "00"}`, "", "", `{"e": 1, "n": "x", "d": "00"}`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			c, a, p := parseDMText(tc.in)
-			if c != tc.command || a != tc.args || p != tc.post {
-				t.Errorf("parseDMText(%q) = %q, %q, %q; want %q, %q, %q", tc.in, c, a, p, tc.command, tc.args, tc.post)
-			}
-		})
-	}
-}
-
-func FuzzParseDMText(f *testing.F) {
-	for _, s := range []string{"unlock Work s", "/clm", "clm  send x y\nz", "hello", "", "\u00a0send x"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		c, a, p := parseDMText(s)
-		if c == "" {
-			if p != s {
-				t.Fatalf("a post must be the text verbatim: %q -> %q", s, p)
-			}
-			return
-		}
-		if p != "" {
-			t.Fatalf("both a command and a post: %q -> %q, %q", s, c, p)
-		}
-		if !strings.HasSuffix(s, a) {
-			t.Fatalf("args %q are not the verbatim end of %q", a, s)
-		}
-	})
 }
 
 func TestSplitText(t *testing.T) {

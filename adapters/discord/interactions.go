@@ -236,27 +236,13 @@ func (a *Adapter) onInteraction(_ *discordgo.Session, ev *discordgo.InteractionC
 		req.Caps = capsFor(req.Member.ID, true, false)
 		err = a.core.Handle(ctx, req)
 		if err != nil {
-			a.log.Warn("the core could not finish a request", "command", logCommand(req.Command), "error", a.red.Err(err))
+			a.log.Warn("the core could not finish a request", "command", req.LogName(), "error", a.red.Err(err))
 		}
 		rep.finish(ctx, err)
 	})
 	if !started {
 		done()
 	}
-}
-
-// logCommand is what the logs may say about a request's command: the name
-// of a /clm subcommand, "post" for a plain message, and "unknown" for
-// anything else, since an unknown first word is whatever the member typed
-// (possibly a secret pasted in the wrong place).
-func logCommand(command string) string {
-	if command == "" {
-		return "post"
-	}
-	if _, ok := subByName(command); ok {
-		return command
-	}
-	return "unknown"
 }
 
 // respond sends the initial response to an interaction.
@@ -387,7 +373,7 @@ func (a *Adapter) handleMessage(m *discordgo.Message, edited bool) {
 		req.Reply = rep
 		req.Caps = capsFor(req.Member.ID, false, m.GuildID != "")
 		if err := a.core.Handle(ctx, req); err != nil {
-			a.log.Warn("the core could not finish a request", "command", logCommand(req.Command), "error", a.red.Err(err))
+			a.log.Warn("the core could not finish a request", "command", req.LogName(), "error", a.red.Err(err))
 		}
 	})
 	if !started {
@@ -406,7 +392,10 @@ func translateMessage(m *discordgo.Message) (bridge.Request, bool) {
 		if ct, ok := bridge.ParseCommandText(m.Content); ok {
 			req.Command, req.Args = ct.Name, ct.Args
 		} else {
-			req.Command, req.Args, req.Post = parseDMText(m.Content)
+			// The core reads any other line: the answer to its question,
+			// a command without /clm ("clm chats", "unlock Work …"), or
+			// pointers to open.
+			req.Post = m.Content
 		}
 		return req, true
 	}

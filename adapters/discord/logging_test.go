@@ -20,9 +20,10 @@ func TestFailedRequestLogsOnlyKnownCommandNames(t *testing.T) {
 	cases := []struct {
 		name, text, secret, want string
 	}{
-		{"secret-looking first word after clm", "clm sk-LIVE-9f8e7d6c5b4a Work", "sk-live-9f8e7d6c5b4a", "unknown"},
+		{"secret-looking first word after clm", "clm sk-LIVE-9f8e7d6c5b4a Work", "sk-live-9f8e7d6c5b4a", "post"},
 		{"secret-looking first word after /clm", "/clm Hunter2Hunter2 and more", "hunter2hunter2", "unknown"},
-		{"known command", "clm unlock Work", "", "unlock"},
+		{"known command", "/clm unlock Work", "", "unlock"},
+		{"a line for the core to read", "clm unlock Work", "", "post"},
 		{"plain post", "correct horse battery staple", "correct horse", "post"},
 	}
 	for _, tc := range cases {
@@ -75,21 +76,4 @@ func TestFailedRequestLogsOnlyKnownCommandNames(t *testing.T) {
 			t.Errorf("%d failure lines name /clm chats, want 1:\n%s", n, logs)
 		}
 	})
-}
-
-func TestLogCommand(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"", "post"},
-		{"unlock", "unlock"},
-		{"receive", "receive"},
-		{"doctor", "doctor"},
-		{"sk-live-9f8e7d6c5b4a", "unknown"},
-		{"UNLOCK", "unknown"}, // the adapter lower-cases before this; anything else is not a name
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			if got := logCommand(tc.in); got != tc.want {
-				t.Errorf("logCommand(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
 }

@@ -102,9 +102,8 @@ type Adapter struct {
 	hook   *webhookPoller // nil in polling mode
 	inline *inlineLatest
 	offers *inlineOffers
-	groups *memberGroups   // where members were seen, to post for them
-	posts  *postTokens     // "Post in <group>" buttons shown
-	known  map[string]bool // the core's command names, for logs
+	groups *memberGroups // where members were seen, to post for them
+	posts  *postTokens   // "Post in <group>" buttons shown
 	runMu  sync.Mutex
 	ran    bool
 	mu     sync.Mutex
@@ -138,7 +137,7 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	for _, opt := range opts {
 		opt(&o)
 	}
-	a := &Adapter{cfg: rc, core: core, log: logger, red: newRedactor(rc.Token), opts: o, known: knownCommands(core)}
+	a := &Adapter{cfg: rc, core: core, log: logger, red: newRedactor(rc.Token), opts: o}
 	a.life, a.stop = context.WithCancel(context.Background())
 	a.polling, a.stopPolling = context.WithCancel(a.life)
 	a.status.Webhook = rc.WebhookURL != ""
@@ -422,7 +421,7 @@ func (a *Adapter) getMe() (*tele.User, error) {
 // bridge works without a menu.
 func (a *Adapter) setup(ctx context.Context) {
 	cmds := []tele.Command{
-		{Text: "clm", Description: "CLM commands: /clm help lists them all"},
+		{Text: "clm", Description: menuDescription(bridge.CommandNames())},
 		{Text: "start", Description: "What this bot does"},
 		{Text: "help", Description: "How to use CLM here"},
 	}
@@ -475,7 +474,7 @@ func (a *Adapter) onMessage(c tele.Context) error {
 	}
 	msg := *m
 	handle := func(ctx context.Context) { a.handleMessage(ctx, &msg) }
-	if m.Chat.ID < 0 && secretBearing(textOf(m), a.username()) {
+	if ct, ok := bridge.ParseCommandText(textOf(m)); ok && m.Chat.ID < 0 && ct.ForBot(a.username()) && ct.MayHoldSecret() {
 		// A secret typed in a group must be deleted now, whatever the
 		// group's lane holds: it goes through a priority lane, and if even
 		// that is full, it is at least deleted.
@@ -486,16 +485,6 @@ func (a *Adapter) onMessage(c tele.Context) error {
 	}
 	a.disp.submit(chatLane(m.Chat.ID), handle)
 	return nil
-}
-
-// secretBearing reports whether text is a /clm command for this bot that
-// the core refuses in a group because it may hold a secret (see
-// bridge.CommandText.MayHoldSecret). The core decides what it means; the
-// adapter only makes sure such a message typed in a group is handled, and
-// so deleted, at once.
-func secretBearing(text, botUsername string) bool {
-	ct, ok := bridge.ParseCommandText(text)
-	return ok && ct.ForBot(botUsername) && ct.MayHoldSecret()
 }
 
 // secretLane is the priority lane of the secret-bearing commands of chat.
@@ -542,7 +531,11 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tele.Message) {
 		// ／clm…) is a command, so the core's policy on secrets applies.
 		req.Command, req.Args = ct.Name, ct.Args
 	case isCmd && (cmd.Name == "start" || cmd.Name == "help"):
-		if err := a.postText(ctx, m.Chat.ID, a.intro(), sendOpts{replyTo: replyInGroup(place, m.ID)}); err != nil {
+		text := a.intro()
+		if cmd.Name == "help" {
+			text += "\n\n" + bridge.HelpText("")
+		}
+		if err := a.postText(ctx, m.Chat.ID, text, sendOpts{replyTo: replyInGroup(place, m.ID)}); err != nil {
 			a.log.Warn("telegram: cannot answer /"+cmd.Name, "error", a.red.err(err))
 		}
 		return
@@ -568,6 +561,22 @@ func replyInGroup(p bridge.Place, id int) int {
 	return 0
 }
 
+// maxCommandDescription is Telegram's limit on a BotCommand's description.
+const maxCommandDescription = 256
+
+// menuDescription is the /clm entry of the command menu: the core's
+// commands, as many as fit Telegram's limit.
+func menuDescription(names []string) string {
+	text := "CLM commands: /clm " + names[0]
+	for _, n := range names[1:] {
+		if len(text)+len(", "+n)+len(", …") > maxCommandDescription {
+			return text + ", …"
+		}
+		text += ", " + n
+	}
+	return text
+}
+
 // intro explains the bot in two sentences and points to the commands.
 func (a *Adapter) intro() string {
 	return "CLM Bridge hides messages in CLM pointers: public JSON that only members who know a chat's secret can open, shown to each of them privately. " +
@@ -578,42 +587,8 @@ func (a *Adapter) intro() string {
 // handle passes req to the core and logs what the core reports.
 func (a *Adapter) handle(ctx context.Context, req bridge.Request) {
 	if err := a.core.Handle(ctx, req); err != nil && ctx.Err() == nil {
-		a.log.Warn("telegram: handling a request failed", "command", a.logName(req), "error", a.red.err(err))
+		a.log.Warn("telegram: handling a request failed", "command", req.LogName(), "error", a.red.err(err))
 	}
-}
-
-// commandLister is implemented by a core that can list its commands
-// (*bridge.Bridge).
-type commandLister interface {
-	Commands() []string
-}
-
-// knownCommands returns the set of core's command names, empty when core
-// cannot list them.
-func knownCommands(core bridge.Core) map[string]bool {
-	known := map[string]bool{}
-	if cl, ok := core.(commandLister); ok {
-		for _, name := range cl.Commands() {
-			known[name] = true
-		}
-	}
-	return known
-}
-
-// logName names req's command for a log line: a known command name,
-// "post" for a message that is no command, else "unknown". The word after
-// /clm is the member's text (it may be a mistyped secret), so it is logged
-// only when it is one of the core's command names.
-func (a *Adapter) logName(req bridge.Request) string {
-	switch {
-	case req.Command == "" && req.ReceiveRef != "":
-		return "receive"
-	case req.Command == "":
-		return "post"
-	case a.known[req.Command]:
-		return req.Command
-	}
-	return "unknown"
 }
 
 // onReceive handles a press on a Receive button.

@@ -83,6 +83,19 @@ func TestStartHelpAndCommandMenu(t *testing.T) {
 			t.Errorf("intro does not point to the commands: %q", c.Params["text"])
 		}
 	}
+	// The menu and /help are written from the core's schema.
+	help := sent[0].Params["text"]
+	if !strings.Contains(help, "Commands (type /clm") {
+		help = sent[1].Params["text"]
+	}
+	for _, spec := range bridge.Schema() {
+		if !strings.Contains(cmds, spec.Name) {
+			t.Errorf("the /clm menu entry lacks %s: %s", spec.Name, cmds)
+		}
+		if line := strings.TrimSpace(spec.Name+" "+spec.Usage()) + " — " + spec.Summary; !strings.Contains(help, line) {
+			t.Errorf("/help lacks %q", line)
+		}
+	}
 	if reqs, _ := h.core.requests(); len(reqs) != 0 {
 		t.Errorf("/start and /help reached the core: %+v", reqs)
 	}
@@ -351,9 +364,30 @@ func TestInlineModeOffersOnlyUnlockedChats(t *testing.T) {
 			t.Errorf("carol was offered %q", titles)
 		}
 	})
+	t.Run("the core's reason is shown, a failure of the core is not", func(t *testing.T) {
+		for i, tc := range []struct {
+			err        error
+			want, deny string
+		}{
+			{&bridge.PointerError{Kind: bridge.PointerTooLong, Chat: "Work", Max: 12, Limit: 4096}, "at most 12 bytes", ""},
+			{bridge.ErrClosed, "", "closed"},
+		} {
+			h.core.mu.Lock()
+			h.core.offerErr = tc.err
+			h.core.mu.Unlock()
+			h.tg.InlineQuery(alice, "Work: hello")
+			c := h.awaitCalls("answerInlineQuery", len(tests)+2+i)[len(tests)+1+i]
+			if !strings.Contains(c.Params["button"], tc.want) || tc.deny != "" && strings.Contains(c.Params["button"], tc.deny) {
+				t.Errorf("answer to %v: button %q", tc.err, c.Params["button"])
+			}
+		}
+		h.core.mu.Lock()
+		h.core.offerErr = nil
+		h.core.mu.Unlock()
+	})
 	t.Run("bob, with nothing unlocked, is offered nothing", func(t *testing.T) {
 		id := h.tg.InlineQuery(bob, "Work: hello")
-		h.awaitCalls("answerInlineQuery", len(tests)+2)
+		h.awaitCalls("answerInlineQuery", len(tests)+4)
 		if titles, _ := h.tg.InlineResults(id); len(titles) != 0 {
 			t.Errorf("bob was offered %q", titles)
 		}
@@ -361,7 +395,7 @@ func TestInlineModeOffersOnlyUnlockedChats(t *testing.T) {
 
 	t.Run("choosing the result posts only the pointer", func(t *testing.T) {
 		id := h.tg.InlineQuery(alice, "Work: meet at nine")
-		h.awaitCalls("answerInlineQuery", len(tests)+3)
+		h.awaitCalls("answerInlineQuery", len(tests)+5)
 		posted, err := h.tg.ChooseInlineResult(alice, team, id, 0)
 		if err != nil {
 			t.Fatal(err)

@@ -191,34 +191,3 @@ func awaitEntered(t *testing.T, entered <-chan string) string {
 		return ""
 	}
 }
-
-func TestSecretBearing(t *testing.T) {
-	tests := []struct {
-		text string
-		want bool
-	}{
-		{"/clm unlock Work s3cret", true},
-		{"/clm@clm_bot new Work s3cret", true},
-		{"/clm rekey Work n3w", true},
-		{"/clm profile my master phrase", true},
-		{"/CLM Unlock\nWork\ns3cret", true},
-		{"/clm\u00a0unlock Work s3cret", true},
-		{"\uff0fclm unlock Work s3cret", true},
-		{"/clm unlock s3cret", true},
-		{"/clm s3cret", true},
-		{"/clm chats s3cret", true},
-		{"/clm unlock", false},
-		{"/clm profile", false},
-		{"/clm send Work hello", false},
-		{"/clm@other_bot unlock Work s3cret", false},
-		{"unlock Work s3cret", false},
-		{`{"e": 1, "n": "x", "d": "00"}`, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.text, func(t *testing.T) {
-			if got := secretBearing(tt.text, "clm_bot"); got != tt.want {
-				t.Errorf("secretBearing = %v, want %v", got, tt.want)
-			}
-		})
-	}
-}

@@ -31,6 +31,7 @@ type fakeCore struct {
 	unlocked  map[string][]string // member id → unlocked chats
 	notifiers map[string]bridge.Notifier
 	made      int           // pointers made (MakePointer)
+	offerErr  error         // when set, MakePointer fails with it
 	recorded  []recordedPtr // RecordSent calls
 	left      []string      // MemberLeft calls, "id@place"
 }
@@ -74,6 +75,12 @@ func (f *fakeCore) MakePointer(_ context.Context, m bridge.Member, chat, text st
 	if maxChars != 4096 {
 		return "", errors.New("the adapter passed a limit of " + strconv.Itoa(maxChars) + " characters, not Telegram's 4096")
 	}
+	f.mu.Lock()
+	offerErr := f.offerErr
+	f.mu.Unlock()
+	if offerErr != nil {
+		return "", offerErr
+	}
 	for _, c := range f.UnlockedChats(m) {
 		if c == chat {
 			f.mu.Lock()
@@ -82,7 +89,7 @@ func (f *fakeCore) MakePointer(_ context.Context, m bridge.Member, chat, text st
 			return `{"e": 1, "n": "fake", "d": "` + hex.EncodeToString([]byte(chat+"|"+text)) + `"}`, nil
 		}
 	}
-	return "", errors.New("unlock " + chat + " in a private chat first")
+	return "", &bridge.PointerError{Kind: bridge.PointerNotUnlocked, Chat: chat}
 }
 
 // RecordSent records the call; it changes nothing the test did not set.

@@ -2,12 +2,15 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	tele "gopkg.in/telebot.v3"
+
+	"github.com/clmbridge/clmbridge/bridge"
 )
 
 // inlineDebounce is how long the adapter waits after an inline query for
@@ -133,8 +136,14 @@ func (a *Adapter) answerInline(ctx context.Context, q *tele.Query) {
 	for _, name := range targets {
 		ptr, err := a.core.MakePointer(ctx, m, name, text, maxMessageUnits)
 		if err != nil {
-			if ans.Button == nil {
-				ans.Button = &inlineButton{Text: truncateUnits(err.Error(), maxResultTitle), Start: "clm"}
+			// The core's reason (locked, too long…) is for the member; any
+			// other error (the bridge is closing) is only logged.
+			var pe *bridge.PointerError
+			switch {
+			case !errors.As(err, &pe):
+				a.log.Debug("telegram: no pointer offered", "error", a.red.err(err))
+			case ans.Button == nil:
+				ans.Button = &inlineButton{Text: truncateUnits(pe.Error(), maxResultTitle), Start: "clm"}
 			}
 			continue
 		}

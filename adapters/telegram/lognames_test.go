@@ -10,22 +10,12 @@ import (
 	"github.com/clmbridge/clmbridge/bridge"
 )
 
-// The real core lists its commands, so production logs name them.
-var _ commandLister = (*bridge.Bridge)(nil)
-
-// listingCore is a fakeCore that lists its commands, like *bridge.Bridge.
-type listingCore struct {
-	*fakeCore
-}
-
-func (listingCore) Commands() []string { return []string{"help", "unlock", "send", "receive"} }
-
 // TestFailedRequestLogsOnlyKnownCommandNames: when handling fails, the log
 // names the command only if it is one of the core's; the word a member
 // typed after /clm (which may be a mistyped secret) is never logged.
 func TestFailedRequestLogsOnlyKnownCommandNames(t *testing.T) {
 	logs := &syncBuffer{}
-	core := listingCore{newFakeCore()}
+	core := newFakeCore()
 	core.setOn(func(context.Context, bridge.Request) error { return errors.New("the responder failed") })
 	a, err := New(Config{Token: testToken}, core, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {

@@ -116,6 +116,7 @@ func (o *opsRuntime) listen(addr string, names []string) error {
 // and adapters.
 func (o *opsRuntime) started(store *storage.Store, core *bridge.Bridge, adapters []Adapter) {
 	o.metrics.SetSessionsFunc(func() int { return core.Stats().Sessions })
+	o.metrics.SetKDFWaitingFunc(func() int { return core.Stats().KDFWaiting })
 	for _, a := range adapters {
 		if c, ok := a.(platform.Connected); ok {
 			o.metrics.SetPlatformFunc(a.Name(), func() metrics.PlatformState {

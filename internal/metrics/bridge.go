@@ -13,11 +13,12 @@ func (m *Metrics) OnBridgeEvent(ev bridge.Event) {
 	if m == nil {
 		return
 	}
-	m.Command(ev.Command, ev.Outcome, ev.Took)
+	outcome := ev.Outcome.String()
+	m.Command(ev.Command, outcome, ev.Took)
 	m.PointersSeen(ev.Platform, ev.PointersSeen)
 	m.PointersOpened(ev.Platform, ev.PointersOpened)
 	unlock := CommandLabel(ev.Command) == "unlock"
-	switch ev.Outcome {
+	switch outcome {
 	case WrongSecret:
 		if !unlock { // a wrong unlock is one unlock failure, counted below
 			m.WrongSecret(ev.Platform)
@@ -26,7 +27,7 @@ func (m *Metrics) OnBridgeEvent(ev bridge.Event) {
 		m.Tampered(ev.Platform)
 	}
 	if unlock {
-		switch ev.Outcome {
+		switch outcome {
 		case WrongSecret:
 			m.UnlockFailed(ev.Platform, UnlockWrongSecret)
 		case Backoff:

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clmbridge/clmbridge/bridge"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -75,10 +76,13 @@ func knownCommand(c string) bool {
 }
 
 // outcomes lists every outcome, so each series exists (at 0) from the
-// first scrape.
+// first scrape: the core's list, bridge.Outcomes.
 func outcomes() []Outcome {
-	return []Outcome{OK, Usage, NotFound, Exists, TooLong, Refused, Locked, Expired,
-		Limited, Backoff, WrongSecret, Tampered, NotOpened, Failed, Unknown}
+	var out []Outcome
+	for _, o := range bridge.Outcomes() {
+		out = append(out, o.String())
+	}
+	return out
 }
 
 // outcomeLabel is the label value of an outcome: the core's word in
@@ -129,16 +133,17 @@ func callClassLabel(c platform.APIClass) string {
 }
 
 // commandNames are the command label's values, "unknown" included: the
-// core's commands (issue 4), the adapters' entry points, and requests that
-// are not typed commands (post: a message that may hold pointers; prompt
-// and secret-answer: a private answer to "which secret?"; button: a
-// Receive press; inline: a Telegram inline query).
+// core's commands (its schema, bridge.Schema), the adapters' entry points,
+// and requests that are not typed commands (post: a message that may hold
+// pointers; prompt and secret-answer: a private answer to "which
+// secret?"; button: a Receive press; inline: a Telegram inline query).
 func commandNames() []string {
-	return []string{"help", "new", "unlock", "lock", "chats", "send", "receive",
-		"history", "search", "trash", "delete", "restore", "purge", "clear",
-		"forget", "rekey", "export", "name", "profile", "watch", "doctor", "whoami",
-		"status", "start", "confirm", "cancel", "post", "prompt", "secret-answer",
-		"button", "inline", "unknown"}
+	var names []string
+	for _, c := range bridge.Schema() {
+		names = append(names, c.Name)
+	}
+	return append(names, "status", "start", "confirm", "post", "prompt", "secret-answer",
+		"button", "inline", "unknown")
 }
 
 // Metrics holds the bridge's collectors and the registry that serves them.
@@ -161,12 +166,10 @@ type Metrics struct {
 	delivery       *prometheus.HistogramVec
 	platformUp     *prometheus.GaugeVec
 	lastContact    *prometheus.GaugeVec
-	// TODO(kdf-queue-gauge): a gauge of the unlocks waiting for an
-	// Argon2id slot (storage's MaxConcurrentKDF), once storage or the
-	// core reports that queue through a hook; neither does yet.
-
 	// sessions is read by the active-sessions gauge at scrape time.
 	sessions atomic.Pointer[func() int]
+	// kdfWaiting is read by the key-derivation queue gauge at scrape time.
+	kdfWaiting atomic.Pointer[func() int]
 
 	mu            sync.Mutex
 	outboxFuncs   map[string]func() int           // platform → depth, read at scrape time
@@ -263,10 +266,19 @@ func New(platforms ...Platform) *Metrics {
 		}
 		return 0
 	})
+	kdfWaiting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: Namespace, Name: "key_derivations_waiting",
+		Help: "Requests waiting now for an Argon2id key-derivation slot (unlock, new, rekey); past the bound members are told to retry.",
+	}, func() float64 {
+		if f := m.kdfWaiting.Load(); f != nil {
+			return float64((*f)())
+		}
+		return 0
+	})
 	m.zero()
 	m.reg.MustRegister(m.commands, m.latency, m.pointersSeen, m.pointersOpened,
 		m.wrongSecret, m.tampered, m.unlockFailures, &outboxCollector{m},
-		m.apiErrors, m.apiRateLimited, sessions, m.buildInfo, m.delivery,
+		m.apiErrors, m.apiRateLimited, sessions, kdfWaiting, m.buildInfo, m.delivery,
 		&platformCollector{m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -393,6 +405,20 @@ func (m *Metrics) SetSessionsFunc(f func() int) {
 		return
 	}
 	m.sessions.Store(&f)
+}
+
+// SetKDFWaitingFunc sets the function the key-derivation queue gauge
+// reads at each scrape (the core's Stats().KDFWaiting). It must be safe to
+// call from any goroutine.
+func (m *Metrics) SetKDFWaitingFunc(f func() int) {
+	if m == nil {
+		return
+	}
+	if f == nil {
+		m.kdfWaiting.Store(nil)
+		return
+	}
+	m.kdfWaiting.Store(&f)
 }
 
 // SetOutboxDepth sets the number of messages waiting in platform's outbox.

@@ -104,6 +104,8 @@ func TestMethodsCountWithBoundedLabels(t *testing.T) {
 			"clm_bridge_platform_api_errors_total", map[string]string{"platform": "telegram", "call_class": "other"}, 1},
 		{"active sessions gauge reads the function", func(m *Metrics) { m.SetSessionsFunc(func() int { return 5 }) },
 			"clm_bridge_active_sessions", map[string]string{}, 5},
+		{"key-derivation queue gauge reads the function", func(m *Metrics) { m.SetKDFWaitingFunc(func() int { return 3 }) },
+			"clm_bridge_key_derivations_waiting", map[string]string{}, 3},
 		{"build info names the build", func(m *Metrics) { m.SetBuildInfo("v1.2.0", "abc1234", "go1.26.8") },
 			"clm_bridge_build_info", map[string]string{"version": "v1.2.0", "revision": "abc1234", "goversion": "go1.26.8"}, 1},
 		{"a later build info replaces the first", func(m *Metrics) {
@@ -239,7 +241,7 @@ var allowedLabels = map[string][]string{
 		"inline", "unknown"},
 	"outcome": {"ok", "usage", "not_found", "exists", "too_long", "refused", "locked",
 		"expired", "limited", "backoff", "wrong_secret", "tampered", "not_opened", "error",
-		"unknown", "other"},
+		"damaged", "no_question", "ambiguous", "unknown", "other"},
 	"platform":   {"telegram", "discord", "console", "other"},
 	"reason":     {"wrong_secret", "backoff", "not_found", "error", "other"},
 	"call_class": {"send", "edit", "delete", "answer", "poll", "register", "meta", "other"},
@@ -338,27 +340,27 @@ func TestOnBridgeEvent(t *testing.T) {
 		labels map[string]string
 		want   float64
 	}{
-		{"command and outcome", bridge.Event{Platform: "telegram", Command: "send", Outcome: "ok", Took: time.Millisecond},
+		{"command and outcome", bridge.Event{Platform: "telegram", Command: "send", Outcome: bridge.OutcomeOK, Took: time.Millisecond},
 			"clm_bridge_commands_total", map[string]string{"command": "send", "outcome": "ok"}, 1},
-		{"latency", bridge.Event{Platform: "telegram", Command: "history", Outcome: "ok", Took: time.Second},
+		{"latency", bridge.Event{Platform: "telegram", Command: "history", Outcome: bridge.OutcomeOK, Took: time.Second},
 			"clm_bridge_command_duration_seconds", map[string]string{"command": "history"}, 1},
-		{"pointers seen", bridge.Event{Platform: "discord", Command: "post", Outcome: "not-opened", PointersSeen: 3},
+		{"pointers seen", bridge.Event{Platform: "discord", Command: "post", Outcome: bridge.OutcomeNotOpened, PointersSeen: 3},
 			"clm_bridge_pointers_seen_total", map[string]string{"platform": "discord"}, 3},
-		{"pointers opened", bridge.Event{Platform: "discord", Command: "receive", Outcome: "ok", PointersSeen: 3, PointersOpened: 2},
+		{"pointers opened", bridge.Event{Platform: "discord", Command: "receive", Outcome: bridge.OutcomeOK, PointersSeen: 3, PointersOpened: 2},
 			"clm_bridge_pointers_opened_total", map[string]string{"platform": "discord"}, 2},
-		{"wrong secret answering a prompt", bridge.Event{Platform: "console", Command: "secret-answer", Outcome: "wrong-secret"},
+		{"wrong secret answering a prompt", bridge.Event{Platform: "console", Command: "secret-answer", Outcome: bridge.OutcomeWrongSecret},
 			"clm_bridge_wrong_secret_total", map[string]string{"platform": "console"}, 1},
-		{"tampered", bridge.Event{Platform: "console", Command: "receive", Outcome: "tampered"},
+		{"tampered", bridge.Event{Platform: "console", Command: "receive", Outcome: bridge.OutcomeTampered},
 			"clm_bridge_tampered_pointers_total", map[string]string{"platform": "console"}, 1},
-		{"unlock with a wrong secret", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: "wrong-secret"},
+		{"unlock with a wrong secret", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: bridge.OutcomeWrongSecret},
 			"clm_bridge_unlock_failures_total", map[string]string{"platform": "telegram", "reason": "wrong_secret"}, 1},
-		{"unlock in backoff", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: "backoff"},
+		{"unlock in backoff", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: bridge.OutcomeBackoff},
 			"clm_bridge_unlock_failures_total", map[string]string{"platform": "telegram", "reason": "backoff"}, 1},
-		{"a successful unlock is no failure", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: "ok"},
+		{"a successful unlock is no failure", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: bridge.OutcomeOK},
 			"clm_bridge_unlock_failures_total", map[string]string{"platform": "telegram", "reason": "wrong_secret"}, 0},
-		{"a wrong unlock is an unlock failure only, not also a wrong secret", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: "wrong-secret"},
+		{"a wrong unlock is an unlock failure only, not also a wrong secret", bridge.Event{Platform: "telegram", Command: "unlock", Outcome: bridge.OutcomeWrongSecret},
 			"clm_bridge_wrong_secret_total", map[string]string{"platform": "telegram"}, 0},
-		{"wrong secret on a prompt is no unlock failure", bridge.Event{Platform: "console", Command: "secret-answer", Outcome: "wrong-secret"},
+		{"wrong secret on a prompt is no unlock failure", bridge.Event{Platform: "console", Command: "secret-answer", Outcome: bridge.OutcomeWrongSecret},
 			"clm_bridge_unlock_failures_total", map[string]string{"platform": "console", "reason": "wrong_secret"}, 0},
 	}
 	for _, tt := range tests {
@@ -376,7 +378,7 @@ func TestOnBridgeEvent(t *testing.T) {
 
 func TestEveryLabelValueIsSnakeCase(t *testing.T) {
 	m := newForTest()
-	m.OnBridgeEvent(bridge.Event{Platform: "console", Command: "secret-answer", Outcome: "not-opened"})
+	m.OnBridgeEvent(bridge.Event{Platform: "console", Command: "secret-answer", Outcome: bridge.OutcomeNotOpened})
 	fams, err := m.Registry().Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -399,4 +401,20 @@ func TestEveryLabelValueIsSnakeCase(t *testing.T) {
 // newForTest returns metrics for the platforms the bridge serves today.
 func newForTest() *Metrics {
 	return New(Platform{Name: "telegram", Remote: true}, Platform{Name: "discord", Remote: true}, Platform{Name: "console"})
+}
+
+func TestEveryOutcomeOfTheCoreIsRecordedUnderItsOwnLabel(t *testing.T) {
+	for _, o := range bridge.Outcomes() {
+		if got := outcomeLabel(o.String()); got == "other" || got != strings.ReplaceAll(o.String(), "-", "_") {
+			t.Errorf("outcome %q is recorded as %q", o, got)
+		}
+	}
+}
+
+func TestEveryCommandOfTheSchemaIsRecordedUnderItsName(t *testing.T) {
+	for _, c := range bridge.Schema() {
+		if got := CommandLabel(c.Name); got != c.Name {
+			t.Errorf("command %q is recorded as %q", c.Name, got)
+		}
+	}
 }

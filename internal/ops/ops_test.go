@@ -126,8 +126,10 @@ func TestBackupWhileWriting(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("acknowledged: %d before the backup, %d after; the copy holds %d", before, after, st.Messages)
-	if st.Messages < before || st.Messages > after {
-		t.Errorf("backup holds %d messages; %d were acknowledged before it began and %d when it ended", st.Messages, before, after)
+	// One writer: when the backup ended, at most one save had committed
+	// without being counted yet.
+	if st.Messages < before || st.Messages > after+1 {
+		t.Errorf("backup holds %d messages; %d were acknowledged before it began and %d (plus one in flight) when it ended", st.Messages, before, after)
 	}
 	ck, err := copyStore.UnlockChat(ctx, m.ID, "Work", []byte(chatSecret))
 	if err != nil {

@@ -407,6 +407,7 @@ func TestStoryEveryWayOfWritingClmWithASecretInAChannelIsDeletedAndWarned(t *tes
 		`/clm unlock "Work ` + secret + `"`,
 		"/clm " + secret,
 		"/clm unlcok Work " + secret,
+		"/unlock Work " + secret, // the /clm forgotten
 	}
 	dm := discordtest.DMChannelID(alice.ID)
 	warned := map[string]bool{}

@@ -628,6 +628,7 @@ func TestStoryEveryWayOfWritingClmWithASecretInTheGroup(t *testing.T) {
 		`/clm unlock "Work ` + secret + `"`,
 		"/clm " + secret,
 		"/clm unlcok Work " + secret,
+		"/unlock Work " + secret, // the /clm forgotten
 	}
 	for _, v := range variants {
 		t.Run(v, func(t *testing.T) {
