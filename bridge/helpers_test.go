@@ -156,7 +156,7 @@ func newEnv(t testing.TB, opts Options) *env {
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e := &env{t: t, b: New(st, opts, logger), store: st, clock: clock, logs: logs, dbPath: path,
-		caps: Capabilities{MaxPointerChars: clm.TelegramLimit, CanDelete: true, Buttons: true}}
+		caps: Capabilities{MaxPointerChars: telegramLimit, CanDelete: true, Buttons: true}}
 	t.Cleanup(func() {
 		_ = e.b.Close()
 		_ = st.Close()
@@ -324,3 +324,11 @@ func (e *env) confirmSecret(who, chat, by string, place Place) {
 	r := e.pressReceive(who, by, place, e.send(by, chat, "confirming "+who))
 	mustContain(e.t, r.text(), "📨 "+chat+" · "+by+": confirming "+who)
 }
+
+// The message limits of the platforms served today, as plain numbers: the
+// core knows no platform (each adapter gives its limit as
+// Capabilities.MaxPointerChars).
+const (
+	telegramLimit = 4096
+	discordLimit  = 2000
+)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clmbridge/clmbridge/clm"
 	"github.com/clmbridge/clmbridge/storage"
 )
 
@@ -173,7 +172,7 @@ func BenchmarkChatsDuringKDFFlood(b *testing.B) {
 			defer st.Close()
 			br := New(st, Options{MaxKDFWaiting: bc.waiting, RatePerMinute: -1, SweepEvery: -1}, nil)
 			defer br.Close()
-			caps := Capabilities{MaxPointerChars: clm.TelegramLimit}
+			caps := Capabilities{MaxPointerChars: telegramLimit}
 			pool := newHandlerPool(b, br, caps, 64)
 			stop := make(chan struct{})
 			var flood sync.WaitGroup

@@ -565,7 +565,7 @@ func FuzzHandle(f *testing.F) {
 		}
 		r := &recorder{}
 		req := Request{Member: alice, Place: place, Command: cmd, Args: args, Post: post, Confidential: confidential,
-			Caps: Capabilities{MaxPointerChars: clm.DiscordLimit, Buttons: true}, Reply: r}
+			Caps: Capabilities{MaxPointerChars: discordLimit, Buttons: true}, Reply: r}
 		if err := e.b.Handle(ctx, req); err != nil && !errors.Is(err, ErrClosed) {
 			t.Fatal(err)
 		}

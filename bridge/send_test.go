@@ -85,15 +85,15 @@ func TestSendFromConfidentialInputPostsOnlyThePointer(t *testing.T) {
 
 func TestSendTooLongSaysTheLimitOrSplits(t *testing.T) {
 	e := newEnv(t, Options{})
-	e.caps.MaxPointerChars = clm.DiscordLimit
+	e.caps.MaxPointerChars = discordLimit
 	e.newChat("alice", "Work", workSecret)
-	max := clm.MaxMessageBytes(clm.DiscordLimit, "Work", "alice", true)
+	max := clm.MaxMessageBytes(discordLimit, "Work", "alice", true)
 	long := strings.Repeat("lorem ipsum ", (max/12)*3)
 
 	t.Run("fits exactly", func(t *testing.T) {
 		r := e.cmd("alice", dm, "send", "Work "+strings.Repeat("x", max))
 		ptrs := clm.Extract(r.text())
-		if len(ptrs) != 1 || len(ptrs[0].String()) > clm.DiscordLimit {
+		if len(ptrs) != 1 || len(ptrs[0].String()) > discordLimit {
 			t.Fatalf("one pointer within the limit expected: %d pointers", len(ptrs))
 		}
 	})
@@ -115,7 +115,7 @@ func TestSendTooLongSaysTheLimitOrSplits(t *testing.T) {
 		mustContain(t, r.text(), "numbered parts")
 		var joined strings.Builder
 		for i, p := range ptrs {
-			if len(p.String()) > clm.DiscordLimit {
+			if len(p.String()) > discordLimit {
 				t.Errorf("part %d pointer is %d chars", i, len(p.String()))
 			}
 			o := openWith(t, p.String(), workSecret)
@@ -178,12 +178,12 @@ func TestSendWhosePostFailsGivesThePointerPrivately(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, Options{})
-			e.caps.MaxPointerChars = clm.DiscordLimit
+			e.caps.MaxPointerChars = discordLimit
 			e.newChat("alice", "Work", workSecret)
 			text := "meet at noon"
 			args := "Work " + text
 			if tt.split {
-				text = strings.TrimSpace(strings.Repeat("meet at noon ", clm.MaxMessageBytes(clm.DiscordLimit, "Work", "alice", true)*5/2/13))
+				text = strings.TrimSpace(strings.Repeat("meet at noon ", clm.MaxMessageBytes(discordLimit, "Work", "alice", true)*5/2/13))
 				args = "--split Work " + text
 			}
 			r := &recorder{publicErr: tt.errs}
@@ -237,7 +237,7 @@ func TestMakePointerIsAnOfferOnly(t *testing.T) {
 	alice := member("alice")
 	e.newChat("alice", "Work", workSecret)
 	for _, draft := range []string{"The", "The launch", "The launch moves", "The launch moves to Friday."} {
-		ptr, err := e.b.MakePointer(context.Background(), alice, "Work", draft, clm.TelegramLimit)
+		ptr, err := e.b.MakePointer(context.Background(), alice, "Work", draft, telegramLimit)
 		if err != nil {
 			t.Fatalf("MakePointer(%q): %v", draft, err)
 		}
@@ -266,15 +266,15 @@ func TestMakePointerKeepsToTheMessageLimit(t *testing.T) {
 	e := newEnv(t, Options{})
 	alice := member("alice")
 	e.newChat("alice", "Work", workSecret)
-	max := clm.MaxMessageBytes(clm.TelegramLimit, "Work", "alice", true)
+	max := clm.MaxMessageBytes(telegramLimit, "Work", "alice", true)
 	tests := []struct {
 		name  string
 		text  string
 		limit int
 		want  string // in the error; "" for a pointer
 	}{
-		{"the most that fits", strings.Repeat("x", max), clm.TelegramLimit, ""},
-		{"one byte more", strings.Repeat("x", max+1), clm.TelegramLimit, "at most " + itoa(max) + " bytes fit in one pointer to Work"},
+		{"the most that fits", strings.Repeat("x", max), telegramLimit, ""},
+		{"one byte more", strings.Repeat("x", max+1), telegramLimit, "at most " + itoa(max) + " bytes fit in one pointer to Work"},
 		{"a limit too small for any text", "hello there", 90, "too long for a pointer here (90 characters per message)"},
 		{"no platform limit", strings.Repeat("x", max+1), 0, ""},
 	}
@@ -410,7 +410,7 @@ func TestMakePointerSaysWhyWithAKindAdaptersCanBranchOn(t *testing.T) {
 	e.newChat("alice", "Work", workSecret)
 	e.cmd("alice", dm, "new", "Home "+workSecret)
 	e.cmd("alice", dm, "lock", "Home")
-	max := clm.MaxMessageBytes(clm.TelegramLimit, "Work", "alice", true)
+	max := clm.MaxMessageBytes(telegramLimit, "Work", "alice", true)
 	tests := []struct {
 		name, chat, text string
 		limit            int
@@ -419,7 +419,7 @@ func TestMakePointerSaysWhyWithAKindAdaptersCanBranchOn(t *testing.T) {
 	}{
 		{"a locked chat", "Home", "hi", 0, PointerNotUnlocked, "/clm unlock Home <secret>"},
 		{"a chat the member does not have", "Nowhere", "hi", 0, PointerNotUnlocked, "unlock it in a private chat"},
-		{"too long", "Work", strings.Repeat("x", max+1), clm.TelegramLimit, PointerTooLong, "at most " + itoa(max) + " bytes"},
+		{"too long", "Work", strings.Repeat("x", max+1), telegramLimit, PointerTooLong, "at most " + itoa(max) + " bytes"},
 		{"no room at all", "Work", "hi", 90, PointerNoRoom, "use a shorter nickname"},
 		{"empty text", "Work", "", 0, PointerInvalidText, "empty"},
 		{"a bad chat name", "a" + clm.Separator + "b", "hi", 0, PointerBadChatName, "must not contain"},
@@ -438,9 +438,9 @@ func TestMakePointerSaysWhyWithAKindAdaptersCanBranchOn(t *testing.T) {
 		})
 	}
 	t.Run("too long says how much fits", func(t *testing.T) {
-		_, err := e.b.MakePointer(context.Background(), alice, "Work", strings.Repeat("x", max+1), clm.TelegramLimit)
+		_, err := e.b.MakePointer(context.Background(), alice, "Work", strings.Repeat("x", max+1), telegramLimit)
 		var pe *PointerError
-		if !errors.As(err, &pe) || pe.Max != max || pe.Limit != clm.TelegramLimit {
+		if !errors.As(err, &pe) || pe.Max != max || pe.Limit != telegramLimit {
 			t.Fatalf("err = %#v, want Max %d", err, max)
 		}
 	})

@@ -40,12 +40,6 @@ var (
 // Separator joins chat, username and message in the signed text.
 const Separator = "|¶|"
 
-// Platform character limits for one message.
-const (
-	TelegramLimit = 4096
-	DiscordLimit  = 2000
-)
-
 // Message is the content a pointer carries.
 type Message struct {
 	Chat     string // the chat name, without the leading '#'

@@ -76,9 +76,11 @@ func ExampleScan() {
 }
 
 func ExampleMaxMessageBytes() {
-	fmt.Println(clm.MaxMessageBytes(clm.DiscordLimit, "Work", "bob", true))
-	fmt.Println(clm.MaxMessageBytes(clm.DiscordLimit, "Work", "bob", false))
-	fmt.Println(clm.MaxMessageBytes(clm.TelegramLimit, "Work", "bob", true))
+	// A platform whose messages hold at most 2000 characters, then one
+	// with 4096.
+	fmt.Println(clm.MaxMessageBytes(2000, "Work", "bob", true))
+	fmt.Println(clm.MaxMessageBytes(2000, "Work", "bob", false))
+	fmt.Println(clm.MaxMessageBytes(4096, "Work", "bob", true))
 	// Output:
 	// 943
 	// 958

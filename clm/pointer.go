@@ -161,11 +161,6 @@ func (m Message) signedLen() int {
 	return 1 + len(m.Chat) + len(Separator) + len(m.Username) + len(Separator) + len(m.Text)
 }
 
-// signedText is Making step 1, for tests.
-func signedText(m Message) string {
-	return "#" + m.Chat + Separator + m.Username + Separator + m.Text
-}
-
 // newStream starts the keystream of (secret, epoch, nonce). It allocates
 // nothing: the digest stays on the stack and the short parts are joined in
 // a stack buffer (a longer nonce, from a hostile pointer, merely allocates).
@@ -185,14 +180,6 @@ func newStream(secret, epoch []byte, nonce string) hmacdrbg.Stream {
 	s := hmacdrbg.NewStream(&seed)
 	clear(seed[:])
 	return s
-}
-
-// keystream returns n bytes of the 2.0.2 keystream, for tests.
-func keystream(secret []byte, epoch, nonce string, n int) []byte {
-	out := make([]byte, n)
-	s := newStream(secret, []byte(epoch), nonce)
-	s.XORKeyStream(out, out)
-	return out
 }
 
 // tag is extension v1's tag: base64url_nopad(first 16 bytes of

@@ -42,12 +42,13 @@ import (
 	"github.com/clmbridge/clmbridge/clm"
 )
 
-// Platform is the Member.Platform of console members.
-const Platform = "console"
+// Name is the platform's name: the Member.Platform of console members.
+const Name = "console"
 
 // DefaultMaxPointerChars is the pointer size the console allows by
-// default: Telegram's message limit, so what works here fits there.
-const DefaultMaxPointerChars = clm.TelegramLimit
+// default: the largest message limit of the platforms served (Telegram's
+// 4096), so the console never refuses what some platform would take.
+const DefaultMaxPointerChars = 4096
 
 // MaxLineBytes is the longest input line read.
 const MaxLineBytes = 1 << 20
@@ -97,14 +98,14 @@ func New(core bridge.Core, in io.Reader, out, diag io.Writer, opts Options) *Ada
 }
 
 // Name returns "console".
-func (a *Adapter) Name() string { return Platform }
+func (a *Adapter) Name() string { return Name }
 
 // Run reads lines until end of input (returns nil) or until ctx is done
 // (returns nil: a shutdown). Lines are handled one at a time, in order.
 // A read blocked on an input that never ends (a terminal) is abandoned
 // when ctx is done.
 func (a *Adapter) Run(ctx context.Context) error {
-	a.core.RegisterNotifier(Platform, a)
+	a.core.RegisterNotifier(Name, a)
 	lines := make(chan inputLine)
 	readErr := make(chan error, 1)
 	stop := make(chan struct{})
@@ -208,7 +209,7 @@ func (a *Adapter) line(ctx context.Context, n int, line []byte) {
 	// console makes (the Go runtime frees it but does not wipe it).
 	text := string(raw)
 	req := bridge.Request{
-		Member:    bridge.Member{Platform: Platform, ID: who, DisplayName: who},
+		Member:    bridge.Member{Platform: Name, ID: who, DisplayName: who},
 		MessageID: strconv.Itoa(n),
 		Caps:      a.caps,
 	}

@@ -258,7 +258,7 @@ func TestNotifierPrintsPrivately(t *testing.T) {
 	if core.notifier == nil {
 		t.Fatal("Run did not register the notifier")
 	}
-	_ = core.notifier.NotifyPrivately(context.Background(), bridge.Member{Platform: Platform, ID: "bob"}, "hi\nthere")
+	_ = core.notifier.NotifyPrivately(context.Background(), bridge.Member{Platform: Name, ID: "bob"}, "hi\nthere")
 	if out.String() != "-> bob (private): hi\n-> bob (private): there\n" {
 		t.Fatalf("%q", out.String())
 	}
@@ -367,7 +367,7 @@ func TestEveryWayOfWritingClmWithASecretInAChannelIsDeletedAndWarned(t *testing.
 			if strings.Contains(out, secret) || strings.Contains(out, "(public)") {
 				t.Fatalf("echoed or posted publicly:\n%s", out)
 			}
-			if len(b.UnlockedChats(bridge.Member{Platform: Platform, ID: "alice"})) != 0 {
+			if len(b.UnlockedChats(bridge.Member{Platform: Name, ID: "alice"})) != 0 {
 				t.Fatal("a secret typed in a channel unlocked a chat")
 			}
 		})

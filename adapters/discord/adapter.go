@@ -15,11 +15,11 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/clmbridge/clmbridge/bridge"
-	"github.com/clmbridge/clmbridge/internal/platformerr"
+	"github.com/clmbridge/clmbridge/platform"
 )
 
-// platform is the Member.Platform of Discord members.
-const platform = "discord"
+// Name is the platform's name: the Member.Platform of Discord members.
+const Name = "discord"
 
 // Defaults for the adapter's own bounds.
 const (
@@ -69,7 +69,7 @@ type Adapter struct {
 type Option func(*options)
 
 type options struct {
-	client       *http.Client
+	metrics      platform.Metrics
 	apiBase      string
 	callTimeout  time.Duration
 	maxAttempts  int
@@ -77,9 +77,9 @@ type options struct {
 	drain        time.Duration
 }
 
-// WithHTTPClient makes REST calls through c (its Transport is kept; its
-// Timeout is replaced by the adapter's own bound per call).
-func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
+// WithMetrics counts the adapter's failed REST calls in m (nil: nowhere),
+// each by its class (see restClass).
+func WithMetrics(m platform.Metrics) Option { return func(o *options) { o.metrics = m } }
 
 // WithAPIBase sends every REST call to base (such as a fake Discord's
 // http://127.0.0.1:port), keeping the /api/v9/... paths. The gateway URL is
@@ -99,7 +99,8 @@ func WithRESTBounds(callTimeout time.Duration, maxAttempts int, maxRetryWait tim
 // context is done.
 func WithDrainTimeout(d time.Duration) Option { return func(o *options) { o.drain = d } }
 
-// New makes an adapter for the bot in cfg. It reads the token (from
+// New makes an adapter for the bot in cfg, logging to logger (which the
+// host tags with the adapter's name). It reads the token (from
 // CLM_DISCORD_TOKEN_FILE if needed) but does not connect: see [Adapter.Run].
 func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Adapter, error) {
 	if core == nil {
@@ -126,10 +127,7 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 		return nil, red.Err(fmt.Errorf("discord: %w", err))
 	}
 
-	var rt http.RoundTripper = http.DefaultTransport
-	if o.client != nil && o.client.Transport != nil {
-		rt = o.client.Transport
-	}
+	rt := platform.CountCalls(http.DefaultTransport, o.metrics, Name, restClass)
 	if o.apiBase != "" {
 		u, err := url.Parse(o.apiBase)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -160,7 +158,7 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	sess.Identify.Intents = intents
 
 	a := &Adapter{
-		cfg: cfg, core: core, log: logger.With("adapter", platform), red: red, sess: sess, drain: o.drain, intent: intents,
+		cfg: cfg, core: core, log: logger, red: red, sess: sess, drain: o.drain, intent: intents,
 		seen: newSeenSet(4096), pointers: newPointerMemory(maxRememberedMessages), channels: newGuildChannels(),
 		order: newSerializer(), work: context.Background(),
 		dropped: make(chan struct{}, 1),
@@ -185,7 +183,7 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 }
 
 // Name is the adapter's name, "discord".
-func (a *Adapter) Name() string { return platform }
+func (a *Adapter) Name() string { return Name }
 
 // Status is what the adapter reports about itself (for health checks and
 // the bridge's status).
@@ -240,11 +238,11 @@ func (a *Adapter) Status() Status {
 
 // Run connects to Discord, registers the commands, serves members until ctx
 // is done, then disconnects and waits (a bounded time) for requests in
-// flight. It returns an error wrapping platformerr.ErrRefused when Discord
+// flight. It returns an error wrapping platform.ErrRefused when Discord
 // refuses the bot for good, at the first connection or a later one: a
 // revoked token (4004, 401) or a privileged intent not granted (4014).
 func (a *Adapter) Run(ctx context.Context) error {
-	a.core.RegisterNotifier(platform, a)
+	a.core.RegisterNotifier(Name, a)
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	a.workMu.Lock()
@@ -330,7 +328,7 @@ func (a *Adapter) open(ctx context.Context) error {
 }
 
 // refusal returns, for a connection error no retry can mend, the error
-// Run ends with (wrapping platformerr.ErrRefused and saying what to fix);
+// Run ends with (wrapping platform.ErrRefused and saying what to fix);
 // nil for any other.
 func refusal(err error) error {
 	var hint string
@@ -346,7 +344,7 @@ func refusal(err error) error {
 	default:
 		return nil
 	}
-	return fmt.Errorf("discord: %w: %s", platformerr.ErrRefused, hint)
+	return fmt.Errorf("discord: %w: %s", platform.ErrRefused, hint)
 }
 
 // register bulk-overwrites the commands (in the guild, or globally). A

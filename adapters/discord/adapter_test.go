@@ -363,7 +363,7 @@ func TestEndlessRateLimitDoesNotHang(t *testing.T) {
 			// Through the real core: it is the core that tells the member.
 			r, core := startReal(t, Config{GuildID: "77"}, WithRESTBounds(5*time.Second, 4, time.Second))
 			const secret = "correct horse battery staple"
-			am := bridge.Member{Platform: platform, ID: alice.ID, DisplayName: alice.Name}
+			am := bridge.Member{Platform: Name, ID: alice.ID, DisplayName: alice.Name}
 			if err := core.Handle(context.Background(), bridge.Request{Member: am, Place: bridge.Place{Kind: bridge.Private},
 				Command: "new", Args: "Work " + secret, Reply: nopReply{}}); err != nil {
 				t.Fatal(err)

@@ -423,7 +423,7 @@ func TestConfigLoadToken(t *testing.T) {
 		{"from the environment", Config{Token: "env-token"}, "env-token", ""},
 		{"prefix removed", Config{Token: "Bot env-token"}, "env-token", ""},
 		{"from a file", Config{TokenFile: file}, "file-token", ""},
-		{"environment wins", Config{Token: "env-token", TokenFile: file}, "env-token", ""},
+		{"both refused, as for every platform", Config{Token: "env-token", TokenFile: file}, "", "not both"},
 		{"missing file", Config{TokenFile: dir + "/nope"}, "", "CLM_DISCORD_TOKEN_FILE"},
 		{"white space inside", Config{TokenFile: spaced}, "", "white space"},
 		{"none", Config{}, "", "CLM_DISCORD_TOKEN"},

@@ -11,11 +11,11 @@ package discord
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
-	"os"
 	"strings"
+
+	"github.com/clmbridge/clmbridge/platform"
 )
 
 // Config is the adapter's configuration. Each field's envconfig tag is its
@@ -28,7 +28,7 @@ type Config struct {
 	// without the "Bot " prefix).
 	Token string `envconfig:"CLM_DISCORD_TOKEN"`
 	// TokenFile names a file holding the token, so that it need not be in
-	// the environment. It is used when Token is empty.
+	// the environment. Set it or Token, not both.
 	TokenFile string `envconfig:"CLM_DISCORD_TOKEN_FILE"`
 	// AppID is the application id; when empty, the one announced by the
 	// gateway at connection is used.
@@ -59,24 +59,15 @@ func (c Config) Enabled() bool { return c.Token != "" || c.TokenFile != "" }
 // CLM_DISCORD_TOKEN_FILE gives a token.
 var ErrNoToken = errors.New("discord: no bot token: set CLM_DISCORD_TOKEN or CLM_DISCORD_TOKEN_FILE")
 
-// LoadToken returns the bot token without the "Bot " prefix, reading
-// TokenFile when Token is empty. Errors never contain the token.
+// LoadToken returns the bot token without the "Bot " prefix, from
+// CLM_DISCORD_TOKEN or the file CLM_DISCORD_TOKEN_FILE names, by the rule
+// every platform shares (platform.ReadSecret): one or the other, never
+// both. Errors never contain the token.
 func (c Config) LoadToken() (string, error) {
-	tok := c.Token
-	if tok == "" && c.TokenFile != "" {
-		b, err := os.ReadFile(c.TokenFile)
-		if err != nil {
-			// The path is configuration, not a secret; the file's content
-			// never reaches the error.
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return "", fmt.Errorf("discord: reading CLM_DISCORD_TOKEN_FILE %q: %w", c.TokenFile, err)
-		}
-		tok = string(b)
+	tok, err := platform.ReadSecret("CLM_DISCORD_TOKEN", c.Token, c.TokenFile)
+	if err != nil {
+		return "", fmt.Errorf("discord: %w", err)
 	}
-	tok = strings.TrimSpace(tok)
 	tok = strings.TrimSpace(strings.TrimPrefix(tok, "Bot "))
 	if tok == "" {
 		return "", ErrNoToken

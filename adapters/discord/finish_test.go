@@ -126,7 +126,7 @@ func TestForgetAsksWithConfirmAndCancelButtons(t *testing.T) {
 		t.Run(press, func(t *testing.T) {
 			t.Parallel()
 			r, core := startReal(t, Config{GuildID: "77"})
-			who := bridge.Member{Platform: platform, ID: alice.ID, DisplayName: alice.Name}
+			who := bridge.Member{Platform: Name, ID: alice.ID, DisplayName: alice.Name}
 			if err := core.Handle(context.Background(), bridge.Request{Member: who, Place: bridge.Place{Kind: bridge.Private},
 				Command: "new", Args: `"Project Athena" correct horse battery staple`, Reply: nopReply{}}); err != nil {
 				t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+
+	"github.com/clmbridge/clmbridge/platform"
 )
 
 // The types below hold the bot token (directly or through a redactor or
@@ -11,15 +13,6 @@ import (
 // included, under any verb it finds no method for (%d prints a string
 // field as "%!d(string=…)"), so each of them formats itself under every
 // verb, and logs itself through slog.LogValuer, never showing the token.
-
-// formatRedacted prints s (gos under %#v) with the verb and flags given,
-// for a Format method.
-func formatRedacted(f fmt.State, verb rune, s, gos string) {
-	if verb == 'v' && f.Flag('#') {
-		s = gos
-	}
-	fmt.Fprintf(f, fmt.FormatString(f, verb), s)
-}
 
 // MarshalJSON encodes c with the token redacted, so a Config inside a
 // value logged by slog's JSON handler (which marshals what it cannot
@@ -34,7 +27,9 @@ func (c Config) MarshalJSON() ([]byte, error) {
 }
 
 // Format prints c as [Config.String] does, under every verb.
-func (c Config) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String(), c.GoString()) }
+func (c Config) Format(f fmt.State, verb rune) {
+	platform.FormatRedacted(f, verb, c.String(), c.GoString())
+}
 
 // String describes the redactor without the token it removes.
 func (r redactor) String() string {
@@ -48,7 +43,9 @@ func (r redactor) String() string {
 func (r redactor) GoString() string { return r.String() }
 
 // Format prints r as String does, under every verb.
-func (r redactor) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r.String(), r.GoString()) }
+func (r redactor) Format(f fmt.State, verb rune) {
+	platform.FormatRedacted(f, verb, r.String(), r.GoString())
+}
 
 // LogValue logs the redactor without the token.
 func (r redactor) LogValue() slog.Value { return slog.StringValue(r.String()) }
@@ -63,7 +60,7 @@ func (rc restCaller) GoString() string { return rc.String() }
 
 // Format prints rc as String does, under every verb.
 func (rc restCaller) Format(f fmt.State, verb rune) {
-	formatRedacted(f, verb, rc.String(), rc.GoString())
+	platform.FormatRedacted(f, verb, rc.String(), rc.GoString())
 }
 
 // LogValue logs the REST bounds without the token.
@@ -83,7 +80,9 @@ func (a *Adapter) String() string {
 func (a *Adapter) GoString() string { return a.String() }
 
 // Format prints a as [Adapter.String] does, under every verb.
-func (a *Adapter) Format(f fmt.State, verb rune) { formatRedacted(f, verb, a.String(), a.GoString()) }
+func (a *Adapter) Format(f fmt.State, verb rune) {
+	platform.FormatRedacted(f, verb, a.String(), a.GoString())
+}
 
 // LogValue logs the adapter's configuration (without the token) and
 // whether it is connected.

@@ -103,10 +103,10 @@ func (c *fakeCore) MemberLeft(m bridge.Member, placeID string, all bool) {
 	c.left = append(c.left, m.ID+"@"+placeID)
 }
 
-func (c *fakeCore) RegisterNotifier(platform string, n bridge.Notifier) {
+func (c *fakeCore) RegisterNotifier(Name string, n bridge.Notifier) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if platform == "discord" {
+	if Name == "discord" {
 		c.notifier = n
 	}
 }

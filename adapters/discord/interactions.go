@@ -23,7 +23,7 @@ func framing(memberID string) string { return "<@" + memberID + "> posted a CLM 
 // fit in one 2000-character message after the framing text.
 func capsFor(memberID string, ephemeral, canDelete bool) bridge.Capabilities {
 	return bridge.Capabilities{
-		MaxPointerChars: clm.DiscordLimit - len([]rune(framing(memberID))),
+		MaxPointerChars: MessageLimit - len([]rune(framing(memberID))),
 		Ephemeral:       ephemeral,
 		CanDelete:       canDelete,
 		Buttons:         true,
@@ -48,7 +48,7 @@ func memberOf(u *discordgo.User, guildMember *discordgo.Member) bridge.Member {
 	if guildMember != nil && guildMember.Nick != "" {
 		name = guildMember.Nick
 	}
-	return bridge.Member{Platform: platform, ID: u.ID, DisplayName: name}
+	return bridge.Member{Platform: Name, ID: u.ID, DisplayName: name}
 }
 
 // placeOf is where an event happened: a DM (private) or a guild channel.

@@ -11,7 +11,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/clmbridge/clmbridge/adapters/discord/discordtest"
-	"github.com/clmbridge/clmbridge/internal/platformerr"
+	"github.com/clmbridge/clmbridge/platform"
 )
 
 // refusedWithin waits for Run's error, or fails after a bound.
@@ -54,7 +54,7 @@ func TestDiscordRefusalsAtConnectionEndRunWithWhatToFix(t *testing.T) {
 			errc := make(chan error, 1)
 			go func() { errc <- a.Run(ctx) }()
 			err = refusedWithin(t, errc, logs)
-			if !errors.Is(err, platformerr.ErrRefused) || !strings.Contains(err.Error(), tt.says) {
+			if !errors.Is(err, platform.ErrRefused) || !strings.Contains(err.Error(), tt.says) {
 				t.Fatalf("Run returned %v; want a refusal saying %q", err, tt.says)
 			}
 			if strings.Contains(err.Error(), fake.Token()) || strings.Contains(logs.String(), fake.Token()) {
@@ -80,7 +80,7 @@ func TestATokenRevokedWhileConnectedEndsRunInsteadOfReconnectingForever(t *testi
 
 	fake.RevokeToken()
 	err = refusedWithin(t, errc, logs)
-	if !errors.Is(err, platformerr.ErrRefused) {
+	if !errors.Is(err, platform.ErrRefused) {
 		t.Fatalf("Run returned %v; want a refusal", err)
 	}
 	if a.Status().Connected {

@@ -13,7 +13,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/clmbridge/clmbridge/bridge"
-	"github.com/clmbridge/clmbridge/clm"
 )
 
 // noMentions keeps the bot's messages from pinging anyone: a mention in a
@@ -200,7 +199,7 @@ func rewind(files []*discordgo.File) []*discordgo.File {
 // Private shows text to the member only (ephemeral), split into several
 // messages when it is longer than Discord allows.
 func (r *interactionReply) Private(ctx context.Context, text string) error {
-	for _, part := range splitText(text, clm.DiscordLimit) {
+	for _, part := range splitText(text, MessageLimit) {
 		if err := r.send(ctx, part, nil, nil); err != nil {
 			return err
 		}
@@ -216,7 +215,7 @@ func (r *interactionReply) Confirm(ctx context.Context, question, yesCommand, no
 	if !ok {
 		return bridge.ErrCannotConfirm
 	}
-	parts := splitText(question, clm.DiscordLimit)
+	parts := splitText(question, MessageLimit)
 	for k, part := range parts {
 		var comps []discordgo.MessageComponent
 		if k == len(parts)-1 {
@@ -356,7 +355,7 @@ func (a *Adapter) sendDM(ctx context.Context, userID, text string, files []*disc
 // sendTo sends text (split as needed) and files to a channel that only the
 // member and the bot see (their DM).
 func (a *Adapter) sendTo(ctx context.Context, channelID, text string, files []*discordgo.File) error {
-	parts := splitText(text, clm.DiscordLimit)
+	parts := splitText(text, MessageLimit)
 	for k, part := range parts {
 		ms := &discordgo.MessageSend{Content: part, AllowedMentions: noMentions}
 		if k == len(parts)-1 {
@@ -376,7 +375,7 @@ func (a *Adapter) sendTo(ctx context.Context, channelID, text string, files []*d
 // member outside a request). It returns bridge.ErrCannotReachPrivately
 // when the member's DMs are closed to the bot.
 func (a *Adapter) NotifyPrivately(ctx context.Context, m bridge.Member, text string) error {
-	if m.Platform != platform {
+	if m.Platform != Name {
 		return errNotDiscord
 	}
 	return a.sendDM(ctx, m.ID, text, nil)

@@ -15,8 +15,7 @@ import (
 	tele "gopkg.in/telebot.v3"
 
 	"github.com/clmbridge/clmbridge/bridge"
-	"github.com/clmbridge/clmbridge/internal/metrics"
-	"github.com/clmbridge/clmbridge/internal/platformerr"
+	"github.com/clmbridge/clmbridge/platform"
 )
 
 // callTimeout bounds every Bot API call but getUpdates.
@@ -40,23 +39,18 @@ func allowedUpdates() []string {
 type Option func(*options)
 
 type options struct {
-	client   *http.Client
-	metrics  *metrics.Metrics
+	metrics  platform.Metrics
 	clock    clock
 	debounce time.Duration // wait for a member to stop typing an inline query
 	drain    time.Duration
 }
 
-// WithHTTPClient makes the adapter use c (its Transport; the adapter sets
-// its own timeouts) instead of a default client.
-func WithHTTPClient(c *http.Client) Option {
-	return func(o *options) { o.client = c }
-}
-
 // WithMetrics makes the adapter count API errors and report its outbox
-// depth in m.
-func WithMetrics(m *metrics.Metrics) Option {
-	return func(o *options) { o.metrics = m }
+// depth in m (nil: nowhere).
+func WithMetrics(m platform.Metrics) Option {
+	return func(o *options) {
+		o.metrics = platform.Host{Metrics: m}.MetricsOf()
+	}
 }
 
 // WithDrainTimeout sets how long Run waits, after its context ends, for
@@ -64,16 +58,6 @@ func WithMetrics(m *metrics.Metrics) Option {
 // them.
 func WithDrainTimeout(d time.Duration) Option {
 	return func(o *options) { o.drain = d }
-}
-
-// withClock replaces the clock (tests).
-func withClock(c clock) Option {
-	return func(o *options) { o.clock = c }
-}
-
-// withInlineDebounce replaces inlineDebounce (tests).
-func withInlineDebounce(d time.Duration) Option {
-	return func(o *options) { o.debounce = d }
 }
 
 // Status is what the adapter knows about its connection to Telegram.
@@ -149,7 +133,7 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	o := options{clock: realClock{}, debounce: inlineDebounce, drain: defaultDrainTimeout}
+	o := options{metrics: platform.NoMetrics{}, clock: realClock{}, debounce: inlineDebounce, drain: defaultDrainTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -159,9 +143,6 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	a.status.Webhook = rc.WebhookURL != ""
 
 	base := http.DefaultTransport
-	if o.client != nil && o.client.Transport != nil {
-		base = o.client.Transport
-	}
 	a.plainHTTP = &http.Client{Transport: base}
 	client := &http.Client{Transport: &transport{
 		base: base, life: a.life, polling: a.polling, met: o.metrics,
@@ -194,10 +175,8 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	a.offers = newInlineOffers()
 	a.groups = newMemberGroups()
 	a.posts = newPostTokens()
-	o.metrics.SetOutboxDepthFunc(platform, a.out.Backlog)
-	if o.metrics != nil {
-		a.out.sent = func(took time.Duration) { o.metrics.Delivered(platform, took) }
-	}
+	o.metrics.SetOutboxDepthFunc(Name, a.out.Backlog)
+	a.out.sent = func(took time.Duration) { o.metrics.Delivered(Name, took) }
 
 	a.bot.Handle("/clm", a.onMessage)
 	a.bot.Handle("/start", a.onMessage)
@@ -217,12 +196,12 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	a.bot.Handle(tele.OnQuery, a.onQuery)
 	a.bot.Handle(tele.OnInlineResult, a.onChosen)
 
-	core.RegisterNotifier(platform, a)
+	core.RegisterNotifier(Name, a)
 	return a, nil
 }
 
 // Name returns "telegram".
-func (a *Adapter) Name() string { return platform }
+func (a *Adapter) Name() string { return Name }
 
 // Status returns what the adapter knows about its connection.
 func (a *Adapter) Status() Status {
@@ -252,7 +231,7 @@ func (a *Adapter) username() string {
 // answers (waiting at most the drain timeout, then cancelling what is
 // left), and returns nil. It returns an error when it cannot start (a
 // webhook address it cannot listen on), and one wrapping
-// platformerr.ErrRefused, after the same drain, when Telegram refuses the
+// platform.ErrRefused, after the same drain, when Telegram refuses the
 // token (401, 404): no retry can mend that. Telegram being unreachable is
 // not an error: Run keeps retrying with a backoff, and Status says so.
 func (a *Adapter) Run(ctx context.Context) error {
@@ -273,7 +252,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 	}
 	if err := a.hello(a.polling); err != nil {
 		a.shutdown(false)
-		if errors.Is(err, platformerr.ErrRefused) {
+		if errors.Is(err, platform.ErrRefused) {
 			return err
 		}
 		return nil // ctx ended before Telegram answered
@@ -316,7 +295,7 @@ func refusedError(ae *apiError) error {
 	if ae.Code != 401 && ae.Code != 404 {
 		return nil
 	}
-	return fmt.Errorf("telegram: %s: %w: %s", ae.Error(), platformerr.ErrRefused, hintFor(ae))
+	return fmt.Errorf("telegram: %s: %w: %s", ae.Error(), platform.ErrRefused, hintFor(ae))
 }
 
 // shutdown stops polling (if it started), then lets the handlers finish
@@ -460,7 +439,7 @@ func (a *Adapter) setup(ctx context.Context) {
 
 // NotifyPrivately sends text to m's private chat with the bot.
 func (a *Adapter) NotifyPrivately(ctx context.Context, m bridge.Member, text string) error {
-	if m.Platform != platform {
+	if m.Platform != Name {
 		return fmt.Errorf("telegram: cannot notify a %s member", m.Platform)
 	}
 	id, err := strconv.ParseInt(m.ID, 10, 64)

@@ -10,13 +10,12 @@ package telegram
 import (
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/clmbridge/clmbridge/platform"
 )
 
 // DefaultAPIURL is the official Bot API server.
@@ -84,7 +83,6 @@ func (c Config) Check() error {
 
 // Limits on configuration values.
 const (
-	maxSecretFile  = 4096 // bytes read from a token or secret file
 	minPollTimeout = time.Second
 	maxPollTimeout = 50 * time.Second // Telegram caps long polling at 50 s
 )
@@ -169,35 +167,12 @@ func (c Config) resolve() (resolved, error) {
 	return resolved{Config: c}, nil
 }
 
-// fromFile returns value, or the trimmed content of file when file is set.
-// Setting both is a mistake worth reporting: which one wins is a surprise.
+// fromFile returns value or the content of file, by the rule every platform
+// shares (platform.ReadSecret): one or the other, never both.
 func fromFile(name, value, file string) (string, error) {
-	if file == "" {
-		return value, nil
-	}
-	if value != "" {
-		return "", fmt.Errorf("telegram: set %s or %s_FILE, not both", name, name)
-	}
-	f, err := os.Open(file)
+	v, err := platform.ReadSecret(name, value, file)
 	if err != nil {
-		return "", fmt.Errorf("telegram: cannot read %s_FILE %s: %w", name, file, pathCause(err))
+		return "", fmt.Errorf("telegram: %w", err)
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
-	if err != nil {
-		return "", fmt.Errorf("telegram: cannot read %s_FILE %s: %w", name, file, pathCause(err))
-	}
-	if len(data) > maxSecretFile {
-		return "", fmt.Errorf("telegram: %s_FILE is larger than %d bytes: is it the right file?", name, maxSecretFile)
-	}
-	return strings.TrimSpace(string(data)), nil
-}
-
-// pathCause returns the reason of a file error without repeating the path.
-func pathCause(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
+	return v, nil
 }

@@ -103,16 +103,6 @@ func (g *memberGroups) forgetGroup(group int64) {
 	}
 }
 
-// size returns how many members and groups are remembered (tests).
-func (g *memberGroups) size() (members, groups int) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for _, l := range g.m {
-		groups += len(l)
-	}
-	return len(g.m), groups
-}
-
 // makeRoomLocked forgets the member seen longest ago.
 func (g *memberGroups) makeRoomLocked() {
 	var stalest int64
@@ -209,13 +199,6 @@ func (p *postTokens) take(token string, user int64, now time.Time) (postOffer, t
 	delete(p.m, token)
 	p.liveLocked(user, now)
 	return offer, tokenOK
-}
-
-// size returns how many tokens are remembered (tests).
-func (p *postTokens) size() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.m)
 }
 
 // liveLocked returns (and keeps) user's tokens that still work.

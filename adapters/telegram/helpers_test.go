@@ -177,10 +177,10 @@ func (f *fakeCore) awaitLeft(t *testing.T, n int) []string {
 	}
 }
 
-func (f *fakeCore) RegisterNotifier(platform string, n bridge.Notifier) {
+func (f *fakeCore) RegisterNotifier(Name string, n bridge.Notifier) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.notifiers[platform] = n
+	f.notifiers[Name] = n
 }
 
 func (f *fakeCore) requests() ([]bridge.Request, []error) {

@@ -85,16 +85,6 @@ func (o *inlineOffers) take(user int64, id string, now time.Time) (string, bool)
 	return "", false
 }
 
-// size returns how many members and offers are remembered (tests).
-func (o *inlineOffers) size() (members, offers int) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, l := range o.m {
-		offers += len(l)
-	}
-	return len(o.m), offers
-}
-
 func (o *inlineOffers) setLocked(user int64, list []offer) {
 	if len(list) == 0 {
 		delete(o.m, user)

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/clmbridge/clmbridge/platform"
 )
 
 // redactedMark stands for a secret value that is set.
@@ -82,18 +84,12 @@ func (c Config) render(open, sep string, value func(string) string) string {
 	return b.String()
 }
 
-// Format makes every fmt verb print the redacted form: %#v prints
-// GoString, %q a quoted String, any other verb String. (Without it, %d or
-// %x would print the fields one by one, the token among them.)
+// Format prints c as [Config.String] does under every verb, keeping the
+// verb's flags (GoString under %#v), as every redacted type does (see
+// platform.FormatRedacted). Without it, %d or %x would print the fields
+// one by one, the token among them.
 func (c Config) Format(f fmt.State, verb rune) {
-	switch {
-	case verb == 'v' && f.Flag('#'):
-		_, _ = f.Write([]byte(c.GoString()))
-	case verb == 'q':
-		_, _ = f.Write([]byte(strconv.Quote(c.String())))
-	default:
-		_, _ = f.Write([]byte(c.String()))
-	}
+	platform.FormatRedacted(f, verb, c.String(), c.GoString())
 }
 
 // LogValue logs the configuration with the token and the webhook secret
@@ -128,16 +124,10 @@ func (a *Adapter) String() string { return adapterName }
 // GoString returns a constant, like String.
 func (a *Adapter) GoString() string { return "&telegram.Adapter{" + redactedMark + "}" }
 
-// Format prints String (GoString for %#v) for every verb.
+// Format prints a as [Adapter.String] does under every verb, keeping the
+// verb's flags (GoString under %#v).
 func (a *Adapter) Format(f fmt.State, verb rune) {
-	switch {
-	case verb == 'v' && f.Flag('#'):
-		_, _ = f.Write([]byte(a.GoString()))
-	case verb == 'q':
-		_, _ = f.Write([]byte(strconv.Quote(adapterName)))
-	default:
-		_, _ = f.Write([]byte(adapterName))
-	}
+	platform.FormatRedacted(f, verb, a.String(), a.GoString())
 }
 
 // LogValue logs the adapter as its name.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -64,6 +65,12 @@ func TestPrintingRedactsSecrets(t *testing.T) {
 			})
 		}
 	}
+
+	t.Run("every verb keeps its flags, as for every redacted type", func(t *testing.T) {
+		if got, want := fmt.Sprintf("%-20s|%q", a, cfg), "telegram adapter    |"+strconv.Quote(cfg.String()); got != want {
+			t.Errorf("printed %q, want %q", got, want)
+		}
+	})
 
 	t.Run("the redacted form still says what is set", func(t *testing.T) {
 		out := fmt.Sprint(cfg)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/clmbridge/clmbridge/adapters/telegram/telegramtest"
-	"github.com/clmbridge/clmbridge/internal/platformerr"
+	"github.com/clmbridge/clmbridge/platform"
 )
 
 func TestARevokedTokenAtStartEndsRunWithARefusalInsteadOfRetryingForever(t *testing.T) {
@@ -26,7 +26,7 @@ func TestARevokedTokenAtStartEndsRunWithARefusalInsteadOfRetryingForever(t *test
 	go func() { done <- a.Run(ctx) }()
 	select {
 	case err := <-done:
-		if !errors.Is(err, platformerr.ErrRefused) || !strings.Contains(err.Error(), "@BotFather") {
+		if !errors.Is(err, platform.ErrRefused) || !strings.Contains(err.Error(), "@BotFather") {
 			t.Fatalf("Run returned %v; want a refusal that says where to get a token", err)
 		}
 		if strings.Contains(err.Error(), tg.Token) || strings.Contains(logs.String(), tg.Token) {
@@ -45,7 +45,7 @@ func TestATokenRevokedWhileServingEndsRunAfterTheDrain(t *testing.T) {
 	select {
 	case err := <-h.done:
 		h.done <- nil // the harness's cleanup expects to read an outcome
-		if !errors.Is(err, platformerr.ErrRefused) {
+		if !errors.Is(err, platform.ErrRefused) {
 			t.Fatalf("Run returned %v; want a refusal", err)
 		}
 	case <-time.After(waitLimit):

@@ -29,8 +29,8 @@ func receiveData(ref string) string {
 	return "\f" + receiveUnique + "|" + ref
 }
 
-// platform is the Member.Platform of Telegram members.
-const platform = "telegram"
+// Name is the platform's name: the Member.Platform of Telegram members.
+const Name = "telegram"
 
 // caps is what Telegram allows, for bridge.Request.Caps.
 func caps() bridge.Capabilities {
@@ -44,7 +44,7 @@ func caps() bridge.Capabilities {
 
 // memberOf returns the bridge member for a Telegram user.
 func memberOf(u *tele.User) bridge.Member {
-	return bridge.Member{Platform: platform, ID: strconv.FormatInt(u.ID, 10), DisplayName: displayName(u)}
+	return bridge.Member{Platform: Name, ID: strconv.FormatInt(u.ID, 10), DisplayName: displayName(u)}
 }
 
 // displayName is the name a member sees for u: first and last name, else

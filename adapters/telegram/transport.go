@@ -8,7 +8,7 @@ import (
 	"path"
 	"time"
 
-	"github.com/clmbridge/clmbridge/internal/metrics"
+	"github.com/clmbridge/clmbridge/platform"
 )
 
 // transport wraps the HTTP transport telebot uses. It
@@ -20,11 +20,11 @@ import (
 //   - counts failed calls in the metrics.
 type transport struct {
 	base        http.RoundTripper
-	life        context.Context // ends every call
-	polling     context.Context // ends the calls that take updates or start the bot
-	callTimeout time.Duration   // any method but getUpdates
-	pollTimeout time.Duration   // getUpdates (its long-poll timeout plus a margin)
-	met         *metrics.Metrics
+	life        context.Context  // ends every call
+	polling     context.Context  // ends the calls that take updates or start the bot
+	callTimeout time.Duration    // any method but getUpdates
+	pollTimeout time.Duration    // getUpdates (its long-poll timeout plus a margin)
+	met         platform.Metrics // never nil
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -48,12 +48,12 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		release()
 		if !errors.Is(err, context.Canceled) {
-			t.met.APIError("telegram", method, 0)
+			t.met.APIError(Name, methodClass(method), 0)
 		}
 		return nil, err
 	}
 	if resp.StatusCode >= 400 {
-		t.met.APIError("telegram", method, resp.StatusCode)
+		t.met.APIError(Name, methodClass(method), resp.StatusCode)
 	}
 	if resp.StatusCode >= 500 {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -75,4 +75,26 @@ func (b *releasingBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.release()
 	return err
+}
+
+// methodClass is the class of a Bot API method, all the metrics record of
+// a call.
+func methodClass(method string) platform.APIClass {
+	switch method {
+	case "sendMessage", "sendDocument":
+		return platform.ClassSend
+	case "editMessageText", "editMessageReplyMarkup":
+		return platform.ClassEdit
+	case "deleteMessage":
+		return platform.ClassDelete
+	case "answerCallbackQuery", "answerInlineQuery":
+		return platform.ClassAnswer
+	case "getUpdates", "setWebhook", "deleteWebhook":
+		return platform.ClassPoll
+	case "setMyCommands":
+		return platform.ClassRegister
+	case "getMe", "getChatMember", "getChat", "getMyCommands":
+		return platform.ClassMeta
+	}
+	return platform.ClassOther
 }

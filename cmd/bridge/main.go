@@ -21,8 +21,8 @@ import (
 	"syscall"
 
 	"github.com/clmbridge/clmbridge/internal/app"
-	"github.com/clmbridge/clmbridge/internal/platformerr"
 	"github.com/clmbridge/clmbridge/internal/version"
+	"github.com/clmbridge/clmbridge/platform"
 )
 
 // Exit statuses.
@@ -102,7 +102,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case errors.Is(err, app.ErrConfig):
 		fmt.Fprintf(stderr, "bridge: %v\nSee config.example.env for every variable and its default.\n", err)
 		return exitUsage
-	case errors.Is(err, platformerr.ErrRefused):
+	case errors.Is(err, platform.ErrRefused):
 		fmt.Fprintf(stderr, "bridge: stopped for good: %v\nFix the setting named above and start the bridge again; restarting as it is cannot help.\n", err)
 		return exitRefused
 	}

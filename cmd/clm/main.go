@@ -390,10 +390,7 @@ func setupEncode(fs *flag.FlagSet) func(*session) int {
 		if _, err := fmt.Fprintln(s.stdout, out); err != nil {
 			return s.inputError(err.Error())
 		}
-		for _, lim := range []struct {
-			name  string
-			chars int
-		}{{"Telegram", clm.TelegramLimit}, {"Discord", clm.DiscordLimit}} {
+		for _, lim := range platformLimits() {
 			if len(out) > lim.chars {
 				fmt.Fprintf(s.stderr, "clm encode: note: the pointer is %d characters, over %s's %d: at most %d message bytes fit there\n",
 					len(out), lim.name, lim.chars, clm.MaxMessageBytes(lim.chars, m.Chat, m.Username, !*noTag))
@@ -513,4 +510,18 @@ func setupHash(fs *flag.FlagSet) func(*session) int {
 		fmt.Fprintln(s.stdout, clm.ChatHash(*chat, secret))
 		return exitOK
 	}
+}
+
+// platformLimit is the message limit of a platform the bridge serves.
+type platformLimit struct {
+	name  string
+	chars int
+}
+
+// platformLimits are the message limits of the platforms the bridge
+// serves, for encode's note on a pointer too long for one. The offline
+// CLI links no adapter (package clm knows no platform): the numbers are
+// the adapters' MessageLimit, and a test checks that they agree.
+func platformLimits() []platformLimit {
+	return []platformLimit{{"Telegram", 4096}, {"Discord", 2000}}
 }

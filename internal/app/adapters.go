@@ -8,44 +8,36 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/clmbridge/clmbridge/adapters/console"
-	"github.com/clmbridge/clmbridge/adapters/discord"
-	"github.com/clmbridge/clmbridge/adapters/telegram"
 	"github.com/clmbridge/clmbridge/bridge"
 	"github.com/clmbridge/clmbridge/internal/metrics"
+	"github.com/clmbridge/clmbridge/platform"
 )
 
-// buildAdapters returns the adapters cfg enables: every platform whose
-// token (or token file) is set, or the console on the standard streams when
-// none is. Each platform adds its one case here. met (nil-safe) receives
-// the platforms' API errors and outbox depth.
+// buildAdapters returns the adapters cfg asks for: every platform whose
+// token (or token file) is set, or the fallback (the console on the
+// standard streams) when none is. met (nil-safe) receives the platforms'
+// API errors, outbox depth and delivery times.
 func buildAdapters(cfg Config, core *bridge.Bridge, streams Streams, logger *slog.Logger, met *metrics.Metrics) ([]Adapter, error) {
 	var out []Adapter
-	if cfg.Telegram.Enabled() {
-		a, err := telegram.New(cfg.Telegram, core, logger.With("adapter", "telegram"), telegram.WithMetrics(met))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	if cfg.Discord.Enabled() {
-		a, err := discord.New(cfg.Discord, core, logger, discordMetrics(met))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	if len(out) == 0 {
-		clog := logger.With("adapter", "console")
-		// The console's own lines (ready, line N deleted) go to stderr
-		// with the logs: as plain text in text mode, and as log records
-		// in JSON mode, so the stream stays one JSON object per line.
+	for _, p := range cfg.serving() {
+		plog := logger.With("adapter", p.Name())
+		// An adapter's own lines (the console's ready, line N deleted) go
+		// to stderr with the logs: as plain text in text mode, and as log
+		// records in JSON mode, so the stream stays one JSON object per
+		// line.
 		var diag io.Writer = streams.Stderr
 		if strings.EqualFold(cfg.LogFormat, "json") {
-			diag = &lineLogger{log: clog}
+			diag = &lineLogger{log: plog}
 		}
-		out = append(out, console.New(core, streams.Stdin, streams.Stdout, diag,
-			console.Options{Logger: clog}))
+		host := platform.Host{Logger: plog, Stdin: streams.Stdin, Stdout: streams.Stdout, Stderr: diag}
+		if met != nil {
+			host.Metrics = met
+		}
+		a, err := p.cfg.NewAdapter(core, host)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
 	}
 	return out, nil
 }
@@ -53,16 +45,28 @@ func buildAdapters(cfg Config, core *bridge.Bridge, streams Streams, logger *slo
 // adapterNames names the adapters buildAdapters makes for cfg, in order.
 func adapterNames(cfg Config) []string {
 	var names []string
-	if cfg.Telegram.Enabled() {
-		names = append(names, "telegram")
-	}
-	if cfg.Discord.Enabled() {
-		names = append(names, "discord")
-	}
-	if len(names) == 0 {
-		names = append(names, "console")
+	for _, p := range cfg.serving() {
+		names = append(names, p.Name())
 	}
 	return names
+}
+
+// platformNames lists the names of every platform, for messages: "telegram,
+// discord or console".
+func platformNames() string {
+	ps := platforms()
+	var b strings.Builder
+	for i, p := range ps {
+		switch {
+		case i == 0:
+		case i == len(ps)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(p.Name())
+	}
+	return b.String()
 }
 
 // lineLogger is an io.Writer that logs each line written to it as one

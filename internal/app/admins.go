@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/clmbridge/clmbridge/adapters/console"
 	"github.com/clmbridge/clmbridge/bridge"
 	"github.com/clmbridge/clmbridge/internal/doctor"
 )
@@ -40,7 +38,7 @@ func parseAdmins(s string) ([]admin, error) {
 		p, id, ok := strings.Cut(entry, ":")
 		p, id = strings.ToLower(strings.TrimSpace(p)), strings.TrimSpace(id)
 		if !ok || p == "" || id == "" {
-			return nil, fmt.Errorf("CLM_ADMINS entry %d is not platform:id: write it like telegram:123456789, discord:80351110224678912 or console:alice (a member sees their id with /clm whoami)", n)
+			return nil, fmt.Errorf("CLM_ADMINS entry %d is not platform:id: write it as the platform (%s), a colon and the member's id, as /clm whoami shows it to them", n, platformNames())
 		}
 		if err := checkAdminID(p, id); err != nil {
 			return nil, fmt.Errorf("CLM_ADMINS entry %d: %w", n, err)
@@ -50,27 +48,15 @@ func parseAdmins(s string) ([]admin, error) {
 	return out, nil
 }
 
-// checkAdminID checks that id is a user id of platform.
-func checkAdminID(platform, id string) error {
-	switch platform {
-	case "telegram":
-		if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
-			return fmt.Errorf("a Telegram user id is a number such as 123456789, not a @username: the member sees theirs by sending /clm whoami to the bot")
+// checkAdminID checks that id is a user id of the platform named p, by
+// that platform's own rule.
+func checkAdminID(p, id string) error {
+	for _, pl := range platforms() {
+		if pl.Name() == p {
+			return pl.CheckUserID(id)
 		}
-	case "discord":
-		if n, err := strconv.ParseUint(id, 10, 64); err != nil || n == 0 {
-			return fmt.Errorf("a Discord user id is a number such as 80351110224678912, not a name: the member sees theirs with /clm whoami (or Developer Mode → right-click → Copy User ID)")
-		}
-	case console.Platform:
-		for _, r := range id {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-				return fmt.Errorf("a console member is a name of letters, digits, _ and -, as in console:alice")
-			}
-		}
-	default:
-		return fmt.Errorf("the platform %q is not telegram, discord or console", clipRunes(platform, 20))
 	}
-	return nil
+	return fmt.Errorf("the platform %q is not %s", clipRunes(p, 20), platformNames())
 }
 
 func clipRunes(s string, n int) string {
@@ -114,29 +100,17 @@ func doctorFunc(cfg Config, timeout time.Duration) func(context.Context) string 
 	}
 }
 
-// configSecrets returns the tokens and webhook secrets cfg holds or names
-// in files (unreadable files give nothing).
+// configSecrets returns the tokens and webhook secrets every platform's
+// configuration in cfg holds or names in files (unreadable files give
+// nothing).
 func configSecrets(cfg Config) []string {
 	var out []string
-	add := func(v string) {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
+	if v := strings.TrimSpace(cfg.DatabaseURL.password()); v != "" {
+		out = append(out, v)
 	}
-	add(cfg.Telegram.Token)
-	add(cfg.Telegram.WebhookSecret)
-	add(cfg.DatabaseURL.password())
-	add(cfg.Discord.Token)
-	for _, f := range []string{cfg.Telegram.TokenFile, cfg.Telegram.WebhookSecretFile} {
-		if f != "" {
-			if v, err := readToken("", f, "CLM_TELEGRAM"); err == nil {
-				add(v)
-			}
-		}
-	}
-	if cfg.Discord.Enabled() {
-		if v, err := cfg.Discord.LoadToken(); err == nil {
-			add(v)
+	for _, pc := range cfg.Platforms {
+		if pc != nil {
+			out = append(out, pc.Secrets()...)
 		}
 	}
 	return out

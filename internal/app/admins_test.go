@@ -17,6 +17,7 @@ import (
 	"github.com/clmbridge/clmbridge/adapters/telegram"
 	"github.com/clmbridge/clmbridge/adapters/telegram/telegramtest"
 	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/platform"
 )
 
 func TestParseAdmins(t *testing.T) {
@@ -223,11 +224,11 @@ func TestTelegramDoctorForAdmins(t *testing.T) {
 	cfg := storyCfg(t.TempDir())
 	cfg.RatePerMinute = 0
 	cfg.Admins = "telegram:1001"
-	cfg.Telegram = telegram.Config{
+	cfg.Platforms = map[string]platform.Config{telegram.Name: telegram.Config{
 		Token: fake.Token, APIURL: fake.URL, PollTimeout: time.Second,
 		PerChatInterval: time.Millisecond, GroupPerMinute: 60_000, GlobalPerSecond: 10_000,
 		MaxAttempts: 3, RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond,
-	}
+	}}
 	stderr, stop := runInBackground(t, cfg)
 
 	alice := telegramtest.User{ID: 1001, FirstName: "Alice", Username: "alice"}
@@ -295,8 +296,10 @@ func TestDoctorInChatIsBoundedAndRedacted(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := storyCfg(filepath.Join(dir, "data"))
-	cfg.Telegram = telegram.Config{Token: "5151:HungTelegramTokenQwerty", APIURL: hung.URL}
-	cfg.Discord = discord.Config{TokenFile: tokenFile, APIURL: hung.URL}
+	cfg.Platforms = map[string]platform.Config{
+		telegram.Name: telegram.Config{Token: "5151:HungTelegramTokenQwerty", APIURL: hung.URL},
+		discord.Name:  discord.Config{TokenFile: tokenFile, APIURL: hung.URL},
+	}
 
 	got := make(chan string, 1)
 	go func() { got <- doctorFunc(cfg, 200*time.Millisecond)(context.Background()) }()
@@ -334,7 +337,7 @@ func TestDiscordDoctorForAdmins(t *testing.T) {
 	cfg := storyCfg(t.TempDir())
 	cfg.RatePerMinute = 0
 	cfg.Admins = "discord:301"
-	cfg.Discord = discord.Config{Token: fake.Token(), APIURL: fake.URL(), GuildID: "77"}
+	cfg.Platforms = map[string]platform.Config{discord.Name: discord.Config{Token: fake.Token(), APIURL: fake.URL(), GuildID: "77"}}
 	logs := newWatchWriter()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -12,19 +12,18 @@ import (
 
 	"github.com/clmbridge/clmbridge/bridge"
 	"github.com/clmbridge/clmbridge/internal/version"
+	"github.com/clmbridge/clmbridge/platform"
 	"github.com/clmbridge/clmbridge/storage"
 )
 
 // DBFileName is the store's file name inside the data directory.
 const DBFileName = "bridge.db"
 
-// Adapter is one platform connection: it serves requests into the core
-// until ctx is done (then returns nil) or it cannot go on (an error). The
-// console adapter also returns nil at the end of its input.
-type Adapter interface {
-	Name() string
-	Run(ctx context.Context) error
-}
+// Adapter is one platform connection (see platform.Adapter): it serves
+// requests into the core until ctx is done (then returns nil) or it cannot
+// go on (an error). The console adapter also returns nil at the end of its
+// input.
+type Adapter = platform.Adapter
 
 // Options change how Run builds things, beyond what the environment
 // configures. The zero value is production's.

@@ -17,8 +17,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
-	"github.com/clmbridge/clmbridge/adapters/discord"
-	"github.com/clmbridge/clmbridge/adapters/telegram"
+	"github.com/clmbridge/clmbridge/platform"
 	"github.com/clmbridge/clmbridge/storage"
 )
 
@@ -60,10 +59,10 @@ type Config struct {
 	// discord:80351110224678912, console:alice). Empty: nobody.
 	Admins string `split_words:"true"`
 
-	// Telegram is read from CLM_TELEGRAM_*; an empty token disables it.
-	Telegram telegram.Config `ignored:"true"`
-	// Discord is read from CLM_DISCORD_*; an empty token disables it.
-	Discord discord.Config `ignored:"true"`
+	// Platforms holds each platform's configuration by its name, read
+	// from its CLM_<PLATFORM>_* variables; a platform whose token is not
+	// set (or that is missing here) is off.
+	Platforms map[string]platform.Config `ignored:"true"`
 }
 
 // ErrConfig is wrapped by every error Run returns for a setting it cannot
@@ -73,7 +72,44 @@ var ErrConfig = errors.New("invalid configuration")
 // ConsoleMode reports whether no platform token is set, so the bridge
 // serves the console on the standard streams.
 func (c Config) ConsoleMode() bool {
-	return !c.Telegram.Enabled() && !c.Discord.Enabled()
+	return len(c.enabled()) == 0
+}
+
+// configured is one platform and its configuration.
+type configured struct {
+	platform.Platform
+	cfg platform.Config
+}
+
+// enabled returns the platforms the operator turned on, in the order of
+// platforms().
+func (c Config) enabled() []configured {
+	var out []configured
+	for _, p := range platforms() {
+		if pc := c.Platforms[p.Name()]; pc != nil && pc.Enabled() {
+			out = append(out, configured{p, pc})
+		}
+	}
+	return out
+}
+
+// serving returns the platforms the bridge runs for c: the enabled ones,
+// or, when none is, the fallback (the console).
+func (c Config) serving() []configured {
+	if on := c.enabled(); len(on) > 0 {
+		return on
+	}
+	var out []configured
+	for _, p := range platforms() {
+		if _, ok := p.(platform.Fallback); ok {
+			pc := c.Platforms[p.Name()]
+			if pc == nil {
+				pc = p.NewConfig()
+			}
+			out = append(out, configured{p, pc})
+		}
+	}
+	return out
 }
 
 // envSource is one part of Config and the prefix envconfig reads it with.
@@ -82,9 +118,24 @@ type envSource struct {
 	spec   any // a pointer to a struct
 }
 
-// envSources lists what LoadConfig fills from the environment.
+// envSources lists what LoadConfig fills from the environment: our own
+// fields under CLM_, then each platform's configuration, whose tags are
+// whole CLM_<PLATFORM>_* names (read with no prefix). It makes
+// c.Platforms' entries where they are missing.
 func (c *Config) envSources() []envSource {
-	return []envSource{{EnvPrefix, c}, {"", &c.Telegram}, {"", &c.Discord}}
+	if c.Platforms == nil {
+		c.Platforms = map[string]platform.Config{}
+	}
+	out := []envSource{{EnvPrefix, c}}
+	for _, p := range platforms() {
+		pc := c.Platforms[p.Name()]
+		if pc == nil {
+			pc = p.NewConfig()
+			c.Platforms[p.Name()] = pc
+		}
+		out = append(out, envSource{"", pc})
+	}
+	return out
 }
 
 // LoadConfig reads the configuration from the environment and checks it.
@@ -148,13 +199,17 @@ func (c Config) Validate() error {
 	}
 	// The adapters' own settings, so that a bad one stops the bridge here,
 	// before the store or any platform is touched.
-	if c.Telegram.Enabled() {
-		if err := c.Telegram.Check(); err != nil {
-			errs = append(errs, err)
+	known := map[string]bool{}
+	for _, p := range platforms() {
+		known[p.Name()] = true
+	}
+	for name := range c.Platforms {
+		if !known[name] {
+			errs = append(errs, fmt.Errorf("no platform is named %q: the bridge serves %s", clipRunes(name, 20), platformNames()))
 		}
 	}
-	if c.Discord.Enabled() {
-		if err := c.Discord.Check(); err != nil {
+	for _, p := range c.enabled() {
+		if err := p.cfg.Check(); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/clmbridge/clmbridge/adapters/discord"
+	"github.com/clmbridge/clmbridge/adapters/telegram"
 )
 
 // clearEnv unsets every CLM_ variable for the test.
@@ -37,7 +40,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		cfg.LogLevel != "info" || cfg.LogFormat != "text" || cfg.RateBurst != 20 || cfg.RatePerMinute != 30 {
 		t.Fatalf("defaults %+v", cfg)
 	}
-	if cfg.Telegram.Token != "" || cfg.Discord.Token != "" {
+	if tg, dc := cfg.Platforms[telegram.Name].(*telegram.Config), cfg.Platforms[discord.Name].(*discord.Config); tg.Token != "" || dc.Token != "" || !cfg.ConsoleMode() {
 		t.Fatal("a token without configuration")
 	}
 }
@@ -61,11 +64,12 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tg, dc := cfg.Platforms[telegram.Name].(*telegram.Config), cfg.Platforms[discord.Name].(*discord.Config)
 	if cfg.DataDir != "/tmp/x" || cfg.SessionIdle != 5*time.Minute || cfg.SessionMaxAge != time.Hour ||
 		cfg.LogLevel != "debug" || cfg.LogFormat != "json" || cfg.RateBurst != 5 || cfg.RatePerMinute != 0 ||
-		cfg.Telegram.Token != "123:abc" || cfg.Discord.TokenFile != tokenFile ||
-		cfg.Telegram.APIURL != "http://127.0.0.1:8081" || cfg.Telegram.WebhookURL != "https://bot.example.org/tg" ||
-		cfg.Telegram.PollTimeout != 30*time.Second || cfg.Discord.GuildID != "77" || !cfg.Discord.MessageContent {
+		tg.Token != "123:abc" || dc.TokenFile != tokenFile ||
+		tg.APIURL != "http://127.0.0.1:8081" || tg.WebhookURL != "https://bot.example.org/tg" ||
+		tg.PollTimeout != 30*time.Second || dc.GuildID != "77" || !dc.MessageContent {
 		t.Fatalf("read %+v", cfg)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/clmbridge/clmbridge/adapters/telegram"
 	"github.com/clmbridge/clmbridge/adapters/telegram/telegramtest"
 	"github.com/clmbridge/clmbridge/bridge"
+	"github.com/clmbridge/clmbridge/platform"
 )
 
 // readmeMetrics returns the metrics the README's operator guide lists, each
@@ -50,7 +51,7 @@ func TestAFreshBridgeServesEveryMetricTheREADMEListsFromTheFirstScrape(t *testin
 	cfg := Config{
 		DataDir: t.TempDir(), SessionIdle: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
 		RateBurst: 20, RatePerMinute: 30, LogLevel: "info", LogFormat: "text", HTTPAddr: "127.0.0.1:0",
-		Telegram: telegram.Config{Token: fake.Token, APIURL: fake.URL, PollTimeout: time.Second},
+		Platforms: map[string]platform.Config{telegram.Name: telegram.Config{Token: fake.Token, APIURL: fake.URL, PollTimeout: time.Second}},
 	}
 	stderr, _ := runInBackground(t, cfg)
 	_, text := httpGet(t, "http://"+awaitEndpoint(t, stderr)+"/metrics")
@@ -85,7 +86,7 @@ func TestPlatformUpAndLastContactFollowTheDiscordGateway(t *testing.T) {
 	fake := discordtest.New(t)
 	cfg := storyCfg(t.TempDir())
 	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.Discord = discord.Config{Token: fake.Token(), APIURL: fake.URL()}
+	cfg.Platforms = map[string]platform.Config{discord.Name: discord.Config{Token: fake.Token(), APIURL: fake.URL()}}
 	stderr, _ := runInBackground(t, cfg)
 	base := "http://" + awaitEndpoint(t, stderr)
 	fake.WaitReady(t)

@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,14 +19,13 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
-	"github.com/clmbridge/clmbridge/adapters/discord"
-	"github.com/clmbridge/clmbridge/adapters/telegram"
 	"github.com/clmbridge/clmbridge/bridge"
 	"github.com/clmbridge/clmbridge/internal/doctor"
 	"github.com/clmbridge/clmbridge/internal/httpapi"
 	"github.com/clmbridge/clmbridge/internal/instancelock"
 	"github.com/clmbridge/clmbridge/internal/metrics"
 	"github.com/clmbridge/clmbridge/internal/ops"
+	"github.com/clmbridge/clmbridge/platform"
 	"github.com/clmbridge/clmbridge/storage"
 )
 
@@ -56,7 +54,19 @@ func startOps(cfg Config, logger *slog.Logger) (*opsRuntime, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &opsRuntime{lock: lock, metrics: metrics.New(), log: logger}, nil
+	return &opsRuntime{lock: lock, metrics: metrics.New(metricsPlatforms()...), log: logger}, nil
+}
+
+// metricsPlatforms are the platform label's values: every platform, each
+// but the fallback (the console, on the standard streams) reached
+// through an API.
+func metricsPlatforms() []metrics.Platform {
+	var out []metrics.Platform
+	for _, p := range platforms() {
+		_, local := p.(platform.Fallback)
+		out = append(out, metrics.Platform{Name: p.Name(), Remote: !local})
+	}
+	return out
 }
 
 // listen starts the HTTP endpoint on addr before anything else starts: a
@@ -108,10 +118,10 @@ func (o *opsRuntime) started(store *storage.Store, core *bridge.Bridge, adapters
 	o.metrics.SetSessionsFunc(func() int { return core.Stats().Sessions })
 	o.metrics.SetKDFWaitingFunc(func() int { return core.Stats().KDFWaiting })
 	for _, a := range adapters {
-		if _, ok := platformStatus(a); ok {
+		if c, ok := a.(platform.Connected); ok {
 			o.metrics.SetPlatformFunc(a.Name(), func() metrics.PlatformState {
-				st, _ := platformStatus(a)
-				return metrics.PlatformState{Up: st.connected, LastContact: st.lastContact}
+				st := c.Connection()
+				return metrics.PlatformState{Up: st.Up, LastContact: st.LastContact}
 			})
 		}
 	}
@@ -132,34 +142,6 @@ func (o *opsRuntime) close() {
 	}
 }
 
-// adapterState is what readiness and the metrics read of a platform
-// adapter's connection.
-type adapterState struct {
-	connected   bool
-	lastError   string
-	lastContact time.Time
-}
-
-// platformStatus reads a platform adapter's connection state; ok is false
-// for an adapter with no connection (the console).
-func platformStatus(a Adapter) (st adapterState, ok bool) {
-	switch a := a.(type) {
-	case *telegram.Adapter:
-		s := a.Status()
-		return adapterState{s.Connected, s.LastError, s.LastContact}, true
-	case *discord.Adapter:
-		s := a.Status()
-		return adapterState{s.Connected, s.LastError, s.LastContact}, true
-	}
-	return adapterState{}, false
-}
-
-// discordMetrics routes the Discord adapter's REST calls through a
-// transport that counts failed calls and 429s.
-func discordMetrics(met *metrics.Metrics) discord.Option {
-	return discord.WithHTTPClient(&http.Client{Transport: met.Transport("discord", nil, metrics.DiscordRESTClass)})
-}
-
 func httpOff(addr string) bool {
 	a := strings.TrimSpace(addr)
 	return a == "" || strings.EqualFold(a, HTTPAddrOff)
@@ -176,11 +158,10 @@ func readinessChecks(store *storage.Store, adapters []Adapter) []httpapi.Check {
 	}}}
 	for _, a := range adapters {
 		check := func(context.Context) error { return nil }
-		if _, ok := platformStatus(a); ok {
-			platform := map[string]string{"telegram": "Telegram", "discord": "Discord"}[a.Name()]
+		if c, ok := a.(platform.Connected); ok {
 			check = func(context.Context) error {
-				if st, _ := platformStatus(a); !st.connected {
-					return notConnected(platform, st.lastError)
+				if st := c.Connection(); !st.Up {
+					return errors.New(st.Problem)
 				}
 				return nil
 			}
@@ -188,13 +169,6 @@ func readinessChecks(store *storage.Store, adapters []Adapter) []httpapi.Check {
 		checks = append(checks, httpapi.Check{Name: a.Name(), Check: check})
 	}
 	return checks
-}
-
-func notConnected(platform, lastErr string) error {
-	if lastErr == "" {
-		return errors.New("not connected to " + platform + " yet")
-	}
-	return errors.New("not connected to " + platform + ": " + lastErr)
 }
 
 // OpsCommand runs an operator subcommand of cmd/bridge if args names one:
@@ -296,31 +270,10 @@ func doctorChecksFor(cfg Config) []doctor.Check {
 	if cfg.DatabaseURL != "" {
 		checks[1].Run = doctor.Postgres{URL: string(cfg.DatabaseURL)}.Check
 	}
-	if cfg.Telegram.Enabled() {
-		checks = append(checks, doctor.Check{Area: "telegram", Run: func(ctx context.Context) []doctor.Finding {
-			tok, err := readToken(cfg.Telegram.Token, cfg.Telegram.TokenFile, "CLM_TELEGRAM_TOKEN")
-			if err != nil {
-				return []doctor.Finding{{Level: doctor.Fail, What: err.Error(), Fix: "set CLM_TELEGRAM_TOKEN or CLM_TELEGRAM_TOKEN_FILE (not both)"}}
-			}
-			api := cfg.Telegram.APIURL
-			if api == "" {
-				api = telegram.DefaultAPIURL
-			}
-			return doctor.Telegram{APIURL: api, Token: tok, WebhookURL: cfg.Telegram.WebhookURL}.Check(ctx)
-		}})
-	}
-	if cfg.Discord.Enabled() {
-		checks = append(checks, doctor.Check{Area: "discord", Run: func(ctx context.Context) []doctor.Finding {
-			tok, err := cfg.Discord.LoadToken()
-			if err != nil {
-				return []doctor.Finding{{Level: doctor.Fail, What: err.Error(), Fix: "set CLM_DISCORD_TOKEN or CLM_DISCORD_TOKEN_FILE"}}
-			}
-			return doctor.Discord{
-				Base: cfg.Discord.APIURL, Token: tok, AppID: cfg.Discord.AppID, GuildID: cfg.Discord.GuildID,
-				MessageContent: cfg.Discord.MessageContent,
-				CommandName:    "clm", ContextMenuName: "Receive CLM pointer",
-			}.Check(ctx)
-		}})
+	for _, p := range cfg.enabled() {
+		if d, ok := p.cfg.(platform.Doctor); ok {
+			checks = append(checks, doctor.Check{Area: p.Name(), Run: d.Doctor})
+		}
 	}
 	return checks
 }
@@ -329,22 +282,11 @@ func doctorChecksFor(cfg Config) []doctor.Check {
 // settings an operator may want to reconsider.
 func configFindings(cfg Config) []doctor.Finding {
 	fs := []doctor.Finding{{Level: doctor.OK, What: "the configuration is valid"}}
-	var platforms []string
-	if cfg.Telegram.Enabled() {
-		platforms = append(platforms, "telegram")
-	}
-	if cfg.Discord.Enabled() {
-		platforms = append(platforms, "discord")
-	}
-	if len(platforms) == 0 {
+	if cfg.ConsoleMode() {
 		fs = append(fs, doctor.Finding{Level: doctor.Info, What: "no platform token is set: the bridge runs in console mode (stdin/stdout)",
-			Fix: "set CLM_TELEGRAM_TOKEN and/or CLM_DISCORD_TOKEN (or their _FILE variants) to serve a community"})
+			Fix: "set a platform's bot token, CLM_<PLATFORM>_TOKEN or (better) CLM_<PLATFORM>_TOKEN_FILE, to serve a community on it: " + platformNames()})
 	} else {
-		fs = append(fs, doctor.Finding{Level: doctor.OK, What: "platforms enabled: " + strings.Join(platforms, ", ")})
-	}
-	if cfg.Telegram.Token != "" || cfg.Discord.Token != "" {
-		fs = append(fs, doctor.Finding{Level: doctor.Info, What: "a token is in the environment, where process tools can read it",
-			Fix: "prefer CLM_TELEGRAM_TOKEN_FILE / CLM_DISCORD_TOKEN_FILE with a file only the bridge's user can read"})
+		fs = append(fs, doctor.Finding{Level: doctor.OK, What: "platforms enabled: " + strings.Join(adapterNames(cfg), ", ")})
 	}
 	switch addr := cfg.HTTPAddr; {
 	case httpOff(addr):
@@ -365,7 +307,7 @@ func configFindings(cfg Config) []doctor.Finding {
 	}
 	if admins, err := parseAdmins(cfg.Admins); err == nil && len(admins) == 0 {
 		fs = append(fs, doctor.Finding{Level: doctor.Info, What: "no operator is named in CLM_ADMINS: /clm doctor in chat is refused to everyone",
-			Fix: "to run it in chat, set CLM_ADMINS=telegram:<your id> (or discord:<your id>); /clm whoami shows the entry"})
+			Fix: "to run it in chat, set CLM_ADMINS=<platform>:<your id>, the platform one of " + platformNames() + "; /clm whoami shows the entry"})
 	} else if err == nil {
 		fs = append(fs, doctor.Finding{Level: doctor.OK, What: fmt.Sprintf("%d operator(s) named in CLM_ADMINS may run /clm doctor in chat", len(admins))})
 	}
@@ -374,25 +316,4 @@ func configFindings(cfg Config) []doctor.Finding {
 			Fix: "a shorter maximum age keeps fewer secrets in memory"})
 	}
 	return fs
-}
-
-// readToken returns value, or the trimmed first 4 KiB of file. Errors never
-// hold the token.
-func readToken(value, file, name string) (string, error) {
-	if value != "" && file != "" {
-		return "", fmt.Errorf("both %s and %s_FILE are set", name, name)
-	}
-	if value != "" {
-		return strings.TrimSpace(value), nil
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return "", fmt.Errorf("cannot read %s_FILE %s: %v", name, file, errors.Unwrap(err))
-	}
-	defer func() { _ = f.Close() }()
-	b, err := io.ReadAll(io.LimitReader(f, 4096))
-	if err != nil {
-		return "", fmt.Errorf("cannot read %s_FILE %s", name, file)
-	}
-	return strings.TrimSpace(string(b)), nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/clmbridge/clmbridge/clm"
 	"github.com/clmbridge/clmbridge/internal/httpapi"
 	"github.com/clmbridge/clmbridge/internal/instancelock"
+	"github.com/clmbridge/clmbridge/platform"
 	"github.com/clmbridge/clmbridge/storage"
 )
 
@@ -420,11 +421,11 @@ func TestTelegramOperatorView(t *testing.T) {
 	cfg := Config{
 		DataDir: t.TempDir(), SessionIdle: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
 		RateBurst: 100, RatePerMinute: 0, LogLevel: "debug", LogFormat: "text", HTTPAddr: "127.0.0.1:0",
-		Telegram: telegram.Config{
+		Platforms: map[string]platform.Config{telegram.Name: telegram.Config{
 			Token: fake.Token, APIURL: fake.URL, PollTimeout: time.Second,
 			PerChatInterval: time.Millisecond, GroupPerMinute: 60_000, GlobalPerSecond: 10_000,
 			MaxAttempts: 6, RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond,
-		},
+		}},
 	}
 	stderr, stop := runInBackground(t, cfg)
 	base := "http://" + awaitEndpoint(t, stderr)

@@ -1,8 +1,7 @@
 // Package doctor checks a bridge's setup the way an operator would, and
-// says what to fix: the data directory and store, and each platform's
-// settings and permissions as the platform itself reports them (Telegram's
-// privacy and inline modes and the bot's admin rights, Discord's intents,
-// command registration and permissions).
+// says what to fix: the data directory and store here, and each platform's
+// settings and permissions through the platform's own check (see
+// platform.Doctor), all reported the same way.
 //
 // It only reads: it creates nothing, migrates nothing and changes no
 // platform setting. It is what `bridge doctor` runs. Findings never hold a
@@ -11,51 +10,27 @@ package doctor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"strings"
-	"time"
+
+	"github.com/clmbridge/clmbridge/platform"
 )
 
-// Level is how serious a finding is.
-type Level int
+// Level is how serious a finding is; the platforms' checks use the same
+// type (package platform), so their findings are reported with these.
+type Level = platform.Level
 
 // The levels, from fine to broken.
 const (
-	// OK: checked and fine.
-	OK Level = iota
-	// Info: worth knowing, nothing to fix.
-	Info
-	// Warn: works, but something members will notice is off.
-	Warn
-	// Fail: the bridge cannot work like this.
-	Fail
+	OK   = platform.OK   // checked and fine
+	Info = platform.Info // worth knowing, nothing to fix
+	Warn = platform.Warn // works, but something members will notice is off
+	Fail = platform.Fail // the bridge cannot work like this
 )
 
-// String returns "ok", "info", "warn" or "FAIL".
-func (l Level) String() string {
-	switch l {
-	case OK:
-		return "ok"
-	case Info:
-		return "info"
-	case Warn:
-		return "warn"
-	default:
-		return "FAIL"
-	}
-}
-
 // Finding is one result of a check.
-type Finding struct {
-	Area  string // "config", "store", "telegram", "discord"
-	Level Level
-	What  string // what was found
-	Fix   string // what to do about it; empty when nothing is to be done
-}
+type Finding = platform.Finding
 
 // Check is one area to examine; Run returns its findings.
 type Check struct {
@@ -109,39 +84,3 @@ func Report(w io.Writer, findings []Finding) bool {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// fetch sends req with client (nil: one with a 10 s timeout) and reads at
-// most limit bytes of the answer. A transport error comes with a nil
-// response; a failed read with the response (its body closed). Errors leave
-// out the request's URL and have token redacted: the Bot API puts the
-// token in the URL.
-func fetch(client *http.Client, req *http.Request, token string, limit int64) (*http.Response, []byte, error) {
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, nil, errors.New(redact(err.Error(), token))
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit))
-	if err != nil {
-		return resp, nil, errors.New(redact(err.Error(), token))
-	}
-	return resp, body, nil
-}
-
-// redact removes every occurrence of each secret from s (tokens end up in
-// Bot API URLs, and so in net/http errors).
-func redact(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-	}
-	return s
-}

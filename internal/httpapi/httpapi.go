@@ -112,15 +112,6 @@ func (s *Server) Serve(ctx context.Context) error {
 	return err
 }
 
-// Close stops the server at once (for a Server that was never served).
-func (s *Server) Close() error {
-	err := s.srv.Close()
-	if lerr := s.ln.Close(); lerr != nil && !errors.Is(lerr, net.ErrClosed) && err == nil {
-		err = lerr
-	}
-	return err
-}
-
 // Handler returns the endpoint's routes for cfg (Addr is ignored).
 func Handler(cfg Config) http.Handler {
 	mux, _ := newHandler(cfg)
@@ -239,18 +230,6 @@ func (c *checkRunner) start(ctx context.Context) (run *checkRun, fresh bool) {
 		close(run.done)
 	}()
 	return run, true
-}
-
-// idle returns a channel closed once no run is in flight (for tests).
-func (c *checkRunner) idle() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cur != nil {
-		return c.cur.done
-	}
-	done := make(chan struct{})
-	close(done)
-	return done
 }
 
 func (c *checkRunner) timedOut() error {

@@ -32,7 +32,7 @@ func failing(name, why string) Check {
 }
 
 func TestEndpoints(t *testing.T) {
-	m := metrics.New()
+	m := metrics.New(metrics.Platform{Name: "telegram", Remote: true})
 	m.Command("send", metrics.OK, time.Millisecond)
 	block := make(chan struct{})
 	t.Cleanup(func() { close(block) })

@@ -25,6 +25,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/clmbridge/clmbridge/platform"
 )
 
 // Namespace prefixes every metric of the bridge ("clm_bridge_…").
@@ -107,16 +109,27 @@ func unlockReasonLabel(r string) string {
 
 func snake(s string) string { return strings.ReplaceAll(s, "-", "_") }
 
-// platforms are the platform label's values.
-func platforms() []string { return []string{"telegram", "discord", "console"} }
-
-// remotePlatforms are the platforms with an API (and so API errors,
-// outboxes and a connection).
-func remotePlatforms() []string { return []string{"telegram", "discord"} }
+// Platform is one platform the bridge can serve, as the metrics label it.
+type Platform struct {
+	// Name is the platform label's value (telegram).
+	Name string
+	// Remote is true for a platform reached through an API, with API
+	// errors, an outbox and a connection.
+	Remote bool
+}
 
 // callClasses are the call_class label's values.
-func callClasses() []string {
-	return []string{"send", "edit", "delete", "answer", "poll", "register", "meta", "other"}
+func callClasses() []platform.APIClass {
+	return []platform.APIClass{platform.ClassSend, platform.ClassEdit, platform.ClassDelete, platform.ClassAnswer,
+		platform.ClassPoll, platform.ClassRegister, platform.ClassMeta, platform.ClassOther}
+}
+
+// callClassLabel is the label value of an API call's class, or "other".
+func callClassLabel(c platform.APIClass) string {
+	if slices.Contains(callClasses(), c) {
+		return string(c)
+	}
+	return string(platform.ClassOther)
 }
 
 // commandNames are the command label's values, "unknown" included: the
@@ -133,37 +146,11 @@ func commandNames() []string {
 		"button", "inline", "unknown")
 }
 
-// methodClass maps platform API methods (lower case: Telegram Bot API
-// method names, discordgo Session method names) and the class names
-// themselves to a small class.
-func methodClass(m string) string {
-	switch m {
-	case "sendmessage", "senddocument", "channelmessagesend",
-		"channelmessagesendcomplex", "userchannelcreate",
-		"followupmessagecreate", "send":
-		return "send"
-	case "editmessagetext", "editmessagereplymarkup", "channelmessageedit",
-		"channelmessageeditcomplex", "interactionresponseedit", "edit":
-		return "edit"
-	case "deletemessage", "channelmessagedelete", "delete":
-		return "delete"
-	case "answercallbackquery", "answerinlinequery", "interactionrespond", "answer":
-		return "answer"
-	case "getupdates", "setwebhook", "deletewebhook", "gateway", "poll":
-		return "poll"
-	case "setmycommands", "applicationcommandbulkoverwrite", "register":
-		return "register"
-	case "getme", "getchatmember", "getchat", "getmycommands",
-		"applicationcommands", "meta":
-		return "meta"
-	}
-	return "other"
-}
-
 // Metrics holds the bridge's collectors and the registry that serves them.
 // Create it with [New]; the zero value is not usable, but nil is (no-op).
 type Metrics struct {
-	reg *prometheus.Registry
+	reg       *prometheus.Registry
+	platforms []Platform // the platform label's values, besides "other"
 
 	commands       *prometheus.CounterVec
 	latency        *prometheus.HistogramVec
@@ -201,11 +188,14 @@ type PlatformState struct {
 	LastContact time.Time
 }
 
-// New returns metrics registered on a fresh registry, together with the Go
-// runtime and process collectors.
-func New() *Metrics {
+// New returns metrics for the platforms given (the values of the
+// platform label; any other platform is recorded as "other"), registered
+// on a fresh registry together with the Go runtime and process
+// collectors.
+func New(platforms ...Platform) *Metrics {
 	m := &Metrics{
 		reg:           prometheus.NewRegistry(),
+		platforms:     slices.Clone(platforms),
 		outboxFuncs:   map[string]func() int{},
 		platformFuncs: map[string]func() PlatformState{},
 	}
@@ -300,7 +290,8 @@ func New() *Metrics {
 // alert on increase() or rate() sees the first event, and a dashboard shows
 // 0 rather than "no data".
 func (m *Metrics) zero() {
-	for _, p := range platforms() {
+	for _, pl := range m.platforms {
+		p := pl.Name
 		m.pointersSeen.WithLabelValues(p)
 		m.pointersOpened.WithLabelValues(p)
 		m.wrongSecret.WithLabelValues(p)
@@ -309,14 +300,18 @@ func (m *Metrics) zero() {
 			m.unlockFailures.WithLabelValues(p, snake(r))
 		}
 	}
-	for _, p := range remotePlatforms() {
+	for _, pl := range m.platforms {
+		if !pl.Remote {
+			continue
+		}
+		p := pl.Name
 		m.outboxDepth.WithLabelValues(p)
 		m.delivery.WithLabelValues(p)
 		m.platformUp.WithLabelValues(p)
 		m.lastContact.WithLabelValues(p)
 		for _, c := range callClasses() {
-			m.apiErrors.WithLabelValues(p, c)
-			m.apiRateLimited.WithLabelValues(p, c)
+			m.apiErrors.WithLabelValues(p, string(c))
+			m.apiRateLimited.WithLabelValues(p, string(c))
 		}
 	}
 	for _, c := range commandNames() {
@@ -362,7 +357,7 @@ func (m *Metrics) PointersSeen(platform string, n int) {
 	if m == nil || n <= 0 {
 		return
 	}
-	m.pointersSeen.WithLabelValues(PlatformLabel(platform)).Add(float64(n))
+	m.pointersSeen.WithLabelValues(m.PlatformLabel(platform)).Add(float64(n))
 }
 
 // PointersOpened counts n pointers opened for a member on platform.
@@ -370,7 +365,7 @@ func (m *Metrics) PointersOpened(platform string, n int) {
 	if m == nil || n <= 0 {
 		return
 	}
-	m.pointersOpened.WithLabelValues(PlatformLabel(platform)).Add(float64(n))
+	m.pointersOpened.WithLabelValues(m.PlatformLabel(platform)).Add(float64(n))
 }
 
 // WrongSecret counts a secret that did not open a pointer or a chat.
@@ -378,7 +373,7 @@ func (m *Metrics) WrongSecret(platform string) {
 	if m == nil {
 		return
 	}
-	m.wrongSecret.WithLabelValues(PlatformLabel(platform)).Inc()
+	m.wrongSecret.WithLabelValues(m.PlatformLabel(platform)).Inc()
 }
 
 // Tampered counts a pointer whose tag did not verify.
@@ -386,7 +381,7 @@ func (m *Metrics) Tampered(platform string) {
 	if m == nil {
 		return
 	}
-	m.tampered.WithLabelValues(PlatformLabel(platform)).Inc()
+	m.tampered.WithLabelValues(m.PlatformLabel(platform)).Inc()
 }
 
 // UnlockFailed counts a failed unlock; reason is one of the Unlock*
@@ -395,7 +390,7 @@ func (m *Metrics) UnlockFailed(platform, reason string) {
 	if m == nil {
 		return
 	}
-	m.unlockFailures.WithLabelValues(PlatformLabel(platform), unlockReasonLabel(reason)).Inc()
+	m.unlockFailures.WithLabelValues(m.PlatformLabel(platform), unlockReasonLabel(reason)).Inc()
 }
 
 // SetSessionsFunc sets the function the active-sessions gauge reads at each
@@ -431,7 +426,7 @@ func (m *Metrics) SetOutboxDepth(platform string, n int) {
 	if m == nil {
 		return
 	}
-	m.outboxDepth.WithLabelValues(PlatformLabel(platform)).Set(float64(n))
+	m.outboxDepth.WithLabelValues(m.PlatformLabel(platform)).Set(float64(n))
 }
 
 // SetOutboxDepthFunc makes the outbox-depth gauge of platform read f at
@@ -441,7 +436,7 @@ func (m *Metrics) SetOutboxDepthFunc(platform string, f func() int) {
 	if m == nil {
 		return
 	}
-	p := PlatformLabel(platform)
+	p := m.PlatformLabel(platform)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if f == nil {
@@ -451,16 +446,15 @@ func (m *Metrics) SetOutboxDepthFunc(platform string, f func() int) {
 	m.outboxFuncs[p] = f
 }
 
-// APIError counts a failed platform API call. method is the platform's
-// method name ("sendMessage", "ChannelMessageSend") or a class ("send");
-// it is recorded as its call class, or "other". status is the HTTP
+// APIError counts a failed platform API call of the class the adapter
+// gave it (an unknown class is recorded as "other"). status is the HTTP
 // status, 0 when there was none (network error); a 429 counts as rate
 // limited only, so the two counters never count one call twice.
-func (m *Metrics) APIError(platform, method string, status int) {
+func (m *Metrics) APIError(platform string, class platform.APIClass, status int) {
 	if m == nil {
 		return
 	}
-	p, c := PlatformLabel(platform), MethodClass(method)
+	p, c := m.PlatformLabel(platform), callClassLabel(class)
 	if status == http.StatusTooManyRequests {
 		m.apiRateLimited.WithLabelValues(p, c).Inc()
 		return
@@ -484,7 +478,7 @@ func (m *Metrics) Delivered(platform string, took time.Duration) {
 	if m == nil {
 		return
 	}
-	m.delivery.WithLabelValues(PlatformLabel(platform)).Observe(took.Seconds())
+	m.delivery.WithLabelValues(m.PlatformLabel(platform)).Observe(took.Seconds())
 }
 
 // SetPlatformFunc makes platform_up and the last-contact time of platform
@@ -494,7 +488,7 @@ func (m *Metrics) SetPlatformFunc(platform string, f func() PlatformState) {
 	if m == nil {
 		return
 	}
-	p := PlatformLabel(platform)
+	p := m.PlatformLabel(platform)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if f == nil {
@@ -515,20 +509,16 @@ func CommandLabel(command string) string {
 	return "unknown"
 }
 
-// PlatformLabel returns the label value recorded for a platform: telegram,
-// discord, console, or "other".
-func PlatformLabel(platform string) string {
-	switch p := strings.ToLower(strings.TrimSpace(platform)); p {
-	case "telegram", "discord", "console":
-		return p
+// PlatformLabel returns the label value recorded for a platform: one of
+// the platforms New was given, or "other".
+func (m *Metrics) PlatformLabel(name string) string {
+	p := strings.ToLower(strings.TrimSpace(name))
+	for _, pl := range m.platforms {
+		if pl.Name == p {
+			return p
+		}
 	}
 	return "other"
-}
-
-// MethodClass returns the class recorded for a platform API method: send,
-// edit, delete, answer, poll, register, meta, or "other".
-func MethodClass(method string) string {
-	return methodClass(strings.ToLower(strings.TrimSpace(method)))
 }
 
 // outboxCollector reports the outbox gauges, reading the depth functions

@@ -12,6 +12,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/clmbridge/clmbridge/bridge"
+
+	"github.com/clmbridge/clmbridge/platform"
 )
 
 // value returns the value of the metric family name whose labels are
@@ -87,15 +89,15 @@ func TestMethodsCountWithBoundedLabels(t *testing.T) {
 		{"outbox depth func read at scrape", func(m *Metrics) { m.SetOutboxDepthFunc("discord", func() int { return 11 }) },
 			"clm_bridge_outbox_depth", map[string]string{"platform": "discord"}, 11},
 		{"api error by method class", func(m *Metrics) {
-			m.APIError("telegram", "sendMessage", 502)
-			m.APIError("telegram", "sendDocument", 0)
+			m.APIError("telegram", platform.ClassSend, 502)
+			m.APIError("telegram", platform.ClassSend, 0)
 		},
 			"clm_bridge_platform_api_errors_total", map[string]string{"platform": "telegram", "call_class": "send"}, 2},
-		{"api 429 is not also an error", func(m *Metrics) { m.APIError("discord", "ChannelMessageSend", 429) },
+		{"api 429 is not also an error", func(m *Metrics) { m.APIError("discord", platform.ClassSend, 429) },
 			"clm_bridge_platform_api_errors_total", map[string]string{"platform": "discord", "call_class": "send"}, 0},
 		{"api 429 counts as rate limited", func(m *Metrics) {
-			m.APIError("discord", "ChannelMessageSend", 429)
-			m.APIError("discord", "ChannelMessageSend", 500)
+			m.APIError("discord", platform.ClassSend, 429)
+			m.APIError("discord", platform.ClassSend, 500)
 		},
 			"clm_bridge_platform_api_rate_limited_total", map[string]string{"platform": "discord", "call_class": "send"}, 1},
 		{"api unknown method", func(m *Metrics) { m.APIError("telegram", "/bot1:T/sendPoll", 400) },
@@ -133,7 +135,7 @@ func TestMethodsCountWithBoundedLabels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := New()
+			m := newForTest()
 			tt.call(m)
 			if got := value(t, m, tt.metric, tt.labels); got != tt.want {
 				t.Errorf("%s%v = %v, want %v", tt.metric, tt.labels, got, tt.want)
@@ -143,7 +145,7 @@ func TestMethodsCountWithBoundedLabels(t *testing.T) {
 }
 
 func TestSessionsFuncFollowsTheCore(t *testing.T) {
-	m := New()
+	m := newForTest()
 	n := 2
 	m.SetSessionsFunc(func() int { return n })
 	if got := value(t, m, "clm_bridge_active_sessions", nil); got != 2 {
@@ -166,7 +168,7 @@ func TestNilMetricsDoNothing(t *testing.T) {
 	m.SetSessionsFunc(func() int { return 1 })
 	m.SetOutboxDepth("telegram", 1)
 	m.SetOutboxDepthFunc("telegram", func() int { return 1 })
-	m.APIError("telegram", "sendMessage", 429)
+	m.APIError("telegram", platform.ClassSend, 429)
 	if m.Registry() != nil {
 		t.Error("nil Metrics has a registry")
 	}
@@ -191,7 +193,7 @@ var secretish = []string{
 }
 
 func TestExpositionHoldsNoCallerInput(t *testing.T) {
-	m := New()
+	m := newForTest()
 	for _, s := range secretish {
 		m.Command(s, Outcome(s), time.Millisecond)
 		m.Command("unlock "+s, OK, 0)
@@ -202,8 +204,8 @@ func TestExpositionHoldsNoCallerInput(t *testing.T) {
 		m.UnlockFailed(s, s)
 		m.SetOutboxDepth(s, 3)
 		m.SetOutboxDepthFunc(s, func() int { return 2 })
-		m.APIError(s, s, 429)
-		m.APIError("telegram", "/bot"+s+"/sendMessage", 500)
+		m.APIError(s, platform.APIClass(s), 429)
+		m.APIError("telegram", platform.APIClass("/bot"+s+"/sendMessage"), 500)
 	}
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
@@ -247,7 +249,7 @@ var allowedLabels = map[string][]string{
 }
 
 func TestEveryLabelValueIsAllowListed(t *testing.T) {
-	m := New()
+	m := newForTest()
 	for _, s := range append(secretish, "send", "telegram", "sendMessage", "backoff") {
 		m.Command(s, Outcome(s), time.Millisecond)
 		m.PointersSeen(s, 1)
@@ -256,7 +258,7 @@ func TestEveryLabelValueIsAllowListed(t *testing.T) {
 		m.Tampered(s)
 		m.UnlockFailed(s, s)
 		m.SetOutboxDepth(s, 1)
-		m.APIError(s, s, 429)
+		m.APIError(s, platform.APIClass(s), 429)
 	}
 	fams, err := m.Registry().Gather()
 	if err != nil {
@@ -315,11 +317,11 @@ func FuzzLabelsStayInAllowLists(f *testing.F) {
 		if c := CommandLabel(s); !in(c, allowedLabels["command"]) {
 			t.Errorf("CommandLabel(%q) = %q", s, c)
 		}
-		if p := PlatformLabel(s); !in(p, allowedLabels["platform"]) {
+		if p := newForTest().PlatformLabel(s); !in(p, allowedLabels["platform"]) {
 			t.Errorf("PlatformLabel(%q) = %q", s, p)
 		}
-		if c := MethodClass(s); !in(c, allowedLabels["call_class"]) {
-			t.Errorf("MethodClass(%q) = %q", s, c)
+		if c := callClassLabel(platform.APIClass(s)); !in(c, allowedLabels["call_class"]) {
+			t.Errorf("callClassLabel(%q) = %q", s, c)
 		}
 		if o := outcomeLabel(Outcome(s)); !in(o, allowedLabels["outcome"]) {
 			t.Errorf("outcomeLabel(%q) = %q", s, o)
@@ -363,7 +365,7 @@ func TestOnBridgeEvent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := New()
+			m := newForTest()
 			m.OnBridgeEvent(tt.ev)
 			if got := value(t, m, tt.metric, tt.labels); got != tt.want {
 				t.Errorf("%s%v = %v, want %v", tt.metric, tt.labels, got, tt.want)
@@ -375,7 +377,7 @@ func TestOnBridgeEvent(t *testing.T) {
 }
 
 func TestEveryLabelValueIsSnakeCase(t *testing.T) {
-	m := New()
+	m := newForTest()
 	m.OnBridgeEvent(bridge.Event{Platform: "console", Command: "secret-answer", Outcome: bridge.OutcomeNotOpened})
 	fams, err := m.Registry().Gather()
 	if err != nil {
@@ -394,6 +396,11 @@ func TestEveryLabelValueIsSnakeCase(t *testing.T) {
 			}
 		}
 	}
+}
+
+// newForTest returns metrics for the platforms the bridge serves today.
+func newForTest() *Metrics {
+	return New(Platform{Name: "telegram", Remote: true}, Platform{Name: "discord", Remote: true}, Platform{Name: "console"})
 }
 
 func TestEveryOutcomeOfTheCoreIsRecordedUnderItsOwnLabel(t *testing.T) {

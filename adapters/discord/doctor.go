@@ -1,4 +1,4 @@
-package doctor
+package discord
 
 import (
 	"context"
@@ -9,10 +9,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/clmbridge/clmbridge/platform"
 )
 
-// DefaultDiscordBase is Discord's REST host; paths are /api/v9/...
-const DefaultDiscordBase = "https://discord.com"
+// defaultRESTBase is Discord's REST host; paths are /api/v9/...
+const defaultRESTBase = "https://discord.com"
 
 // Discord application flags (developer portal → Bot → Privileged Gateway
 // Intents) that allow the Message Content intent.
@@ -29,9 +31,9 @@ const (
 	permReadHistory   = 1 << 16
 )
 
-// Discord says which application to examine.
-type Discord struct {
-	Base           string // REST host, DefaultDiscordBase when empty
+// doctorCheck says which application to examine.
+type doctorCheck struct {
+	Base           string // REST host, defaultRESTBase when empty
 	Token          string // the bot token, without "Bot "
 	AppID          string // CLM_DISCORD_APP_ID, may be empty
 	GuildID        string // CLM_DISCORD_GUILD_ID, may be empty
@@ -43,10 +45,10 @@ type Discord struct {
 }
 
 // get GETs /api/v9/path into out. Errors never contain the token.
-func (d Discord) get(ctx context.Context, path string, out any) (int, error) {
+func (d doctorCheck) get(ctx context.Context, path string, out any) (int, error) {
 	base := d.Base
 	if base == "" {
-		base = DefaultDiscordBase
+		base = defaultRESTBase
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/api/v9"+path, nil)
 	if err != nil {
@@ -54,7 +56,7 @@ func (d Discord) get(ctx context.Context, path string, out any) (int, error) {
 	}
 	req.Header.Set("Authorization", "Bot "+d.Token)
 	req.Header.Set("User-Agent", "DiscordBot (https://github.com/clmbridge/clmbridge, doctor)")
-	resp, body, err := fetch(d.Client, req, d.Token, 4<<20)
+	resp, body, err := platform.Fetch(d.Client, req, d.Token, 4<<20)
 	if err != nil {
 		if resp == nil {
 			return 0, err
@@ -70,7 +72,7 @@ func (d Discord) get(ctx context.Context, path string, out any) (int, error) {
 		if msg == "" {
 			msg = resp.Status
 		}
-		return resp.StatusCode, fmt.Errorf("%d %s", resp.StatusCode, redact(msg, d.Token))
+		return resp.StatusCode, fmt.Errorf("%d %s", resp.StatusCode, platform.Redact(msg, d.Token))
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return resp.StatusCode, fmt.Errorf("unexpected answer: %v", err)
@@ -82,10 +84,12 @@ func (d Discord) get(ctx context.Context, path string, out any) (int, error) {
 // id, the Message Content intent against the configuration, whether the
 // commands are registered, and (with a guild id) the bot's permissions
 // there.
-func (d Discord) Check(ctx context.Context) []Finding {
+func (d doctorCheck) Check(ctx context.Context) []platform.Finding {
 	const area = "discord"
-	var fs []Finding
-	add := func(l Level, what, fix string) { fs = append(fs, Finding{Area: area, Level: l, What: what, Fix: fix}) }
+	var fs []platform.Finding
+	add := func(l platform.Level, what, fix string) {
+		fs = append(fs, platform.Finding{Area: area, Level: l, What: what, Fix: fix})
+	}
 
 	var me struct {
 		ID       string `json:"id"`
@@ -95,14 +99,14 @@ func (d Discord) Check(ctx context.Context) []Finding {
 	code, err := d.get(ctx, "/users/@me", &me)
 	switch {
 	case code == http.StatusUnauthorized:
-		add(Fail, "the bot token is refused ("+err.Error()+")",
+		add(platform.Fail, "the bot token is refused ("+err.Error()+")",
 			"Developer Portal → your application → Bot → Reset Token, and put the new token in CLM_DISCORD_TOKEN or CLM_DISCORD_TOKEN_FILE")
 		return fs
 	case err != nil:
-		add(Fail, "cannot reach Discord's API: "+err.Error(), "check the network (the bridge needs HTTPS to discord.com and the gateway)")
+		add(platform.Fail, "cannot reach Discord's API: "+err.Error(), "check the network (the bridge needs HTTPS to discord.com and the gateway)")
 		return fs
 	}
-	add(OK, "token accepted: bot "+me.Username+" (id "+me.ID+")", "")
+	add(platform.OK, "token accepted: bot "+me.Username+" (id "+me.ID+")", "")
 
 	var app struct {
 		ID        string `json:"id"`
@@ -112,28 +116,28 @@ func (d Discord) Check(ctx context.Context) []Finding {
 	}
 	appID := d.AppID
 	if _, err := d.get(ctx, "/applications/@me", &app); err != nil {
-		add(Warn, "cannot read the application's settings: "+err.Error(), "")
+		add(platform.Warn, "cannot read the application's settings: "+err.Error(), "")
 	} else {
 		if d.AppID != "" && d.AppID != app.ID {
-			add(Fail, "CLM_DISCORD_APP_ID is "+d.AppID+" but the token belongs to application "+app.ID,
+			add(platform.Fail, "CLM_DISCORD_APP_ID is "+d.AppID+" but the token belongs to application "+app.ID,
 				"set CLM_DISCORD_APP_ID="+app.ID+" (or leave it empty: the bridge learns it when it connects)")
 		}
 		appID = app.ID
 		mc := app.Flags&(flagGatewayMessageContent|flagGatewayMessageContentLimited) != 0
 		switch {
 		case d.MessageContent && !mc:
-			add(Fail, "CLM_DISCORD_MESSAGE_CONTENT=true but the Message Content intent is not enabled for the application: Discord will close the connection (4014, disallowed intents)",
+			add(platform.Fail, "CLM_DISCORD_MESSAGE_CONTENT=true but the Message Content intent is not enabled for the application: Discord will close the connection (4014, disallowed intents)",
 				"Developer Portal → your application → Bot → Privileged Gateway Intents → enable Message Content Intent; or set CLM_DISCORD_MESSAGE_CONTENT=false")
 		case d.MessageContent:
-			add(OK, "the Message Content intent is enabled: pointers posted in channels get a Receive button", "")
+			add(platform.OK, "the Message Content intent is enabled: pointers posted in channels get a Receive button", "")
 		case mc:
-			add(Info, "the Message Content intent is enabled in the portal but CLM_DISCORD_MESSAGE_CONTENT is false: the bridge sees only commands, buttons, the context menu and DMs",
+			add(platform.Info, "the Message Content intent is enabled in the portal but CLM_DISCORD_MESSAGE_CONTENT is false: the bridge sees only commands, buttons, the context menu and DMs",
 				"set CLM_DISCORD_MESSAGE_CONTENT=true to offer a Receive button on pointers people post")
 		default:
-			add(Info, "without the Message Content intent the bridge sees only /"+d.CommandName+" commands, buttons, the \""+d.ContextMenuName+"\" context menu and DMs", "")
+			add(platform.Info, "without the Message Content intent the bridge sees only /"+d.CommandName+" commands, buttons, the \""+d.ContextMenuName+"\" context menu and DMs", "")
 		}
 		if app.BotPublic {
-			add(Warn, "the bot is public: anyone can add it to their server and use this bridge (and its store)",
+			add(platform.Warn, "the bot is public: anyone can add it to their server and use this bridge (and its store)",
 				"Developer Portal → your application → Bot → turn off Public Bot, unless you mean to run it for everyone")
 		}
 	}
@@ -152,10 +156,10 @@ func (d Discord) Check(ctx context.Context) []Finding {
 		code, err := d.get(ctx, path, &cmds)
 		switch {
 		case code == http.StatusForbidden:
-			add(Fail, "cannot read the commands "+where+" ("+err.Error()+"): the bot is not in that server, or was invited without the applications.commands scope",
+			add(platform.Fail, "cannot read the commands "+where+" ("+err.Error()+"): the bot is not in that server, or was invited without the applications.commands scope",
 				"invite the bot again with the scopes bot and applications.commands (Developer Portal → OAuth2 → URL Generator)")
 		case err != nil:
-			add(Warn, "cannot read the registered commands: "+err.Error(), "")
+			add(platform.Warn, "cannot read the registered commands: "+err.Error(), "")
 		default:
 			var slash, menu bool
 			for _, c := range cmds {
@@ -163,13 +167,13 @@ func (d Discord) Check(ctx context.Context) []Finding {
 				menu = menu || (c.Name == d.ContextMenuName && c.Type == 3)
 			}
 			if slash && menu {
-				add(OK, "/"+d.CommandName+" and \""+d.ContextMenuName+"\" are registered "+where, "")
+				add(platform.OK, "/"+d.CommandName+" and \""+d.ContextMenuName+"\" are registered "+where, "")
 			} else {
 				fix := "start the bridge once: it registers its commands at start"
 				if d.GuildID == "" {
 					fix += "; global commands can take up to an hour to appear (set CLM_DISCORD_GUILD_ID for instant registration in one server)"
 				}
-				add(Warn, "the commands are not registered "+where+" yet", fix)
+				add(platform.Warn, "the commands are not registered "+where+" yet", fix)
 			}
 		}
 	}
@@ -182,10 +186,12 @@ func (d Discord) Check(ctx context.Context) []Finding {
 
 // checkGuild computes the bot's server-wide permissions from its roles.
 // Channel overrides can still take permissions away in single channels.
-func (d Discord) checkGuild(ctx context.Context, botID string) []Finding {
+func (d doctorCheck) checkGuild(ctx context.Context, botID string) []platform.Finding {
 	const area = "discord"
-	var fs []Finding
-	add := func(l Level, what, fix string) { fs = append(fs, Finding{Area: area, Level: l, What: what, Fix: fix}) }
+	var fs []platform.Finding
+	add := func(l platform.Level, what, fix string) {
+		fs = append(fs, platform.Finding{Area: area, Level: l, What: what, Fix: fix})
+	}
 
 	var member struct {
 		Roles []string `json:"roles"`
@@ -193,10 +199,10 @@ func (d Discord) checkGuild(ctx context.Context, botID string) []Finding {
 	g := url.PathEscape(d.GuildID)
 	if code, err := d.get(ctx, "/guilds/"+g+"/members/"+url.PathEscape(botID), &member); err != nil {
 		if code == http.StatusNotFound || code == http.StatusForbidden {
-			add(Fail, "the bot is not a member of guild "+d.GuildID+" ("+err.Error()+")",
+			add(platform.Fail, "the bot is not a member of guild "+d.GuildID+" ("+err.Error()+")",
 				"invite it with the scopes bot and applications.commands, or fix CLM_DISCORD_GUILD_ID")
 		} else {
-			add(Warn, "cannot read the bot's roles in guild "+d.GuildID+": "+err.Error(), "")
+			add(platform.Warn, "cannot read the bot's roles in guild "+d.GuildID+": "+err.Error(), "")
 		}
 		return fs
 	}
@@ -205,7 +211,7 @@ func (d Discord) checkGuild(ctx context.Context, botID string) []Finding {
 		Permissions string `json:"permissions"`
 	}
 	if _, err := d.get(ctx, "/guilds/"+g+"/roles", &roles); err != nil {
-		add(Warn, "cannot read the roles of guild "+d.GuildID+": "+err.Error(), "")
+		add(platform.Warn, "cannot read the roles of guild "+d.GuildID+": "+err.Error(), "")
 		return fs
 	}
 	has := map[string]bool{d.GuildID: true} // @everyone's role id is the guild id
@@ -220,7 +226,7 @@ func (d Discord) checkGuild(ctx context.Context, botID string) []Finding {
 		}
 	}
 	if perms&permAdministrator != 0 {
-		add(Warn, "the bot has Administrator in guild "+d.GuildID+": far more than it needs",
+		add(platform.Warn, "the bot has Administrator in guild "+d.GuildID+": far more than it needs",
 			"give its role only View Channels, Send Messages and Read Message History")
 		return fs
 	}
@@ -235,10 +241,10 @@ func (d Discord) checkGuild(ctx context.Context, botID string) []Finding {
 		missing = append(missing, "Read Message History")
 	}
 	if len(missing) > 0 {
-		add(Fail, "the bot lacks "+strings.Join(missing, ", ")+" in guild "+d.GuildID+": it cannot post pointers or Receive buttons",
+		add(platform.Fail, "the bot lacks "+strings.Join(missing, ", ")+" in guild "+d.GuildID+": it cannot post pointers or Receive buttons",
 			"Server Settings → Roles → the bot's role → enable "+strings.Join(missing, ", "))
 		return fs
 	}
-	add(OK, "the bot can view channels, send messages and read history in guild "+d.GuildID+" (channel overrides may still restrict single channels)", "")
+	add(platform.OK, "the bot can view channels, send messages and read history in guild "+d.GuildID+" (channel overrides may still restrict single channels)", "")
 	return fs
 }

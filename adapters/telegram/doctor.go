@@ -1,4 +1,4 @@
-package doctor
+package telegram
 
 import (
 	"context"
@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/clmbridge/clmbridge/platform"
 )
 
-// Telegram says which bot to examine.
-type Telegram struct {
+// doctorCheck says which bot to examine.
+type doctorCheck struct {
 	APIURL string // the Bot API server, such as https://api.telegram.org
 	Token  string
 	// WebhookURL is CLM_TELEGRAM_WEBHOOK_URL: empty means long polling.
@@ -30,14 +32,14 @@ type tgResponse struct {
 
 // call runs one Bot API method and decodes its result into out. Errors
 // never contain the token.
-func (t Telegram) call(ctx context.Context, method string, params url.Values, out any) (int, error) {
+func (t doctorCheck) call(ctx context.Context, method string, params url.Values, out any) (int, error) {
 	u := strings.TrimRight(t.APIURL, "/") + "/bot" + t.Token + "/" + method
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(params.Encode()))
 	if err != nil {
 		return 0, errors.New("CLM_TELEGRAM_API_URL is not a valid URL")
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, body, err := fetch(t.Client, req, t.Token, 1<<20)
+	resp, body, err := platform.Fetch(t.Client, req, t.Token, 1<<20)
 	if err != nil {
 		if resp == nil {
 			return 0, err
@@ -53,7 +55,7 @@ func (t Telegram) call(ctx context.Context, method string, params url.Values, ou
 		if code == 0 {
 			code = resp.StatusCode
 		}
-		return code, fmt.Errorf("%s: %d %s", method, code, redact(r.Description, t.Token))
+		return code, fmt.Errorf("%s: %d %s", method, code, platform.Redact(r.Description, t.Token))
 	}
 	if out != nil {
 		if err := json.Unmarshal(r.Result, out); err != nil {
@@ -66,10 +68,12 @@ func (t Telegram) call(ctx context.Context, method string, params url.Values, ou
 // Check examines the bot: that the token works, privacy and inline modes,
 // the webhook state against the configured mode, the admin rights the bot
 // asks for in groups, and its command menu.
-func (t Telegram) Check(ctx context.Context) []Finding {
+func (t doctorCheck) Check(ctx context.Context) []platform.Finding {
 	const area = "telegram"
-	var fs []Finding
-	add := func(l Level, what, fix string) { fs = append(fs, Finding{Area: area, Level: l, What: what, Fix: fix}) }
+	var fs []platform.Finding
+	add := func(l platform.Level, what, fix string) {
+		fs = append(fs, platform.Finding{Area: area, Level: l, What: what, Fix: fix})
+	}
 
 	var me struct {
 		ID                      int64  `json:"id"`
@@ -81,32 +85,32 @@ func (t Telegram) Check(ctx context.Context) []Finding {
 	code, err := t.call(ctx, "getMe", nil, &me)
 	switch {
 	case code == http.StatusUnauthorized || code == http.StatusNotFound:
-		add(Fail, "the bot token is refused ("+err.Error()+")",
+		add(platform.Fail, "the bot token is refused ("+err.Error()+")",
 			"copy the token again from @BotFather (/mybots → your bot → API Token) into CLM_TELEGRAM_TOKEN or CLM_TELEGRAM_TOKEN_FILE")
 		return fs
 	case err != nil:
-		add(Fail, "cannot reach the Bot API: "+err.Error(),
+		add(platform.Fail, "cannot reach the Bot API: "+err.Error(),
 			"check the network and CLM_TELEGRAM_API_URL (default https://api.telegram.org)")
 		return fs
 	}
-	add(OK, fmt.Sprintf("token accepted: bot @%s (id %d)", me.Username, me.ID), "")
+	add(platform.OK, fmt.Sprintf("token accepted: bot @%s (id %d)", me.Username, me.ID), "")
 
 	if me.CanReadAllGroupMessages {
-		add(OK, "privacy mode is off: the bot sees pointers posted in groups and offers a Receive button", "")
+		add(platform.OK, "privacy mode is off: the bot sees pointers posted in groups and offers a Receive button", "")
 	} else {
-		add(Warn, "privacy mode is on: in groups the bot sees only /clm commands and replies to its own messages, so pointers posted in groups get no Receive button",
+		add(platform.Warn, "privacy mode is on: in groups the bot sees only /clm commands and replies to its own messages, so pointers posted in groups get no Receive button",
 			"@BotFather → /setprivacy → choose the bot → Disable; then remove the bot from each group and add it again (Telegram applies the change on re-join)")
 	}
 	if me.SupportsInlineQueries {
 		// getMe does not say whether inline feedback is on: remind.
-		add(OK, "inline mode is on: members can post pointers with @"+me.Username+" Work: text"+
+		add(platform.OK, "inline mode is on: members can post pointers with @"+me.Username+" Work: text"+
 			" (for those pointers to reach the sender's history, inline feedback must be on too, which the Bot API cannot show: @BotFather → /setinlinefeedback → choose the bot → 100%)", "")
 	} else {
-		add(Warn, "inline mode is off: members cannot post a pointer straight into a group with @"+me.Username+" Work: text",
+		add(platform.Warn, "inline mode is off: members cannot post a pointer straight into a group with @"+me.Username+" Work: text",
 			"@BotFather → /setinline → choose the bot → give a placeholder such as \"Chat: message\"")
 	}
 	if !me.CanJoinGroups {
-		add(Warn, "the bot cannot be added to groups", "@BotFather → /setjoingroups → choose the bot → Enable")
+		add(platform.Warn, "the bot cannot be added to groups", "@BotFather → /setjoingroups → choose the bot → Enable")
 	}
 
 	var hook struct {
@@ -117,29 +121,29 @@ func (t Telegram) Check(ctx context.Context) []Finding {
 		HasCustomCertificate bool   `json:"has_custom_certificate"`
 	}
 	if _, err := t.call(ctx, "getWebhookInfo", nil, &hook); err != nil {
-		add(Warn, "cannot read the webhook state: "+err.Error(), "")
+		add(platform.Warn, "cannot read the webhook state: "+err.Error(), "")
 	} else {
 		hookHost := hostOf(hook.URL)
 		switch {
 		case t.WebhookURL == "" && hook.URL != "":
-			add(Warn, "a webhook is set (to "+hookHost+") but CLM_TELEGRAM_WEBHOOK_URL is empty, so the bridge long-polls: Telegram answers getUpdates with 409 while a webhook is set",
+			add(platform.Warn, "a webhook is set (to "+hookHost+") but CLM_TELEGRAM_WEBHOOK_URL is empty, so the bridge long-polls: Telegram answers getUpdates with 409 while a webhook is set",
 				"set CLM_TELEGRAM_WEBHOOK_URL to use the webhook, or remove it with the Bot API's deleteWebhook method; make sure no other program uses this bot")
 		case t.WebhookURL != "" && hook.URL == "":
-			add(Info, "no webhook is registered yet; the bridge registers CLM_TELEGRAM_WEBHOOK_URL when it starts", "")
+			add(platform.Info, "no webhook is registered yet; the bridge registers CLM_TELEGRAM_WEBHOOK_URL when it starts", "")
 		case t.WebhookURL != "" && hostOf(t.WebhookURL) != hookHost:
-			add(Warn, "the registered webhook points to "+hookHost+", not to CLM_TELEGRAM_WEBHOOK_URL's "+hostOf(t.WebhookURL),
+			add(platform.Warn, "the registered webhook points to "+hookHost+", not to CLM_TELEGRAM_WEBHOOK_URL's "+hostOf(t.WebhookURL),
 				"another program may be using this bot; give each program its own bot")
 		case t.WebhookURL != "":
-			add(OK, "the webhook is registered at "+hookHost, "")
+			add(platform.OK, "the webhook is registered at "+hookHost, "")
 		default:
-			add(OK, "no webhook is set: long polling will work", "")
+			add(platform.OK, "no webhook is set: long polling will work", "")
 		}
 		if hook.LastErrorMessage != "" && t.WebhookURL != "" {
-			add(Warn, "Telegram's last webhook delivery failed: "+redact(hook.LastErrorMessage, t.Token),
+			add(platform.Warn, "Telegram's last webhook delivery failed: "+platform.Redact(hook.LastErrorMessage, t.Token),
 				"check that the public URL reaches CLM_TELEGRAM_WEBHOOK_LISTEN through the reverse proxy, with a valid certificate")
 		}
 		if hook.PendingUpdateCount > 100 {
-			add(Warn, fmt.Sprintf("%d updates are waiting at Telegram", hook.PendingUpdateCount),
+			add(platform.Warn, fmt.Sprintf("%d updates are waiting at Telegram", hook.PendingUpdateCount),
 				"the bridge is not receiving updates: check that it runs and that nothing else polls this bot")
 		}
 	}
@@ -149,9 +153,9 @@ func (t Telegram) Check(ctx context.Context) []Finding {
 	}
 	if _, err := t.call(ctx, "getMyDefaultAdministratorRights", nil, &rights); err == nil {
 		if rights != nil && rights.CanDeleteMessages {
-			add(OK, "the bot asks for the Delete messages right when made an admin", "")
+			add(platform.OK, "the bot asks for the Delete messages right when made an admin", "")
 		} else {
-			add(Warn, "the bot does not ask for the Delete messages right in groups, so a secret someone types in a group can only be reported, not removed",
+			add(platform.Warn, "the bot does not ask for the Delete messages right in groups, so a secret someone types in a group can only be reported, not removed",
 				"make the bot an administrator with \"Delete messages\" in each group (Telegram does not tell a bot which groups it is in, so check each one)")
 		}
 	}
@@ -165,9 +169,9 @@ func (t Telegram) Check(ctx context.Context) []Finding {
 			found = found || c.Command == "clm"
 		}
 		if found {
-			add(OK, "the /clm command is in the bot's menu", "")
+			add(platform.OK, "the /clm command is in the bot's menu", "")
 		} else {
-			add(Info, "the /clm command is not in the bot's menu yet; the bridge sets it when it starts", "")
+			add(platform.Info, "the /clm command is not in the bot's menu yet; the bridge sets it when it starts", "")
 		}
 	}
 	return fs

@@ -1,4 +1,4 @@
-package telegram_test
+package telegramstory_test
 
 // End-to-end stories through the real wiring: internal/app builds the
 // store, the bridge core and the Telegram adapter from a Config whose API
@@ -21,6 +21,7 @@ import (
 	"github.com/clmbridge/clmbridge/adapters/telegram/telegramtest"
 	"github.com/clmbridge/clmbridge/bridge"
 	"github.com/clmbridge/clmbridge/internal/app"
+	"github.com/clmbridge/clmbridge/platform"
 	"github.com/clmbridge/clmbridge/storage"
 )
 
@@ -80,11 +81,11 @@ func startWorld(t *testing.T, fo telegramtest.Options) *world {
 	cfg := app.Config{
 		DataDir: w.dir, SessionIdle: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
 		RateBurst: 100, RatePerMinute: 0, LogLevel: "debug", LogFormat: "json",
-		Telegram: telegram.Config{
+		Platforms: map[string]platform.Config{telegram.Name: telegram.Config{
 			Token: tg.Token, APIURL: tg.URL, PollTimeout: time.Second,
 			PerChatInterval: time.Millisecond, GroupPerMinute: 60_000, GlobalPerSecond: 10_000,
 			MaxAttempts: 6, RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond,
-		},
+		}},
 	}
 	started := make(chan *bridge.Bridge, 1)
 	opts := app.Options{

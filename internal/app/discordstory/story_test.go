@@ -1,4 +1,4 @@
-package discord_test
+package discordstory_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/clmbridge/clmbridge/adapters/discord/discordtest"
 	"github.com/clmbridge/clmbridge/clm"
 	"github.com/clmbridge/clmbridge/internal/app"
+	"github.com/clmbridge/clmbridge/platform"
 	"github.com/clmbridge/clmbridge/storage"
 )
 
@@ -67,7 +68,7 @@ func newStory(t *testing.T, cfg discord.Config) *story {
 	appCfg := app.Config{
 		DataDir: t.TempDir(), SessionIdle: 30 * time.Minute, SessionMaxAge: 12 * time.Hour,
 		RateBurst: 20, RatePerMinute: 0, LogLevel: "debug", LogFormat: "text",
-		Discord: cfg,
+		Platforms: map[string]platform.Config{discord.Name: cfg},
 	}
 	opts := app.Options{Storage: storage.Options{Argon2: storage.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}}}
 	runCtx, cancel := context.WithCancel(context.Background())

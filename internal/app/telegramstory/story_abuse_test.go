@@ -1,4 +1,4 @@
-package telegram_test
+package telegramstory_test
 
 // Stories of the holes found by trying to break the bridge: edits and
 // captions, members who leave, and members Telegram answers "chat not
