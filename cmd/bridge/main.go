@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -95,7 +96,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case err == nil && in.endedEmpty() && ctx.Err() == nil:
 		// A container started without a token has /dev/null for stdin:
 		// exiting 0 here would make a silent restart loop.
-		fmt.Fprintln(stderr, "bridge: no platform token is set (CLM_TELEGRAM_TOKEN, CLM_TELEGRAM_TOKEN_FILE, CLM_DISCORD_TOKEN or CLM_DISCORD_TOKEN_FILE) and standard input was empty, so there was nothing to serve.\nSet a token to serve a community, or give console lines on standard input (docker run -i, or a pipe).")
+		fmt.Fprintf(stderr, "bridge: no platform token is set (%s) and standard input was empty, so there was nothing to serve.\nSet a token to serve a community, or give console lines on standard input (docker run -i, or a pipe).\n", strings.Join(app.TokenVariables(), ", "))
 		return exitUsage
 	case err == nil:
 		return exitOK

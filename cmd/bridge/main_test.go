@@ -92,7 +92,7 @@ func TestConsoleWithNoTokenAndEmptyInputExitsTwoNamingTheTokens(t *testing.T) {
 	if code != 2 {
 		t.Fatalf("exit %d, want 2: %s", code, errb.String())
 	}
-	for _, want := range []string{"CLM_TELEGRAM_TOKEN", "CLM_DISCORD_TOKEN", "docker run -i"} {
+	for _, want := range []string{"CLM_TELEGRAM_TOKEN,", "CLM_TELEGRAM_TOKEN_FILE", "CLM_DISCORD_TOKEN,", "CLM_DISCORD_TOKEN_FILE", "docker run -i"} {
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errb.String())
 		}
