@@ -257,24 +257,9 @@ func New(platforms ...Platform) *Metrics {
 		Namespace: Namespace, Name: "platform_last_contact_timestamp_seconds",
 		Help: "Unix time the platform last answered a poll (Telegram) or a heartbeat (Discord); 0 before the first.",
 	}, []string{"platform"})
-	sessions := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Namespace: Namespace, Name: "active_sessions",
-		Help: "Unlocked chat sessions held in memory now.",
-	}, func() float64 {
-		if f := m.sessions.Load(); f != nil {
-			return float64((*f)())
-		}
-		return 0
-	})
-	kdfWaiting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Namespace: Namespace, Name: "key_derivations_waiting",
-		Help: "Requests waiting now for an Argon2id key-derivation slot (unlock, new, rekey); past the bound members are told to retry.",
-	}, func() float64 {
-		if f := m.kdfWaiting.Load(); f != nil {
-			return float64((*f)())
-		}
-		return 0
-	})
+	sessions := readAtScrape("active_sessions", "Unlocked chat sessions held in memory now.", &m.sessions)
+	kdfWaiting := readAtScrape("key_derivations_waiting",
+		"Requests waiting now for an Argon2id key-derivation slot (unlock, new, rekey); past the bound members are told to retry.", &m.kdfWaiting)
 	m.zero()
 	m.reg.MustRegister(m.commands, m.latency, m.pointersSeen, m.pointersOpened,
 		m.wrongSecret, m.tampered, m.unlockFailures, &outboxCollector{m},
@@ -397,28 +382,38 @@ func (m *Metrics) UnlockFailed(platform, reason string) {
 // scrape (typically the core's session count). It must be safe to call
 // from any goroutine.
 func (m *Metrics) SetSessionsFunc(f func() int) {
-	if m == nil {
-		return
+	if m != nil {
+		setReadFunc(&m.sessions, f)
 	}
-	if f == nil {
-		m.sessions.Store(nil)
-		return
-	}
-	m.sessions.Store(&f)
 }
 
 // SetKDFWaitingFunc sets the function the key-derivation queue gauge
 // reads at each scrape (the core's Stats().KDFWaiting). It must be safe to
 // call from any goroutine.
 func (m *Metrics) SetKDFWaitingFunc(f func() int) {
-	if m == nil {
-		return
+	if m != nil {
+		setReadFunc(&m.kdfWaiting, f)
 	}
+}
+
+// readAtScrape is a gauge that reads the function in f at each scrape, 0
+// while there is none.
+func readAtScrape(name, help string, f *atomic.Pointer[func() int]) prometheus.GaugeFunc {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: Namespace, Name: name, Help: help}, func() float64 {
+		if fn := f.Load(); fn != nil {
+			return float64((*fn)())
+		}
+		return 0
+	})
+}
+
+// setReadFunc sets the function a readAtScrape gauge reads; nil removes it.
+func setReadFunc(to *atomic.Pointer[func() int], f func() int) {
 	if f == nil {
-		m.kdfWaiting.Store(nil)
+		to.Store(nil)
 		return
 	}
-	m.kdfWaiting.Store(&f)
+	to.Store(&f)
 }
 
 // SetOutboxDepth sets the number of messages waiting in platform's outbox.
