@@ -431,14 +431,7 @@ func (m *Metrics) SetOutboxDepthFunc(platform string, f func() int) {
 	if m == nil {
 		return
 	}
-	p := m.PlatformLabel(platform)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if f == nil {
-		delete(m.outboxFuncs, p)
-		return
-	}
-	m.outboxFuncs[p] = f
+	setPlatformFunc(&m.mu, m.outboxFuncs, m.PlatformLabel(platform), f, f == nil)
 }
 
 // APIError counts a failed platform API call of the class the adapter
@@ -483,14 +476,27 @@ func (m *Metrics) SetPlatformFunc(platform string, f func() PlatformState) {
 	if m == nil {
 		return
 	}
-	p := m.PlatformLabel(platform)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if f == nil {
-		delete(m.platformFuncs, p)
+	setPlatformFunc(&m.mu, m.platformFuncs, m.PlatformLabel(platform), f, f == nil)
+}
+
+// setPlatformFunc sets (or, with remove, deletes) the scrape-time function
+// of platform p in funcs, under mu.
+func setPlatformFunc[F any](mu *sync.Mutex, funcs map[string]F, p string, f F, remove bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	if remove {
+		delete(funcs, p)
 		return
 	}
-	m.platformFuncs[p] = f
+	funcs[p] = f
+}
+
+// platformFuncs returns a copy of funcs taken under mu, so a scrape calls
+// the adapters' functions without holding the metrics' lock.
+func platformFuncs[F any](mu *sync.Mutex, funcs map[string]F) map[string]F {
+	mu.Lock()
+	defer mu.Unlock()
+	return maps.Clone(funcs)
 }
 
 // CommandLabel returns the label value recorded for a command name: the
@@ -532,11 +538,7 @@ func (c *platformCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *platformCollector) Collect(ch chan<- prometheus.Metric) {
-	c.m.mu.Lock()
-	funcs := make(map[string]func() PlatformState, len(c.m.platformFuncs))
-	maps.Copy(funcs, c.m.platformFuncs)
-	c.m.mu.Unlock()
-	for p, f := range funcs {
+	for p, f := range platformFuncs(&c.m.mu, c.m.platformFuncs) {
 		st := f()
 		up, last := 0.0, 0.0
 		if st.Up {
@@ -553,10 +555,8 @@ func (c *platformCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
-	c.m.mu.Lock()
-	for p, f := range c.m.outboxFuncs {
+	for p, f := range platformFuncs(&c.m.mu, c.m.outboxFuncs) {
 		c.m.outboxDepth.WithLabelValues(p).Set(float64(f()))
 	}
-	c.m.mu.Unlock()
 	c.m.outboxDepth.Collect(ch)
 }
