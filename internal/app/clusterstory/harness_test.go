@@ -1,0 +1,605 @@
+package clusterstory_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/clmbridge/clmbridge/adapters/discord/discordtest"
+	"github.com/clmbridge/clmbridge/adapters/telegram/telegramtest"
+	"github.com/clmbridge/clmbridge/internal/pgtest"
+)
+
+// The harness: the bridge binary, built once; the fakes of Discord and of
+// the Bot API on 127.0.0.1; PostgreSQL in a schema of the test's own; and
+// bridge processes started the way a supervisor starts them, configured
+// by their environment alone (tokens through *_FILE variables, nothing
+// secret in argv).
+
+const (
+	// waitLimit bounds every wait of the story: a start, a join, an
+	// answer forwarded between processes.
+	waitLimit = 30 * time.Second
+
+	// Cluster timings, short so a take-over comes within seconds.
+	heartbeat = 200 * time.Millisecond
+	ttl       = 2 * time.Second
+
+	telegramToken = "5550002:AAF-cluster_story_token-never-logged"
+	webhookSecret = "cluster-story-webhook-secret-7731"
+	// webhookURL is the public address Telegram would post to: the load
+	// balancer in front of the instances (the test plays it).
+	webhookURL = "https://clm.example.org/telegram"
+)
+
+// buildOnce builds ./cmd/bridge once for the test binary.
+var buildOnce struct {
+	sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+// bridgeBinary returns the path of a freshly built cmd/bridge.
+func bridgeBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "clusterstory-bin-")
+		if err != nil {
+			buildOnce.err = err
+			return
+		}
+		buildOnce.path = filepath.Join(dir, "bridge")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", buildOnce.path, "github.com/clmbridge/clmbridge/cmd/bridge")
+		buildOnce.out, buildOnce.err = cmd.CombinedOutput()
+	})
+	if buildOnce.err != nil {
+		t.Fatalf("go build ./cmd/bridge: %v\n%s", buildOnce.err, buildOnce.out)
+	}
+	return buildOnce.path
+}
+
+// TestMain removes the built binary after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildOnce.path != "" {
+		_ = os.RemoveAll(filepath.Dir(buildOnce.path))
+	}
+	os.Exit(code)
+}
+
+// logBuffer collects a process's output and signals every write.
+type logBuffer struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
+}
+
+func newLogBuffer() *logBuffer { return &logBuffer{changed: make(chan struct{})} }
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, err := b.buf.Write(p)
+	close(b.changed)
+	b.changed = make(chan struct{})
+	return n, err
+}
+
+func (b *logBuffer) snapshot() (string, <-chan struct{}) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String(), b.changed
+}
+
+func (b *logBuffer) String() string { s, _ := b.snapshot(); return s }
+
+// proc is one bridge process.
+type proc struct {
+	name     string
+	shard    string // "0", "1" or "" (no Discord)
+	telegram bool
+	cmd      *exec.Cmd
+	logs     *logBuffer
+	exited   chan struct{}
+	instance string // its cluster instance id
+	webhook  string // host:port of its Telegram webhook server
+}
+
+// logLines returns the process's JSON log records whose msg is msg.
+func (p *proc) logLines(msg string) []map[string]any {
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(p.logs.String()))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		var rec map[string]any
+		if json.Unmarshal(sc.Bytes(), &rec) != nil {
+			continue
+		}
+		if rec["msg"] == msg {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// waitLog waits for the process to log msg and returns the record.
+func (p *proc) waitLog(t *testing.T, msg string) map[string]any {
+	t.Helper()
+	deadline := time.NewTimer(waitLimit)
+	defer deadline.Stop()
+	for {
+		_, changed := p.logs.snapshot()
+		if recs := p.logLines(msg); len(recs) > 0 {
+			return recs[0]
+		}
+		select {
+		case <-changed:
+		case <-p.exited:
+			t.Fatalf("%s exited before logging %q:\n%s", p.name, msg, p.logs)
+		case <-deadline.C:
+			t.Fatalf("%s did not log %q within %v:\n%s", p.name, msg, waitLimit, p.logs)
+		}
+	}
+}
+
+// kill ends the process with SIGKILL, as a crash or the OOM killer
+// would, and waits for it.
+func (p *proc) kill(t *testing.T) {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	select {
+	case <-p.exited:
+	case <-time.After(waitLimit):
+		t.Fatalf("%s survived SIGKILL", p.name)
+	}
+}
+
+// cluster is the world of the story.
+type cluster struct {
+	t       *testing.T
+	bin     string
+	dbURL   string
+	schema  string
+	secrets string // the directory of the token files
+	dc      *discordtest.Server
+	tg      *telegramtest.Server
+
+	mu       sync.Mutex
+	procs    []*proc
+	tgOffset int
+	// interactions lists, per Discord user id, every interaction they made.
+	interactions map[string][]string
+	// presses lists, per Telegram user id, every callback query id.
+	presses map[int64][]string
+}
+
+// newCluster starts the fakes and the schema; processes are started with
+// start.
+func newCluster(t *testing.T, discordOpts ...discordtest.Option) *cluster {
+	t.Helper()
+	dbURL, schema := pgtest.Schema(t)
+	c := &cluster{
+		t: t, bin: bridgeBinary(t), dbURL: dbURL, schema: schema, secrets: t.TempDir(),
+		interactions: map[string][]string{}, presses: map[int64][]string{},
+	}
+	c.dc = discordtest.New(t, discordOpts...)
+	c.tg = telegramtest.New(t, telegramtest.Options{Token: telegramToken})
+	for name, value := range map[string]string{
+		"discord_token":    c.dc.Token(),
+		"telegram_token":   telegramToken,
+		"telegram_webhook": webhookSecret,
+	} {
+		if err := os.WriteFile(filepath.Join(c.secrets, name), []byte(value), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+// start runs one bridge process: a Discord shard of two when shard is
+// "0" or "1", and the Telegram webhook when telegram is set. It returns
+// once the process has joined the cluster and its platforms are up.
+func (c *cluster) start(name, shard string, telegram bool) *proc {
+	t := c.t
+	t.Helper()
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + t.TempDir(),
+		"CLM_DATA_DIR=" + t.TempDir(),
+		"CLM_DATABASE_URL=" + c.dbURL,
+		"CLM_CLUSTER_HEARTBEAT=" + heartbeat.String(),
+		"CLM_CLUSTER_TTL=" + ttl.String(),
+		"CLM_HTTP_ADDR=off",
+		"CLM_LOG_FORMAT=json",
+		"CLM_LOG_LEVEL=debug",
+		"CLM_RATE_PER_MINUTE=0",
+	}
+	if shard != "" {
+		env = append(env,
+			"CLM_DISCORD_TOKEN_FILE="+filepath.Join(c.secrets, "discord_token"),
+			"CLM_DISCORD_API_URL="+c.dc.URL(),
+			"CLM_DISCORD_SHARD_ID="+shard,
+			"CLM_DISCORD_SHARD_COUNT=2",
+		)
+	}
+	if telegram {
+		env = append(env,
+			"CLM_TELEGRAM_TOKEN_FILE="+filepath.Join(c.secrets, "telegram_token"),
+			"CLM_TELEGRAM_API_URL="+c.tg.URL,
+			"CLM_TELEGRAM_WEBHOOK_URL="+webhookURL,
+			"CLM_TELEGRAM_WEBHOOK_LISTEN=127.0.0.1:0",
+			"CLM_TELEGRAM_WEBHOOK_SECRET_FILE="+filepath.Join(c.secrets, "telegram_webhook"),
+			// Pacing and retries shortened, as in the single-process
+			// stories; Telegram's real numbers are the adapter's tests'.
+			"CLM_TELEGRAM_PER_CHAT_INTERVAL=1ms",
+			"CLM_TELEGRAM_GROUP_PER_MINUTE=60000",
+			"CLM_TELEGRAM_GLOBAL_PER_SECOND=10000",
+			"CLM_TELEGRAM_RETRY_BASE=1ms",
+			"CLM_TELEGRAM_RETRY_MAX=10ms",
+		)
+	}
+	p := &proc{name: name, shard: shard, telegram: telegram, logs: newLogBuffer(), exited: make(chan struct{})}
+	p.cmd = exec.Command(c.bin)
+	p.cmd.Env = env
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() { c.stop(p) })
+	c.mu.Lock()
+	c.procs = append(c.procs, p)
+	c.mu.Unlock()
+
+	joined := p.waitLog(t, "cluster: joined")
+	p.instance, _ = joined["instance"].(string)
+	if p.instance == "" {
+		t.Fatalf("%s joined with no instance attribute: %v", name, joined)
+	}
+	if shard != "" {
+		p.waitLog(t, "connected to the Discord gateway")
+	}
+	if telegram {
+		reg := p.waitLog(t, "telegram: webhook registered")
+		p.webhook, _ = reg["listen"].(string)
+		if p.webhook == "" {
+			t.Fatalf("%s registered its webhook with no listen address: %v", name, reg)
+		}
+	}
+	return p
+}
+
+// stop ends a process still running: SIGTERM, then SIGKILL if it does
+// not stop in time.
+func (c *cluster) stop(p *proc) {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(waitLimit):
+		c.t.Errorf("%s did not stop on SIGTERM; killing it", p.name)
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		<-p.exited
+	}
+}
+
+// db runs f on a connection to the cluster's schema.
+func (c *cluster) db(f func(ctx context.Context, conn *pgx.Conn) error) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.dbURL)
+	if err != nil {
+		c.t.Fatalf("connecting to the cluster's schema: %v", err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	if err := f(ctx, conn); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// ownerOf returns the process that owns member ("discord:301"), as
+// cluster_owners says.
+func (c *cluster) ownerOf(member string) *proc {
+	c.t.Helper()
+	var instance string
+	c.db(func(ctx context.Context, conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, "SELECT instance FROM cluster_owners WHERE member = $1", member).Scan(&instance)
+	})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range c.procs {
+		if p.instance == instance {
+			return p
+		}
+	}
+	c.t.Fatalf("%s is owned by %q, which is none of the story's processes", member, instance)
+	return nil
+}
+
+// waitExpired waits until p's heartbeat is older than the TTL, so every
+// other instance counts it dead.
+func (c *cluster) waitExpired(p *proc) {
+	c.t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		var live bool
+		c.db(func(ctx context.Context, conn *pgx.Conn) error {
+			return conn.QueryRow(ctx,
+				"SELECT EXISTS (SELECT 1 FROM cluster_instances WHERE id = $1 AND last_seen > now() - $2::interval)",
+				p.instance, fmt.Sprintf("%d milliseconds", ttl.Milliseconds())).Scan(&live)
+		})
+		if !live {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s's heartbeat was still fresh %v after it was killed", p.name, waitLimit)
+		}
+		// Polling PostgreSQL: no notification says a row went stale.
+		time.Sleep(ttl / 10)
+	}
+}
+
+// allLogs is everything every process wrote.
+func (c *cluster) allLogs() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var b strings.Builder
+	for _, p := range c.procs {
+		b.WriteString(p.logs.String())
+	}
+	return b.String()
+}
+
+// ---- Discord ----------------------------------------------------------------
+
+// interact dispatches an interaction and remembers it as u's.
+func (c *cluster) interact(u discordtest.User, in discordtest.Interaction) discordtest.Sent {
+	c.t.Helper()
+	sent := c.dc.Interact(c.t, in)
+	c.mu.Lock()
+	c.interactions[u.ID] = append(c.interactions[u.ID], sent.ID)
+	c.mu.Unlock()
+	return sent
+}
+
+// answer waits for the private answer to an interaction.
+func (c *cluster) answer(id string) string {
+	c.t.Helper()
+	rep := c.dc.WaitText(c.t, id)
+	if !rep.Ephemeral {
+		c.t.Errorf("the answer to interaction %s is not ephemeral", id)
+	}
+	return rep.Content
+}
+
+// do makes u run /clm sub and returns what they see.
+func (c *cluster) do(u discordtest.User, p discordtest.Place, sub string, opts ...discordtest.CommandOption) string {
+	c.t.Helper()
+	return c.answer(c.interact(u, discordtest.Slash(u, p, sub, opts...)).ID)
+}
+
+// form makes u run /clm sub, fill in the modal it opens, and returns what
+// they see.
+func (c *cluster) form(u discordtest.User, p discordtest.Place, sub string, values map[string]string, opts ...discordtest.CommandOption) string {
+	c.t.Helper()
+	in := c.interact(u, discordtest.Slash(u, p, sub, opts...))
+	modal := c.dc.WaitModal(c.t, in.ID)
+	return c.answer(c.interact(u, discordtest.SubmitModal(u, p, modal, values)).ID)
+}
+
+// discordSeen counts how many messages u was shown that hold text: their
+// interactions' answers (an original response counts once however often
+// it was edited; each follow-up once) and the bot's messages in their DM.
+func (c *cluster) discordSeen(u discordtest.User, text string) int {
+	c.mu.Lock()
+	ids := append([]string(nil), c.interactions[u.ID]...)
+	c.mu.Unlock()
+	n := 0
+	for _, id := range ids {
+		original := false
+		for _, r := range c.dc.Replies(id) {
+			switch r.Kind {
+			case "message", "edit", "update":
+				original = strings.Contains(r.Content, text) // the latest version counts
+			case "followup":
+				if strings.Contains(r.Content, text) {
+					n++
+				}
+			}
+		}
+		if original {
+			n++
+		}
+	}
+	for _, m := range c.dc.ChannelMessages(discordtest.DMChannelID(u.ID)) {
+		if m.Bot && strings.Contains(m.Content, text) {
+			n++
+		}
+	}
+	return n
+}
+
+// pointerPosts returns the bot's posts in channel with a Receive button.
+func (c *cluster) pointerPosts(channel string) []discordtest.Message {
+	var out []discordtest.Message
+	for _, m := range c.dc.ChannelMessages(channel) {
+		if m.Bot && len(m.ButtonIDs()) > 0 {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// ---- Telegram -------------------------------------------------------------
+
+// deliver plays the load balancer: it takes the updates the fake Bot API
+// holds for the bot (as Telegram would post them to the webhook URL) and
+// posts each to p's webhook server.
+func (c *cluster) deliver(p *proc) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	c.mu.Lock()
+	offset := c.tgOffset
+	c.mu.Unlock()
+	body := strings.NewReader(`{"offset":"` + strconv.Itoa(offset) + `","timeout":"0"}`)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.tg.URL+"/bot"+telegramToken+"/getUpdates", body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("taking the updates from the fake Bot API: %v", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var got struct {
+		OK     bool                  `json:"ok"`
+		Result []telegramtest.Update `json:"result"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&got); err != nil || !got.OK {
+		c.t.Fatalf("the fake Bot API's updates: ok=%v err=%v", got.OK, err)
+	}
+	if len(got.Result) == 0 {
+		c.t.Fatal("deliver: no update to deliver")
+	}
+	for _, u := range got.Result {
+		status, err := telegramtest.PostUpdate(ctx, "http://"+p.webhook+"/", webhookSecret, u)
+		if err != nil || status != http.StatusOK {
+			c.t.Fatalf("posting update %d to %s's webhook: status %d, %v", u.UpdateID, p.name, status, err)
+		}
+		c.mu.Lock()
+		c.tgOffset = max(c.tgOffset, u.UpdateID+1)
+		c.mu.Unlock()
+	}
+}
+
+// sayTo plays member writing text in chat, delivered to p, and waits for
+// the bot's next message in answerIn.
+func (c *cluster) sayTo(p *proc, from telegramtest.User, chat telegramtest.Chat, text string, answerIn int64) (telegramtest.Message, string) {
+	c.t.Helper()
+	before := len(c.tg.BotMessages(answerIn))
+	m := c.tg.SendText(from, chat, text)
+	c.deliver(p)
+	var msgs []telegramtest.Message
+	c.tg.Await(c.t, waitLimit, fmt.Sprintf("the bot's answer in chat %d", answerIn), func() bool {
+		msgs = c.tg.BotMessages(answerIn)
+		return len(msgs) > before
+	})
+	return m, msgs[len(msgs)-1].Text
+}
+
+// pressAt plays member pressing a button, delivered to p, and waits for
+// the press's answer.
+func (c *cluster) pressAt(p *proc, member telegramtest.User, msg telegramtest.Message, data string) telegramtest.Call {
+	c.t.Helper()
+	id := c.tg.PressButton(member, msg, data)
+	c.mu.Lock()
+	c.presses[member.ID] = append(c.presses[member.ID], id)
+	c.mu.Unlock()
+	c.deliver(p)
+	var answer telegramtest.Call
+	c.tg.Await(c.t, waitLimit, member.FirstName+"'s press answered", func() bool {
+		for _, call := range c.tg.Calls("answerCallbackQuery") {
+			if call.OK && call.Params["callback_query_id"] == id {
+				answer = call
+				return true
+			}
+		}
+		return false
+	})
+	return answer
+}
+
+// telegramPrivate is everything the bot showed member privately: their
+// private chat and the answers to their presses.
+func (c *cluster) telegramPrivate(member telegramtest.User) []string {
+	var out []string
+	for _, m := range c.tg.BotMessages(member.ID) {
+		out = append(out, m.Text)
+	}
+	c.mu.Lock()
+	mine := map[string]bool{}
+	for _, id := range c.presses[member.ID] {
+		mine[id] = true
+	}
+	c.mu.Unlock()
+	for _, call := range c.tg.Calls("answerCallbackQuery") {
+		if call.OK && mine[call.Params["callback_query_id"]] && call.Params["text"] != "" {
+			out = append(out, call.Params["text"])
+		}
+	}
+	return out
+}
+
+// telegramSeen counts the private messages and press answers to member
+// that hold text.
+func (c *cluster) telegramSeen(member telegramtest.User, text string) int {
+	n := 0
+	for _, s := range c.telegramPrivate(member) {
+		if strings.Contains(s, text) {
+			n++
+		}
+	}
+	return n
+}
+
+// receiveButton waits for the bot's newest post in chat with a button
+// that replies to msg.
+func (c *cluster) receiveButton(chat int64, replyTo telegramtest.Message) (telegramtest.Message, string) {
+	c.t.Helper()
+	var m telegramtest.Message
+	c.tg.Await(c.t, waitLimit, "a Receive button", func() bool {
+		for _, b := range c.tg.BotMessages(chat) {
+			if len(b.Buttons()) > 0 && b.ReplyTo != nil && b.ReplyTo.MessageID == replyTo.MessageID {
+				m = b
+				return true
+			}
+		}
+		return false
+	})
+	return m, m.Buttons()[0].CallbackData
+}
+
+// pointerFor has member make a pointer privately (delivered to p) and
+// returns it.
+func (c *cluster) pointerFor(p *proc, member telegramtest.User, chat, text string) string {
+	c.t.Helper()
+	before := len(c.tg.BotMessages(member.ID))
+	c.tg.SendText(member, member.PrivateChat(), "/clm send "+chat+" "+text)
+	c.deliver(p)
+	var pointer string
+	c.tg.Await(c.t, waitLimit, member.FirstName+"'s pointer", func() bool {
+		for _, m := range c.tg.BotMessages(member.ID)[before:] {
+			if strings.HasPrefix(m.Text, `{"e": `) {
+				pointer = m.Text
+				return true
+			}
+		}
+		return false
+	})
+	return pointer
+}
