@@ -47,7 +47,7 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `usage: bridge [version | healthcheck | doctor | backup PATH | restore BACKUP]
+const usage = `usage: bridge [version | healthcheck [ready] | doctor | backup PATH | restore BACKUP]
 Runs CLM Bridge with the configuration in CLM_* environment variables
 (documented in config.example.env). With no platform token set it runs in
 console mode: lines like "alice@dm: help" on stdin, answers on stdout.
@@ -55,6 +55,7 @@ console mode: lines like "alice@dm: help" on stdin, answers on stdout.
 Operator commands (same variables):
   version         print the version, the revision and the Go version
   healthcheck     ask the running bridge's /healthz (CLM_HTTP_ADDR); exit 0 if alive
+  healthcheck ready  ask its /readyz instead; exit 0 if ready (store, platforms, cluster)
   doctor          check the configuration, the store and each platform's settings
   backup PATH     write a consistent copy of the store to the new file PATH (online)
   restore BACKUP  replace the store with a checked backup (the bridge must be stopped)

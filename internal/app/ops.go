@@ -174,6 +174,7 @@ func readinessChecks(store *storage.Store, adapters []Adapter) []httpapi.Check {
 // OpsCommand runs an operator subcommand of cmd/bridge if args names one:
 //
 //	healthcheck   GET /healthz on CLM_HTTP_ADDR; exit 0 when alive
+//	healthcheck ready  GET /readyz; exit 0 when ready
 //	doctor        check the configuration, store and platforms; say what to fix
 //	backup PATH   write a consistent copy of the store to PATH, online
 //	restore FILE  replace the store with a checked backup, bridge stopped
@@ -194,7 +195,14 @@ func OpsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 			fmt.Fprintln(stderr, "healthcheck: the HTTP endpoint is off (CLM_HTTP_ADDR is empty or off); set CLM_HTTP_ADDR to use the health check")
 			return ops.ExitFail, true
 		}
-		return ops.Healthcheck(ctx, addr, stderr), true
+		switch {
+		case len(args) == 1:
+			return ops.Healthcheck(ctx, addr, stderr), true
+		case len(args) == 2 && args[1] == "ready":
+			return ops.Readycheck(ctx, addr, stderr), true
+		}
+		fmt.Fprintln(stderr, "usage: bridge healthcheck [ready]   (ready: ask /readyz instead of /healthz)")
+		return ops.ExitUsage, true
 	case "doctor":
 		return ops.Doctor(ctx, doctorChecks(), stdout), true
 	case "backup":

@@ -303,6 +303,14 @@ func TestOpsCommands(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- live.Serve(ctx) }()
 	defer func() { cancel(); <-served }()
+	unready, err := httpapi.Listen(httpapi.Config{Addr: "127.0.0.1:0", Checks: []httpapi.Check{
+		{Name: "store", Check: func(context.Context) error { return errors.New("closed") }}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unreadyServed := make(chan error, 1)
+	go func() { unreadyServed <- unready.Serve(ctx) }()
+	defer func() { cancel(); <-unreadyServed }()
 
 	withStore := t.TempDir()
 	s, err := storage.Open(context.Background(), filepath.Join(withStore, DBFileName), cheapStore)
@@ -326,6 +334,12 @@ func TestOpsCommands(t *testing.T) {
 			args: []string{"healthcheck"}, code: 0},
 		{name: "healthcheck with nothing running", env: map[string]string{"CLM_HTTP_ADDR": "127.0.0.1:1"},
 			args: []string{"healthcheck"}, code: 1, says: "no bridge answers"},
+		{name: "healthcheck ready of a ready endpoint", env: map[string]string{"CLM_HTTP_ADDR": live.Addr().String()},
+			args: []string{"healthcheck", "ready"}, code: 0},
+		{name: "healthcheck ready of an endpoint not ready", env: map[string]string{"CLM_HTTP_ADDR": unready.Addr().String()},
+			args: []string{"healthcheck", "ready"}, code: 1, says: "store: not ready: closed"},
+		{name: "healthcheck with a word it does not know", env: map[string]string{"CLM_HTTP_ADDR": live.Addr().String()},
+			args: []string{"healthcheck", "readyz"}, code: 2, says: "usage: bridge healthcheck [ready]"},
 		{name: "healthcheck with the endpoint off", env: map[string]string{"CLM_HTTP_ADDR": "off"},
 			args: []string{"healthcheck"}, code: 1, says: "endpoint is off"},
 		{name: "backup without a path", args: []string{"backup"}, code: 2, says: "usage: bridge backup PATH"},

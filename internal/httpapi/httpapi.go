@@ -2,7 +2,8 @@
 // on loopback by default, that answers /healthz (the process is alive),
 // /readyz (the store is open and every adapter is connected, with a reason
 // when not) and /metrics (Prometheus). It also holds the client side of
-// /healthz, used by `bridge healthcheck` in a container's HEALTHCHECK.
+// /healthz and /readyz, used by `bridge healthcheck [ready]` in a
+// container's HEALTHCHECK.
 //
 // It serves no member-facing API and takes no input beyond the path.
 package httpapi
@@ -292,6 +293,19 @@ func oneLine(s string) string {
 // unspecified host (":9464", "0.0.0.0:9464", "[::]:9464") is probed on
 // loopback. It is what `bridge healthcheck` runs.
 func Probe(ctx context.Context, addr string) error {
+	return probe(ctx, addr, "/healthz")
+}
+
+// ProbeReady GETs http://addr/readyz, as Probe does /healthz, and returns
+// nil when it answers 200; otherwise the error holds /readyz's first line
+// of reasons. It is what `bridge healthcheck ready` runs: a load balancer
+// or orchestrator sends work only to a bridge whose store and platforms
+// are up (in a cluster: which has joined it).
+func ProbeReady(ctx context.Context, addr string) error {
+	return probe(ctx, addr, "/readyz")
+}
+
+func probe(ctx context.Context, addr, path string) error {
 	if addr == "" {
 		addr = DefaultAddr
 	}
@@ -307,7 +321,7 @@ func Probe(ctx context.Context, addr string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	url := "http://" + net.JoinHostPort(host, port) + "/healthz"
+	url := "http://" + net.JoinHostPort(host, port) + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("health check request: %w", err)
@@ -318,9 +332,23 @@ func Probe(ctx context.Context, addr string) error {
 		return fmt.Errorf("no bridge answers on %s (is it running, and is CLM_HTTP_ADDR the same?): %w", url, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<10))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 	if resp.StatusCode != http.StatusOK {
+		if why := firstReason(string(body)); why != "" {
+			return fmt.Errorf("%s answered %s: %s", url, resp.Status, why)
+		}
 		return fmt.Errorf("%s answered %s", url, resp.Status)
 	}
 	return nil
+}
+
+// firstReason returns the first check /readyz reports not ready ("telegram:
+// not ready: …"), or "".
+func firstReason(body string) string {
+	for _, line := range strings.Split(body, "\n") {
+		if strings.Contains(line, ": not ready") {
+			return oneLine(line)
+		}
+	}
+	return ""
 }

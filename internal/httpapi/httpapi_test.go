@@ -305,3 +305,42 @@ func TestDefaultAddrIsLoopback(t *testing.T) {
 		t.Errorf("DefaultAddr %s is not loopback", DefaultAddr)
 	}
 }
+
+func TestProbeReadyAsksReadyzAndSaysWhichCheckFails(t *testing.T) {
+	tests := []struct {
+		name    string
+		checks  []Check
+		wantErr string // "" for ready
+	}{
+		{"every check passes", []Check{ok("store"), ok("discord")}, ""},
+		{"one adapter down", []Check{ok("store"), failing("discord", "gateway closed")}, "discord: not ready: gateway closed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, err := Listen(Config{Addr: "127.0.0.1:0", Checks: tt.checks})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- srv.Serve(ctx) }()
+			defer func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Error(err)
+				}
+			}()
+			addr := srv.Addr().String()
+			if err := Probe(context.Background(), addr); err != nil {
+				t.Errorf("Probe (alive) failed: %v", err)
+			}
+			err = ProbeReady(context.Background(), addr)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("ProbeReady of a ready bridge: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "503")):
+				t.Errorf("ProbeReady: %v, want an error with 503 and %q", err, tt.wantErr)
+			}
+		})
+	}
+}

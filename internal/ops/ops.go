@@ -1,5 +1,5 @@
 // Package ops implements the operator subcommands of cmd/bridge:
-// `healthcheck` (for a container's HEALTHCHECK), `doctor` (what to fix in
+// `healthcheck` and `healthcheck ready` (for a container's HEALTHCHECK), `doctor` (what to fix in
 // the setup) and `backup` (an online copy of the store). Each is a function
 // that takes its inputs and output streams and returns the process's exit
 // status, so cmd/bridge only dispatches and tests need no subprocess.
@@ -37,6 +37,18 @@ const (
 func Healthcheck(ctx context.Context, addr string, stderr io.Writer) int {
 	if err := httpapi.Probe(ctx, addr); err != nil {
 		fmt.Fprintln(stderr, "healthcheck:", err)
+		return ExitFail
+	}
+	return ExitOK
+}
+
+// Readycheck asks the bridge listening on addr (CLM_HTTP_ADDR) whether it
+// is ready (/readyz: its store is open, its platforms connected and, in a
+// cluster, it has joined). It prints nothing on success and the first
+// check that is not ready on failure.
+func Readycheck(ctx context.Context, addr string, stderr io.Writer) int {
+	if err := httpapi.ProbeReady(ctx, addr); err != nil {
+		fmt.Fprintln(stderr, "healthcheck ready:", err)
 		return ExitFail
 	}
 	return ExitOK

@@ -201,7 +201,7 @@ func newCluster(t *testing.T, discordOpts ...discordtest.Option) *cluster {
 		interactions: map[string][]string{}, presses: map[int64][]string{},
 	}
 	c.dc = discordtest.New(t, discordOpts...)
-	c.tg = telegramtest.New(t, telegramtest.Options{Token: telegramToken})
+	c.tg = telegramtest.New(t, telegramtest.Options{Token: telegramToken, ReadAllGroupMessages: true})
 	for name, value := range map[string]string{
 		"discord_token":    c.dc.Token(),
 		"telegram_token":   telegramToken,
