@@ -40,7 +40,7 @@ func TestDeployFilesSetOnlyVariablesTheBridgeReads(t *testing.T) {
 	read := variablesRead(t)
 	root := filepath.Join("..", "..")
 	name := regexp.MustCompile(`CLM_[A-Z0-9_]*[A-Z0-9]`)
-	for _, file := range []string{"deploy/docker-compose.yml", "deploy/clm-bridge.service", "Dockerfile", "config.example.env"} {
+	for _, file := range []string{"deploy/docker-compose.yml", "deploy/cluster/docker-compose.yml", "deploy/clm-bridge.service", "Dockerfile", "config.example.env"} {
 		t.Run(file, func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join(root, file))
 			if err != nil {
