@@ -410,36 +410,67 @@ func (c *cluster) form(u discordtest.User, p discordtest.Place, sub string, valu
 	return c.answer(c.interact(u, discordtest.SubmitModal(u, p, modal, values)).ID)
 }
 
-// discordSeen counts how many messages u was shown that hold text: their
-// interactions' answers (an original response counts once however often
-// it was edited; each follow-up once) and the bot's messages in their DM.
-func (c *cluster) discordSeen(u discordtest.User, text string) int {
+// discordShown lists every message u was shown: their interactions'
+// answers (an original response once, in its latest version, however
+// often it was edited; each follow-up once) and the bot's messages in
+// their DM.
+func (c *cluster) discordShown(u discordtest.User) []string {
 	c.mu.Lock()
 	ids := append([]string(nil), c.interactions[u.ID]...)
 	c.mu.Unlock()
-	n := 0
+	var out []string
 	for _, id := range ids {
-		original := false
+		original := ""
 		for _, r := range c.dc.Replies(id) {
 			switch r.Kind {
 			case "message", "edit", "update":
-				original = strings.Contains(r.Content, text) // the latest version counts
+				original = r.Content
 			case "followup":
-				if strings.Contains(r.Content, text) {
-					n++
-				}
+				out = append(out, r.Content)
 			}
 		}
-		if original {
-			n++
+		if original != "" {
+			out = append(out, original)
 		}
 	}
 	for _, m := range c.dc.ChannelMessages(discordtest.DMChannelID(u.ID)) {
-		if m.Bot && strings.Contains(m.Content, text) {
+		if m.Bot {
+			out = append(out, m.Content)
+		}
+	}
+	return out
+}
+
+// discordSeen counts the messages u was shown that hold text.
+func (c *cluster) discordSeen(u discordtest.User, text string) int {
+	n := 0
+	for _, s := range c.discordShown(u) {
+		if strings.Contains(s, text) {
 			n++
 		}
 	}
 	return n
+}
+
+// awaitShown polls what shown returns until one message satisfies pred,
+// and returns it; the fakes record the answers of every process, so this
+// is where an answer from whichever instance owns the member shows up.
+func (c *cluster) awaitShown(what string, shown func() []string, pred func(string) bool) string {
+	c.t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		for _, s := range shown() {
+			if pred(s) {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("gave up waiting %v for %s; shown:\n%s", waitLimit, what, strings.Join(shown(), "\n---\n"))
+		}
+		<-tick.C
+	}
 }
 
 // pointerPosts returns the bot's posts in channel with a Receive button.
