@@ -140,6 +140,18 @@ func (p *proc) logLines(msg string) []map[string]any {
 	return out
 }
 
+// warnings returns the process's log lines at WARN or ERROR, for a
+// failing test's report (the logs hold no secret: the story checks it).
+func (p *proc) warnings() string {
+	var b strings.Builder
+	for _, line := range strings.Split(p.logs.String(), "\n") {
+		if strings.Contains(line, `"level":"WARN"`) || strings.Contains(line, `"level":"ERROR"`) {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
+}
+
 // waitLog waits for the process to log msg and returns the record.
 func (p *proc) waitLog(t *testing.T, msg string) map[string]any {
 	t.Helper()
@@ -264,7 +276,12 @@ func (c *cluster) start(name, shard string, telegram bool) *proc {
 		t.Fatalf("starting %s: %v", name, err)
 	}
 	go func() { _ = p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() { c.stop(p) })
+	t.Cleanup(func() {
+		c.stop(p)
+		if t.Failed() {
+			t.Logf("%s (instance %s) warned:\n%s", p.name, p.instance, p.warnings())
+		}
+	})
 	c.mu.Lock()
 	c.procs = append(c.procs, p)
 	c.mu.Unlock()
