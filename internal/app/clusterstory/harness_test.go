@@ -40,6 +40,10 @@ const (
 	heartbeat = 200 * time.Millisecond
 	ttl       = 2 * time.Second
 
+	// shardCount is how many Discord shards the story runs, one per
+	// process.
+	shardCount = 3
+
 	telegramToken = "5550002:AAF-cluster_story_token-never-logged"
 	webhookSecret = "cluster-story-webhook-secret-7731"
 	// webhookURL is the public address Telegram would post to: the load
@@ -114,7 +118,7 @@ func (b *logBuffer) String() string { s, _ := b.snapshot(); return s }
 // proc is one bridge process.
 type proc struct {
 	name     string
-	shard    string // "0", "1" or "" (no Discord)
+	shard    string // its Discord shard, "" for none
 	telegram bool
 	cmd      *exec.Cmd
 	logs     *logBuffer
@@ -226,8 +230,8 @@ func newCluster(t *testing.T, discordOpts ...discordtest.Option) *cluster {
 	return c
 }
 
-// start runs one bridge process: a Discord shard of two when shard is
-// "0" or "1", and the Telegram webhook when telegram is set. It returns
+// start runs one bridge process: Discord shard shard of shardCount
+// (none when shard is ""), and the Telegram webhook when telegram is set. It returns
 // once the process has joined the cluster and its platforms are up.
 func (c *cluster) start(name, shard string, telegram bool) *proc {
 	t := c.t
@@ -249,7 +253,7 @@ func (c *cluster) start(name, shard string, telegram bool) *proc {
 			"CLM_DISCORD_TOKEN_FILE="+filepath.Join(c.secrets, "discord_token"),
 			"CLM_DISCORD_API_URL="+c.dc.URL(),
 			"CLM_DISCORD_SHARD_ID="+shard,
-			"CLM_DISCORD_SHARD_COUNT=2",
+			"CLM_DISCORD_SHARD_COUNT="+strconv.Itoa(shardCount),
 		)
 	}
 	if telegram {

@@ -10,11 +10,16 @@ import (
 )
 
 // One community served by three bridge processes on one PostgreSQL
-// schema, as deploy/cluster runs it: #1 is Discord shard 0 of 2 and a
-// Telegram webhook, #2 Discord shard 1 of 2 and a Telegram webhook, #3 a
-// Telegram webhook only. A member's unlocked chats live in the memory of
-// the one instance that owns them; a request arriving anywhere else is
-// forwarded there, and the owner answers the member itself.
+// schema, as deploy/cluster runs it: each is one Discord shard of three
+// and takes Telegram webhook requests from the load balancer (the test).
+// A member's unlocked chats live in the memory of the one instance that
+// owns them; a request arriving anywhere else is forwarded there, and the
+// owner answers the member itself, through the platform's API.
+//
+// Every instance serves both platforms: any instance may come to own any
+// member, and an owner can only answer through a platform it runs (a
+// Telegram-only instance that came to own a Discord member would leave
+// their requests unanswered; see the README).
 
 const (
 	discordSecret  = "lantern-otter-basalt-5521"
@@ -29,8 +34,8 @@ const (
 var (
 	alice = discordtest.User{ID: "301", Name: "alice"}
 	bob   = discordtest.User{ID: "302", Name: "bob"}
-	// shard1Guild is a guild Discord routes to shard 1 of 2:
-	// (guild_id >> 22) % 2 == 1. DMs always arrive on shard 0.
+	// shard1Guild is a guild Discord routes to shard 1 of 3:
+	// (guild_id >> 22) % 3 == 1. DMs always arrive on shard 0.
 	shard1Guild = strconv.Itoa(1 << 22)
 	lobby       = discordtest.Channel(shard1Guild, "4194400")
 
@@ -109,7 +114,7 @@ func TestStoryThreeInstancesOneCommunitySurviveAKill(t *testing.T) {
 	c := newCluster(t, discordtest.WithGuilds(shard1Guild))
 	p1 := c.start("bridge-1", "0", true)
 	p2 := c.start("bridge-2", "1", true)
-	p3 := c.start("bridge-3", "", true)
+	p3 := c.start("bridge-3", "2", true)
 	procs := []*proc{p1, p2, p3}
 
 	// ---- Discord: the DM on shard 0, the guild on shard 1 -------------
