@@ -55,7 +55,7 @@ console mode: lines like "alice@dm: help" on stdin, answers on stdout.
 Operator commands (same variables):
   version         print the version, the revision and the Go version
   healthcheck     ask the running bridge's /healthz (CLM_HTTP_ADDR); exit 0 if alive
-  healthcheck ready  ask its /readyz instead; exit 0 if ready (store, platforms, cluster)
+  healthcheck ready  ask its /readyz instead; exit 0 if ready (store, platforms)
   doctor          check the configuration, the store and each platform's settings
   backup PATH     write a consistent copy of the store to the new file PATH (online)
   restore BACKUP  replace the store with a checked backup (the bridge must be stopped)

@@ -299,8 +299,7 @@ func Probe(ctx context.Context, addr string) error {
 // ProbeReady GETs http://addr/readyz, as Probe does /healthz, and returns
 // nil when it answers 200; otherwise the error holds /readyz's first line
 // of reasons. It is what `bridge healthcheck ready` runs: a load balancer
-// or orchestrator sends work only to a bridge whose store and platforms
-// are up (in a cluster: which has joined it).
+// or orchestrator sends work only to a bridge whose checks all pass.
 func ProbeReady(ctx context.Context, addr string) error {
 	return probe(ctx, addr, "/readyz")
 }

@@ -43,9 +43,9 @@ func Healthcheck(ctx context.Context, addr string, stderr io.Writer) int {
 }
 
 // Readycheck asks the bridge listening on addr (CLM_HTTP_ADDR) whether it
-// is ready (/readyz: its store is open, its platforms connected and, in a
-// cluster, it has joined). It prints nothing on success and the first
-// check that is not ready on failure.
+// is ready (/readyz: every readiness check passes, such as the store open
+// and each platform connected). It prints nothing on success and the
+// first check that is not ready on failure.
 func Readycheck(ctx context.Context, addr string, stderr io.Writer) int {
 	if err := httpapi.ProbeReady(ctx, addr); err != nil {
 		fmt.Fprintln(stderr, "healthcheck ready:", err)
