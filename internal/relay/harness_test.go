@@ -164,8 +164,8 @@ func (nd *fakeNode) Publish(ctx context.Context, pointer []byte) error {
 	return nil
 }
 
-func (nd *fakeNode) Done() <-chan struct{}        { return nil }
-func (nd *fakeNode) Err() error                   { return nil }
+func (nd *fakeNode) Done() <-chan struct{}       { return nil }
+func (nd *fakeNode) Err() error                  { return nil }
 func (nd *fakeNode) Close(context.Context) error { return nil }
 
 // said is one thing an instance said to a member (privately, publicly,
