@@ -276,3 +276,49 @@ func TestHandleForwardedRefusesMalformed(t *testing.T) {
 		t.Error("a malformed published post was not logged")
 	}
 }
+
+func TestRouterMakePointerAndRecordSentOnTheOwner(t *testing.T) {
+	w := newWorld(t, Options{}, "A", "B")
+	w.net.setOwner("test:alice", "B", false)
+	w.cmd("A", "alice", dm, "new", "Work "+secret)
+	r := w.inst["A"].router
+	ctx := context.Background()
+
+	ptr, err := r.MakePointer(ctx, member("alice"), "Work", "an inline offer", 4096)
+	if err != nil || len(clm.Extract(ptr)) != 1 {
+		t.Fatalf("MakePointer = %q, %v", ptr, err)
+	}
+	if f := w.forwards(kindMake); len(f) != 1 || f[0].to != "B" || !f[0].secret {
+		t.Errorf("MakePointer forwarded as %+v, want once to B, secret (it holds the text)", f)
+	}
+	if err := r.RecordSent(ctx, member("alice"), ptr); err != nil {
+		t.Fatalf("RecordSent: %v", err)
+	}
+	w.cmd("A", "alice", dm, "history", "Work")
+	if got := w.last("alice"); got.instance != "B" || !strings.Contains(got.text, "an inline offer") {
+		t.Errorf("history after RecordSent: %+v", got)
+	}
+
+	_, err = r.MakePointer(ctx, member("alice"), "Home", "x", 4096)
+	if !errors.Is(err, &bridge.PointerError{Kind: bridge.PointerNotUnlocked}) {
+		t.Errorf("MakePointer of a locked chat: %v, want a PointerNotUnlocked", err)
+	}
+	var pe *bridge.PointerError
+	if errors.As(err, &pe) && pe.Chat != "Home" {
+		t.Errorf("the error names %q, want Home", pe.Chat)
+	}
+}
+
+func TestRouterMemberLeftReachesTheOwner(t *testing.T) {
+	w := newWorld(t, Options{}, "A", "B")
+	w.net.setOwner("test:alice", "B", false)
+	w.post("A", "alice", random, "hello")
+	w.inst["A"].router.MemberLeft(member("alice"), random.ID, false)
+	if f := w.forwards(kindLeft); len(f) != 1 || f[0].to != "B" {
+		t.Errorf("MemberLeft forwarded as %+v, want once to B", f)
+	}
+	w.post("A", "alice", random, "back again")
+	if f := w.forwards(kindSeen); len(f) != 2 {
+		t.Errorf("%d seen notes, want 2 (before and after leaving)", len(f))
+	}
+}
