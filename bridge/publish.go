@@ -40,6 +40,10 @@ type Published struct {
 	ReceiveRef string
 	// MessageID is the post's platform id, for the history's source.
 	MessageID string
+	// ButtonOnly is set for a post the bridge made itself (a pointer sent
+	// from confidential input): every instance learns its Receive button,
+	// but watch does not run for it, as on one instance.
+	ButtonOnly bool
 }
 
 // errBadPublished says why a Published is refused.
@@ -113,7 +117,26 @@ func (b *Bridge) DeliverPublished(ctx context.Context, p Published) {
 	if p.ReceiveRef != "" {
 		b.refs.putAs(p.ReceiveRef, pointers, src, channelKey{platform: p.Poster.Platform, id: p.Place.ID}, keyOf(p.Poster))
 	}
-	b.watchDeliver(Request{Member: p.Poster, Place: p.Place}, pointers, src)
+	if !p.ButtonOnly {
+		b.watchDeliver(Request{Member: p.Poster, Place: p.Place}, pointers, src)
+	}
+}
+
+// shareButton publishes a Receive button the bridge put under a post of
+// its own, so a press reaching another instance finds it (see
+// Published.ButtonOnly). Without Options.Publish it does nothing; a
+// failure is logged (the button then works where the member's owner made
+// it).
+func (c *call) shareButton(p clm.Pointer, ref string) {
+	if c.b.opts.Publish == nil {
+		return
+	}
+	err := c.b.opts.Publish(c.ctx, Published{Place: c.req.Place, Poster: c.req.Member, Pointers: []string{p.String()},
+		ReceiveRef: ref, MessageID: c.req.MessageID, ButtonOnly: true})
+	if err != nil {
+		c.b.log.LogAttrs(c.ctx, slog.LevelWarn, "sharing a Receive button with the other instances failed",
+			slog.String("platform", c.req.Member.Platform), slog.String("error", err.Error()))
+	}
 }
 
 // NoteSeen remembers that m was seen in the public place p, for watch

@@ -165,3 +165,27 @@ func TestPointerErrorRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestConfidentialSendSharesItsButtonOnly(t *testing.T) {
+	pl := &publishLog{}
+	e := newEnv(t, Options{Publish: pl.publish})
+	n := e.watchingBob()
+	pl.mu.Lock()
+	pl.got = nil
+	pl.mu.Unlock()
+	r := e.run(Request{Member: member("alice"), Place: general, Command: "send", Args: "Work from a modal", Confidential: true})
+	if len(r.public) != 1 {
+		t.Fatalf("posted %v", r.public)
+	}
+	pl.mu.Lock()
+	got := pl.got
+	pl.mu.Unlock()
+	if len(got) != 1 || !got[0].ButtonOnly || got[0].ReceiveRef != r.public[0].ReceiveRef || got[0].Pointers[0] != r.public[0].Text {
+		t.Fatalf("published %+v, want the button only", got)
+	}
+	e.b.DeliverPublished(context.Background(), got[0])
+	e.b.watch.waitIdle()
+	if s := n.to("id-bob"); strings.Contains(s, "from a modal") {
+		t.Errorf("watch ran for a button-only publish: %q", s)
+	}
+}
