@@ -59,6 +59,10 @@ const (
 	// notOwnerText is the refusal of an instance that no longer owns the
 	// member; the sender asks Owner again (the request did not run).
 	notOwnerText = "relay: this instance does not own the member (any more); ask Owner again"
+	// notRunMark ends the error of an owner that could not run a request
+	// at all (malformed, or no adapter for its platform): the sender tells
+	// the member, as nobody else will.
+	notRunMark = " (the request did not run)"
 )
 
 // errNotOwner is returned by HandleForwarded for a member this instance
@@ -195,6 +199,8 @@ func (r *Router) Handle(ctx context.Context, req bridge.Request) error {
 		return nil
 	case errors.Is(err, cluster.ErrSecretTooLarge):
 		return replyPrivately(ctx, req, tooLargeText)
+	case errors.Is(err, cluster.ErrRemote) && strings.Contains(err.Error(), notRunMark):
+		// The owner could not run it: nobody answered the member.
 	case errors.Is(err, cluster.ErrRemote):
 		// The owner ran the request and answered the member what it could;
 		// its error is for the log.
@@ -431,17 +437,17 @@ func (r *Router) HandleForwarded(ctx context.Context, from string, m cluster.Mes
 	case kindRequest:
 		var w wireRequest
 		if err := decode(m.Body, MaxRequestBytes, &w); err != nil {
-			return nil, err
+			return nil, errors.New(err.Error() + notRunMark)
 		}
 		if err := w.check(); err != nil {
-			return nil, err
+			return nil, errors.New(err.Error() + notRunMark)
 		}
 		if err := r.ownOrRefuse(ctx, cl, w.Member); err != nil {
 			return nil, err
 		}
 		rl := r.relay(w.Member.Platform)
 		if rl == nil {
-			return nil, fmt.Errorf("relay: this instance serves no %s adapter; run the same platforms on every instance", w.Member.Platform)
+			return nil, errors.New("relay: this instance serves no " + w.Member.Platform + " adapter; run the same platforms on every instance" + notRunMark)
 		}
 		handle := func(ctx context.Context, req bridge.Request) error {
 			if req.Reply == nil {

@@ -322,3 +322,21 @@ func TestRouterMemberLeftReachesTheOwner(t *testing.T) {
 		t.Errorf("%d seen notes, want 2 (before and after leaving)", len(f))
 	}
 }
+
+func TestRouterTellsWhenTheOwnerCannotRunIt(t *testing.T) {
+	w := newWorld(t, Options{}, "A", "B")
+	w.net.setOwner("test:alice", "B", false)
+	w.inst["B"].router.SetRelay("test", nil) // B serves no "test" adapter
+	rep := &fakeReply{a: w.a, instance: "A", member: "alice"}
+	err := w.inst["A"].router.Handle(context.Background(), bridge.Request{Member: member("alice"), Place: dm, Command: "chats", Reply: rep, Caps: caps})
+	if err == nil || !strings.Contains(err.Error(), "serves no test adapter") {
+		t.Errorf("Handle returned %v, want the owner's reason for the log", err)
+	}
+	got := w.a.to("alice", "")
+	if len(got) != 1 || got[0].instance != "A" || !strings.Contains(got[0].text, "Try again in a minute") {
+		t.Errorf("answers %+v, want A's could-not-reach", got)
+	}
+	if rep.wasRelayed() {
+		t.Error("marked relayed though the owner did not run it")
+	}
+}
