@@ -69,8 +69,25 @@ const (
 // does not own; it reaches the sender as cluster.ErrRemote with its text.
 var errNotOwner = errors.New(notOwnerText)
 
+// The results of a forwarded request, as Options.OnForward gets them (the
+// values of the metrics' result label).
+const (
+	ForwardOK       = "ok"        // the owner handled it
+	ForwardTimeout  = "timeout"   // the owner did not answer in time, even after retries
+	ForwardNoOwner  = "no_owner"  // no live instance could take the member
+	ForwardTooLarge = "too_large" // a request holding a secret did not fit one notification
+	ForwardFailed   = "failed"    // anything else
+)
+
 // Options configure a Router. Zero fields take the defaults.
 type Options struct {
+	// OnForward, if set, is called after each request Handle forwarded
+	// to another instance, with one of the Forward* results and the
+	// round trip, retries included (for metrics). It must be quick.
+	OnForward func(result string, took time.Duration)
+	// OnTakeOver, if set, is called when this instance tells a member it
+	// took over that their chats were locked (for metrics).
+	OnTakeOver func()
 	// RetryWait bounds how long, after a forwarded request timed out, the
 	// Router waits for the member's owner to change (default
 	// DefaultRetryWait; use a little over the cluster's TTL).
@@ -189,8 +206,12 @@ func (r *Router) Handle(ctx context.Context, req bridge.Request) error {
 		return fmt.Errorf("relay: encoding a request: %w", err)
 	}
 	msg := cluster.Message{Kind: kindRequest, Body: body, Secret: mayHoldSecret(req)}
+	start := time.Now()
 	_, self, err := r.forward(ctx, cl, key(req.Member), msg)
 	clear(body)
+	if !self && r.opts.OnForward != nil {
+		r.opts.OnForward(forwardResult(err), time.Since(start))
+	}
 	switch {
 	case self:
 		return r.handleOwned(ctx, cl, req)
@@ -273,6 +294,9 @@ func (r *Router) tellIfMoved(ctx context.Context, cl cluster.Cluster, req bridge
 		return
 	}
 	if moved {
+		if r.opts.OnTakeOver != nil {
+			r.opts.OnTakeOver()
+		}
 		if err := req.Reply.Private(ctx, unlockAgainText); err != nil {
 			r.log.LogAttrs(ctx, slog.LevelWarn, "telling a member to unlock again failed",
 				slog.String("platform", req.Member.Platform), slog.String("error", err.Error()))
@@ -669,4 +693,19 @@ func (r *Router) forgetSeen(m bridge.Member, placeID string, all bool) {
 		kept = append(kept, sk)
 	}
 	r.seenOrder = kept
+}
+
+// forwardResult names how a forward ended, for Options.OnForward.
+func forwardResult(err error) string {
+	switch {
+	case err == nil:
+		return ForwardOK
+	case errors.Is(err, cluster.ErrTimeout):
+		return ForwardTimeout
+	case errors.Is(err, cluster.ErrNoLiveInstance) || errors.Is(err, cluster.ErrUnknownInstance) || refused(err):
+		return ForwardNoOwner
+	case errors.Is(err, cluster.ErrSecretTooLarge):
+		return ForwardTooLarge
+	}
+	return ForwardFailed
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/clmbridge/clmbridge/bridge"
 	"github.com/clmbridge/clmbridge/clm"
 	"github.com/clmbridge/clmbridge/internal/cluster"
+	"github.com/clmbridge/clmbridge/internal/metrics"
 )
 
 const secret = "correct horse battery staple"
@@ -338,5 +340,43 @@ func TestRouterTellsWhenTheOwnerCannotRunIt(t *testing.T) {
 	}
 	if rep.wasRelayed() {
 		t.Error("marked relayed though the owner did not run it")
+	}
+}
+
+func TestForwardResultsMatchTheMetrics(t *testing.T) {
+	for _, p := range [][2]string{
+		{ForwardOK, metrics.ForwardOK}, {ForwardTimeout, metrics.ForwardTimeout}, {ForwardNoOwner, metrics.ForwardNoOwner},
+		{ForwardTooLarge, metrics.ForwardTooLarge}, {ForwardFailed, metrics.ForwardFailed},
+	} {
+		if p[0] != p[1] {
+			t.Errorf("relay result %q, metrics label %q", p[0], p[1])
+		}
+	}
+}
+
+func TestRouterReportsForwardsAndTakeOvers(t *testing.T) {
+	var mu sync.Mutex
+	var results []string
+	takeOvers := 0
+	w := newWorld(t, Options{RetryWait: 100 * time.Millisecond,
+		OnForward: func(result string, _ time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			results = append(results, result)
+		},
+		OnTakeOver: func() {
+			mu.Lock()
+			defer mu.Unlock()
+			takeOvers++
+		}}, "A", "B")
+	w.net.setOwner("test:alice", "B", false)
+	w.cmd("A", "alice", dm, "chats", "")                                        // ok
+	w.cmd("A", "alice", dm, "send", "Work "+strings.Repeat("long text ", 1000)) // too large
+	w.net.kill("B", "A")
+	w.cmd("A", "alice", dm, "chats", "") // handled here: not a forward; a take-over
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(results, []string{ForwardOK, ForwardTooLarge}) || takeOvers != 1 {
+		t.Errorf("results %v, take-overs %d; want [ok too_large], 1", results, takeOvers)
 	}
 }
