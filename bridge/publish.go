@@ -145,3 +145,12 @@ func (c *call) shareButton(p clm.Pointer, ref string) {
 func (b *Bridge) NoteSeen(m Member, p Place) {
 	b.noteSeen(Request{Member: m, Place: p})
 }
+
+// KnowsReceiveRef reports whether this instance has the Receive button
+// ref shown in place (made here, or learnt from a publish). An owner that
+// gets a press forwarded before the post's publish reached it waits for
+// it a moment (see relay.Router).
+func (b *Bridge) KnowsReceiveRef(ref string, m Member, place Place) bool {
+	_, ok := b.refs.get(ref, channelKey{platform: m.Platform, id: place.ID})
+	return ok
+}

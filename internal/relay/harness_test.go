@@ -44,6 +44,10 @@ type fakeNet struct {
 	publish int
 	// hook, when set, may fail a Forward (before delivery) with an error.
 	hook func(n *fakeNet, to string, m cluster.Message) error
+	// slowTo, when set, delays the delivery of publishes to that node
+	// until slowed is closed (the notification is late).
+	slowTo string
+	slowed chan struct{}
 }
 
 type fakeNode struct {
@@ -157,8 +161,16 @@ func (nd *fakeNode) Publish(ctx context.Context, pointer []byte) error {
 			live = append(live, n.nodes[id])
 		}
 	}
+	slowTo, slowed := n.slowTo, n.slowed
 	n.mu.Unlock()
 	for _, t := range live {
+		if t.id == slowTo {
+			go func() {
+				<-slowed
+				t.onPtr(context.WithoutCancel(ctx), nd.id, bytes.Clone(pointer))
+			}()
+			continue
+		}
 		t.onPtr(ctx, nd.id, bytes.Clone(pointer))
 	}
 	return nil

@@ -281,6 +281,7 @@ func mayHoldSecret(req bridge.Request) bool {
 // took them over from one that stopped.
 func (r *Router) handleOwned(ctx context.Context, cl cluster.Cluster, req bridge.Request) error {
 	r.tellIfMoved(ctx, cl, req)
+	r.awaitReceiveRef(ctx, req)
 	return r.local.Handle(ctx, req)
 }
 
@@ -547,6 +548,30 @@ func (r *Router) HandleForwarded(ctx context.Context, from string, m cluster.Mes
 		return json.Marshal(names)
 	}
 	return nil, errors.New("relay: unknown forwarded message kind; run the same version on every instance")
+}
+
+// refWait bounds how long an owner waits for the publish of a post whose
+// Receive button was pressed (and forwarded) before the publish arrived:
+// the press and the publish travel separately, and a member can press
+// within milliseconds of the button appearing.
+const (
+	refWait     = 2 * time.Second
+	refWaitPoll = 20 * time.Millisecond
+)
+
+// awaitReceiveRef waits (bounded by refWait) until the local bridge knows
+// req's Receive button, when req is a press; a button it never learns is
+// then answered as forgotten, as on one instance.
+func (r *Router) awaitReceiveRef(ctx context.Context, req bridge.Request) {
+	if req.ReceiveRef == "" {
+		return
+	}
+	deadline := time.Now().Add(refWait)
+	for !r.local.KnowsReceiveRef(req.ReceiveRef, req.Member, req.Place) && time.Now().Before(deadline) {
+		if pause(ctx, refWaitPoll) != nil {
+			return
+		}
+	}
 }
 
 // ownOrRefuse returns errNotOwner unless this instance owns m.

@@ -380,3 +380,27 @@ func TestRouterReportsForwardsAndTakeOvers(t *testing.T) {
 		t.Errorf("results %v, take-overs %d; want [ok too_large], 1", results, takeOvers)
 	}
 }
+
+// A Receive press and the publish of its post travel separately: when the
+// press reaches the member's owner first, the owner waits for the publish
+// (a moment) rather than telling the member it forgot the button.
+func TestAPressForwardedBeforeThePublishWaitsForIt(t *testing.T) {
+	w := newWorld(t, Options{}, "A", "B", "C")
+	w.net.setOwner("test:alice", "B", false)
+	w.net.setOwner("test:bob", "C", false)
+	w.cmd("C", "bob", dm, "new", "Work "+secret)
+	w.cmd("A", "alice", dm, "unlock", "Work "+secret)
+
+	w.net.mu.Lock()
+	w.net.slowTo, w.net.slowed = "B", make(chan struct{})
+	w.net.mu.Unlock()
+	ptr := w.pointerFrom("C", "bob", "Work", "late but there")
+	w.post("C", "bob", general, ptr)
+	ref := w.receiveRef("bob")
+	timer := time.AfterFunc(200*time.Millisecond, func() { close(w.net.slowed) })
+	defer timer.Stop()
+	w.run("A", "alice", bridge.Request{Place: general, Command: "receive", ReceiveRef: ref})
+	if got := w.a.holding("alice", "late but there"); len(got) != 1 || got[0].instance != "B" {
+		t.Fatalf("alice got the text %+v, want once from B (last answer: %+v)", got, w.last("alice"))
+	}
+}
