@@ -36,6 +36,7 @@ func TestDiscordRefusalsAtConnectionEndRunWithWhatToFix(t *testing.T) {
 		{"revoked token (4004)", Config{}, (*discordtest.Server).RevokeToken, "Reset Token"},
 		{"Message Content intent not granted (4014)", Config{MessageContent: true},
 			func(s *discordtest.Server) { s.RefuseIntents(int(discordgo.IntentMessageContent)) }, "CLM_DISCORD_MESSAGE_CONTENT"},
+		{"sharding required (4011)", Config{}, func(s *discordtest.Server) { s.RequireShards(2) }, "CLM_DISCORD_SHARD_COUNT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
