@@ -262,17 +262,21 @@ func (a *Adapter) Run(ctx context.Context) error {
 	a.work = work
 	a.workMu.Unlock()
 
-	if err := a.open(ctx); err != nil {
+	if err := a.open(ctx); err != nil && ctx.Err() == nil {
 		return err
 	}
-	if id, n := a.cfg.Shards(); id == 0 {
-		a.register(ctx)
-	} else {
-		// Every shard overwriting the commands at once would race; shard
-		// 0's instance registers them for all.
-		a.log.Info("not registering the commands: shard 0's instance does", "shard", id, "shards", n)
+	// ctx may be done already (stopped while connecting): then Run shuts
+	// down below and returns nil, as a stop at any other time does.
+	if ctx.Err() == nil {
+		if id, n := a.cfg.Shards(); id == 0 {
+			a.register(ctx)
+		} else {
+			// Every shard overwriting the commands at once would race;
+			// shard 0's instance registers them for all.
+			a.log.Info("not registering the commands: shard 0's instance does", "shard", id, "shards", n)
+		}
+		a.log.Info("Discord adapter running", "status", a.Status().Detail)
 	}
-	a.log.Info("Discord adapter running", "status", a.Status().Detail)
 
 	var refused error
 	for refused == nil && ctx.Err() == nil {
