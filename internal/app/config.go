@@ -172,7 +172,7 @@ func (c Config) Validate() error {
 		// The value is never echoed: it may hold a password.
 		errs = append(errs, errors.New("CLM_DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/database?sslmode=verify-full); leave it unset to keep the store in SQLite under CLM_DATA_DIR"))
 	}
-	if c.ClusterHeartbeat <= 0 || c.ClusterTTL < 2*c.ClusterHeartbeat {
+	if hb, ttl := c.clusterTiming(); hb <= 0 || ttl < 2*hb {
 		errs = append(errs, errors.New("CLM_CLUSTER_HEARTBEAT must be positive and CLM_CLUSTER_TTL at least twice as long (defaults 1s and 5s)"))
 	}
 	if c.SessionIdle <= 0 {
@@ -223,6 +223,19 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// clusterTiming returns the cluster's heartbeat and TTL, the defaults
+// (1s, 5s) in place of zeros.
+func (c Config) clusterTiming() (heartbeat, ttl time.Duration) {
+	heartbeat, ttl = c.ClusterHeartbeat, c.ClusterTTL
+	if heartbeat == 0 {
+		heartbeat = time.Second
+	}
+	if ttl == 0 {
+		ttl = 5 * time.Second
+	}
+	return heartbeat, ttl
 }
 
 // DatabaseURL is CLM_DATABASE_URL. It may hold a password, so it prints
