@@ -87,6 +87,10 @@ type Host struct {
 	// platform that talks through them (the console).
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// PollGate, when set, is how an adapter that must receive its updates
+	// on exactly one of several instances (Telegram long polling) takes
+	// its turn; nil when this is the only instance.
+	PollGate PollGate
 }
 
 // Adapter is one running platform connection.

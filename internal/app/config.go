@@ -39,6 +39,12 @@ type Config struct {
 	// DatabaseURL (CLM_DATABASE_URL=postgres://…), when set, keeps the
 	// store in PostgreSQL instead of SQLite in DataDir.
 	DatabaseURL DatabaseURL `split_words:"true"`
+	// ClusterHeartbeat and ClusterTTL tune the instances' liveness when
+	// the store is in PostgreSQL (every such instance joins the cluster of
+	// its schema): each says it is alive every ClusterHeartbeat, and one
+	// silent for ClusterTTL is dead: its members move to the others.
+	ClusterHeartbeat time.Duration `split_words:"true" default:"1s"`
+	ClusterTTL       time.Duration `split_words:"true" default:"5s"`
 	// SessionIdle locks an unlocked chat after this long without use.
 	SessionIdle time.Duration `split_words:"true" default:"30m"`
 	// SessionMaxAge locks an unlocked chat this long after it was unlocked.
@@ -166,6 +172,9 @@ func (c Config) Validate() error {
 		// The value is never echoed: it may hold a password.
 		errs = append(errs, errors.New("CLM_DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/database?sslmode=verify-full); leave it unset to keep the store in SQLite under CLM_DATA_DIR"))
 	}
+	if hb, ttl := c.clusterTiming(); hb <= 0 || ttl < 2*hb {
+		errs = append(errs, errors.New("CLM_CLUSTER_HEARTBEAT must be positive and CLM_CLUSTER_TTL at least twice as long (defaults 1s and 5s)"))
+	}
 	if c.SessionIdle <= 0 {
 		errs = append(errs, errors.New("CLM_SESSION_IDLE must be a positive duration, such as 30m"))
 	}
@@ -214,6 +223,19 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// clusterTiming returns the cluster's heartbeat and TTL, the defaults
+// (1s, 5s) in place of zeros.
+func (c Config) clusterTiming() (heartbeat, ttl time.Duration) {
+	heartbeat, ttl = c.ClusterHeartbeat, c.ClusterTTL
+	if heartbeat == 0 {
+		heartbeat = time.Second
+	}
+	if ttl == 0 {
+		ttl = 5 * time.Second
+	}
+	return heartbeat, ttl
 }
 
 // DatabaseURL is CLM_DATABASE_URL. It may hold a password, so it prints

@@ -166,10 +166,15 @@ type Metrics struct {
 	delivery       *prometheus.HistogramVec
 	platformUp     *prometheus.GaugeVec
 	lastContact    *prometheus.GaugeVec
+	forwarded      *prometheus.CounterVec
+	forwardTime    prometheus.Histogram
+	takenOver      prometheus.Counter
 	// sessions is read by the active-sessions gauge at scrape time.
 	sessions atomic.Pointer[func() int]
 	// kdfWaiting is read by the key-derivation queue gauge at scrape time.
 	kdfWaiting atomic.Pointer[func() int]
+	// instances is read by the live-instances gauge at scrape time.
+	instances atomic.Pointer[func() int]
 
 	mu            sync.Mutex
 	outboxFuncs   map[string]func() int           // platform → depth, read at scrape time
@@ -257,6 +262,21 @@ func New(platforms ...Platform) *Metrics {
 		Namespace: Namespace, Name: "platform_last_contact_timestamp_seconds",
 		Help: "Unix time the platform last answered a poll (Telegram) or a heartbeat (Discord); 0 before the first.",
 	}, []string{"platform"})
+	m.forwarded = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "forwarded_requests_total",
+		Help: "Requests this instance sent to the instance that owns their member, by result (ok, timeout, no_owner, too_large, failed).",
+	}, []string{"result"})
+	m.forwardTime = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: Namespace, Name: "forward_seconds",
+		Help:    "Round trip of a request forwarded to its member's owner, retries included.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	})
+	m.takenOver = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "members_taken_over_total",
+		Help: "Members this instance took over from an instance that died or stopped, and asked to unlock again.",
+	})
+	instances := readAtScrape("cluster_instances",
+		"Live bridge instances in this instance's cluster, as it sees them now (0 when it is in none).", &m.instances)
 	sessions := readAtScrape("active_sessions", "Unlocked chat sessions held in memory now.", &m.sessions)
 	kdfWaiting := readAtScrape("key_derivations_waiting",
 		"Requests waiting now for an Argon2id key-derivation slot (unlock, new, rekey); past the bound members are told to retry.", &m.kdfWaiting)
@@ -264,6 +284,7 @@ func New(platforms ...Platform) *Metrics {
 	m.reg.MustRegister(m.commands, m.latency, m.pointersSeen, m.pointersOpened,
 		m.wrongSecret, m.tampered, m.unlockFailures, &outboxCollector{m},
 		m.apiErrors, m.apiRateLimited, sessions, kdfWaiting, m.buildInfo, m.delivery,
+		m.forwarded, m.forwardTime, m.takenOver, instances,
 		&platformCollector{m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -298,6 +319,9 @@ func (m *Metrics) zero() {
 			m.apiErrors.WithLabelValues(p, string(c))
 			m.apiRateLimited.WithLabelValues(p, string(c))
 		}
+	}
+	for _, r := range forwardResults() {
+		m.forwarded.WithLabelValues(r)
 	}
 	for _, c := range commandNames() {
 		c = snake(c)
@@ -414,6 +438,51 @@ func setReadFunc(to *atomic.Pointer[func() int], f func() int) {
 		return
 	}
 	to.Store(&f)
+}
+
+// The results of a forwarded request, for [Metrics.Forwarded].
+const (
+	ForwardOK       = "ok"        // the owner handled it
+	ForwardTimeout  = "timeout"   // the owner did not answer in time, even after retries
+	ForwardNoOwner  = "no_owner"  // no live instance could take the member
+	ForwardTooLarge = "too_large" // a request holding a secret did not fit one notification
+	ForwardFailed   = "failed"    // anything else (the owner's handler failed, this instance left)
+)
+
+// forwardResults lists the result label's values.
+func forwardResults() []string {
+	return []string{ForwardOK, ForwardTimeout, ForwardNoOwner, ForwardTooLarge, ForwardFailed}
+}
+
+// Forwarded records one request forwarded to its member's owner: how it
+// ended (one of the Forward* results; anything else counts as failed) and
+// its round trip.
+func (m *Metrics) Forwarded(result string, took time.Duration) {
+	if m == nil {
+		return
+	}
+	if !slices.Contains(forwardResults(), result) {
+		result = ForwardFailed
+	}
+	m.forwarded.WithLabelValues(result).Inc()
+	m.forwardTime.Observe(took.Seconds())
+}
+
+// TakenOver counts a member this instance took over from one that died or
+// stopped (and asked to unlock again).
+func (m *Metrics) TakenOver() {
+	if m != nil {
+		m.takenOver.Inc()
+	}
+}
+
+// SetClusterInstancesFunc sets the function the live-instances gauge
+// reads at each scrape. It must be safe to call from any goroutine and
+// return soon.
+func (m *Metrics) SetClusterInstancesFunc(f func() int) {
+	if m != nil {
+		setReadFunc(&m.instances, f)
+	}
 }
 
 // SetOutboxDepth sets the number of messages waiting in platform's outbox.

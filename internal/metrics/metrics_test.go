@@ -245,6 +245,7 @@ var allowedLabels = map[string][]string{
 	"platform":   {"telegram", "discord", "console", "other"},
 	"reason":     {"wrong_secret", "backoff", "not_found", "error", "other"},
 	"call_class": {"send", "edit", "delete", "answer", "poll", "register", "meta", "other"},
+	"result":     {"ok", "timeout", "no_owner", "too_large", "failed"},
 	"le":         nil, // histogram buckets: numbers
 }
 
@@ -259,6 +260,7 @@ func TestEveryLabelValueIsAllowListed(t *testing.T) {
 		m.UnlockFailed(s, s)
 		m.SetOutboxDepth(s, 1)
 		m.APIError(s, platform.APIClass(s), 429)
+		m.Forwarded(s, time.Millisecond)
 	}
 	fams, err := m.Registry().Gather()
 	if err != nil {
@@ -415,6 +417,36 @@ func TestEveryCommandOfTheSchemaIsRecordedUnderItsName(t *testing.T) {
 	for _, c := range bridge.Schema() {
 		if got := CommandLabel(c.Name); got != c.Name {
 			t.Errorf("command %q is recorded as %q", c.Name, got)
+		}
+	}
+}
+
+// TestClusterMetricsCountForwardsAndTakeOvers: an operator of several
+// instances reads how forwarding goes and how many members moved; a
+// result the package does not know is counted as failed, never as a new
+// series.
+func TestClusterMetricsCountForwardsAndTakeOvers(t *testing.T) {
+	m := newForTest()
+	m.Forwarded(ForwardOK, 2*time.Millisecond)
+	m.Forwarded(ForwardOK, 3*time.Millisecond)
+	m.Forwarded(ForwardTimeout, 5*time.Second)
+	m.Forwarded("owner said no", time.Millisecond)
+	m.TakenOver()
+	m.SetClusterInstancesFunc(func() int { return 3 })
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"clm_bridge_forwarded_requests_total", map[string]string{"result": "ok"}, 2},
+		{"clm_bridge_forwarded_requests_total", map[string]string{"result": "timeout"}, 1},
+		{"clm_bridge_forwarded_requests_total", map[string]string{"result": "failed"}, 1},
+		{"clm_bridge_forwarded_requests_total", map[string]string{"result": "no_owner"}, 0},
+		{"clm_bridge_members_taken_over_total", nil, 1},
+		{"clm_bridge_cluster_instances", nil, 3},
+	} {
+		if got := value(t, m, c.name, c.labels); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
 }
