@@ -89,7 +89,8 @@ type Status struct {
 	Webhook bool
 	// Standby is true in long-polling mode with a poll gate (see
 	// WithPollGate) while another instance holds the gate: this one
-	// answers requests relayed to it but takes no updates.
+	// answers requests relayed to it but takes no updates (and
+	// LastContact is not refreshed by polling).
 	Standby bool
 	// LastError is the last connection problem (token redacted), "" when
 	// none.

@@ -47,7 +47,7 @@ func (p *longPoller) Poll(b *tele.Bot, dest chan tele.Update, stop chan struct{}
 	}()
 	if p.a.opts.gate == nil {
 		defer p.confirm()
-		p.poll(ctx, b, dest)
+		p.poll(ctx, b, dest, nil)
 		return
 	}
 	for attempt := 1; ctx.Err() == nil; {
@@ -71,10 +71,14 @@ func (p *longPoller) Poll(b *tele.Bot, dest chan tele.Update, stop chan struct{}
 }
 
 // turn polls while this instance holds the poll gate: until ctx ends or
-// lost closes. It confirms the updates it took before it returns, so the
-// next instance to poll does not get them again; its caller releases the
-// gate only then, so that confirming call cannot overlap another
-// instance's long poll (Telegram would end one of them with 409).
+// lost closes. When it stops (ctx ended) it confirms the updates it took
+// before it returns, so the next instance to poll does not get them again;
+// its caller releases the gate only then, so that confirming call cannot
+// overlap another instance's long poll (Telegram would end that one with
+// 409). When the gate was lost it calls getUpdates no more: another
+// instance may poll already. Its last long poll, sent right after the
+// last batch, most likely confirmed that batch; an update it did not may
+// reach the next instance again.
 func (p *longPoller) turn(ctx context.Context, b *tele.Bot, dest chan tele.Update, lost <-chan struct{}) {
 	turn, end := context.WithCancel(ctx)
 	defer end()
@@ -89,18 +93,24 @@ func (p *longPoller) turn(ctx context.Context, b *tele.Bot, dest chan tele.Updat
 	defer p.a.turn.set(nil)
 	p.a.setStandby(false)
 	p.a.log.Info("telegram: this instance now takes the bot's updates (long polling)")
-	p.poll(turn, b, dest)
-	p.confirm()
+	p.poll(turn, b, dest, lost)
+	select {
+	case <-lost:
+	default:
+		p.confirm()
+	}
 	if ctx.Err() == nil {
 		p.a.setStandby(true)
 		p.a.log.Warn("telegram: lost the turn to poll (its database connection broke?); another instance takes the updates, waiting for the turn again")
 	}
 }
 
-// poll delivers updates to dest until ctx ends.
-func (p *longPoller) poll(ctx context.Context, b *tele.Bot, dest chan tele.Update) {
+// poll delivers updates to dest until ctx ends or lost closes (nil: never).
+// It checks lost itself before each getUpdates, not only through ctx, so
+// that no getUpdates starts once the gate is known lost.
+func (p *longPoller) poll(ctx context.Context, b *tele.Bot, dest chan tele.Update, lost <-chan struct{}) {
 	failures := 0
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && !isClosed(lost) {
 		updates, err := p.fetch(b)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -207,4 +217,14 @@ func (p *longPoller) confirm() {
 		return
 	}
 	p.confirmed = p.lastID + 1
+}
+
+// isClosed reports whether ch is closed (false for nil).
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }

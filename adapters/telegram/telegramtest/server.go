@@ -706,9 +706,11 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, call Call) {
 		if len(s.pending) > 0 {
 			break
 		}
-		ch := s.changed
 		s.holding++
 		s.notify()
+		// Wait for the next change (taken after notify, or the poll
+		// would wake itself at once and spin).
+		ch := s.changed
 		s.mu.Unlock()
 		done := false
 		select {
