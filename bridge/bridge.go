@@ -122,6 +122,13 @@ type Options struct {
 	// a secret. It must return soon after ctx is done. nil: doctor is not
 	// available.
 	Doctor func(ctx context.Context) string
+	// Publish, when set, sends a channel post's pointers to every
+	// instance of a cluster, this one included (see Published and
+	// DeliverPublished), instead of running watch here: each instance
+	// then runs watch for the members whose sessions it holds. The
+	// Receive button is still made here. When it fails, watch runs here
+	// (for this instance's members). nil: one instance, watch runs here.
+	Publish func(ctx context.Context, p Published) error
 }
 
 // Event describes one handled request, for metrics. It holds no member

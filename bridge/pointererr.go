@@ -1,6 +1,8 @@
 package bridge
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -74,4 +76,41 @@ func (e *PointerError) Error() string {
 func (e *PointerError) Is(target error) bool {
 	t, ok := target.(*PointerError)
 	return ok && t.Kind == e.Kind
+}
+
+// maxPointerErrorBytes bounds an encoded PointerError read back.
+const maxPointerErrorBytes = 4 << 10
+
+// pointerErrorWire is PointerError as MarshalBinary encodes it.
+type pointerErrorWire struct {
+	Kind   PointerErrorKind `json:"k"`
+	Chat   string           `json:"c,omitempty"`
+	Max    int              `json:"m,omitempty"`
+	Limit  int              `json:"l,omitempty"`
+	Wait   time.Duration    `json:"w,omitempty"`
+	Reason string           `json:"r,omitempty"`
+}
+
+// MarshalBinary encodes e so that another instance of a cluster can give
+// the adapter the same error (UnmarshalBinary). It holds what Error shows
+// and nothing more: the chat name, never text or a secret.
+func (e *PointerError) MarshalBinary() ([]byte, error) {
+	return json.Marshal(pointerErrorWire{Kind: e.Kind, Chat: e.Chat, Max: e.Max, Limit: e.Limit, Wait: e.Wait, Reason: e.reason})
+}
+
+// UnmarshalBinary decodes what MarshalBinary made; it refuses more than a
+// few kilobytes and unknown kinds.
+func (e *PointerError) UnmarshalBinary(data []byte) error {
+	if len(data) > maxPointerErrorBytes {
+		return errors.New("bridge: an encoded pointer error is too large")
+	}
+	var w pointerErrorWire
+	if err := json.Unmarshal(data, &w); err != nil {
+		return fmt.Errorf("bridge: decoding a pointer error: %w", err)
+	}
+	if w.Kind < PointerRateLimited || w.Kind > PointerFailed {
+		return errors.New("bridge: an encoded pointer error has an unknown kind")
+	}
+	*e = PointerError{Kind: w.Kind, Chat: w.Chat, Max: w.Max, Limit: w.Limit, Wait: w.Wait, reason: w.Reason}
+	return nil
 }

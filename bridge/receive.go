@@ -521,13 +521,14 @@ func (c *call) publicPost() {
 	}
 	c.seen += len(pointers)
 	src := c.source()
+	ref := ""
 	if c.req.Caps.Buttons {
-		ref := c.b.refs.put(pointers, src, c.place(), c.mk)
+		ref = c.b.refs.put(pointers, src, c.place(), c.mk)
 		text := "🔓 A CLM pointer: members of its chat can open it privately with Receive."
 		if len(pointers) > 1 {
 			text = fmt.Sprintf("🔓 %d CLM pointers: members of their chat can open them privately with Receive.", len(pointers))
 		}
 		c.public(PublicPost{Text: text, ReceiveRef: ref})
 	}
-	c.opened += c.b.watchDeliver(c.req, pointers, src)
+	c.opened += c.publishOrWatch(pointers, src, ref)
 }

@@ -67,13 +67,19 @@ func (s *refStore) put(pointers []clm.Pointer, src storage.Source, place channel
 	s.m[ref] = refEntry{pointers: pointers, source: src, place: place, poster: poster, size: size}
 	s.order = append(s.order, ref)
 	s.bytes += size
+	s.evictLocked()
+	return ref
+}
+
+// evictLocked forgets the oldest refs while there are too many or they
+// take too many bytes (always keeping the newest).
+func (s *refStore) evictLocked() {
 	for len(s.order) > 1 && (len(s.order) > s.max || s.bytes > s.maxBytes) {
 		old := s.order[0]
 		s.order = s.order[1:]
 		s.bytes -= s.m[old].size
 		delete(s.m, old)
 	}
-	return ref
 }
 
 // get returns the pointers behind ref when it is pressed in place: a ref
@@ -86,4 +92,23 @@ func (s *refStore) get(ref string, place channelKey) (refEntry, bool) {
 		return refEntry{}, false
 	}
 	return e, true
+}
+
+// putAs remembers pointers under ref, made by another instance for the
+// same post (see Bridge.DeliverPublished). A ref already known is left as
+// it is, so delivering a post twice changes nothing.
+func (s *refStore) putAs(ref string, pointers []clm.Pointer, src storage.Source, place channelKey, poster memberKey) {
+	size := 0
+	for _, p := range pointers {
+		size += len(p.Data) + len(p.Nonce) + len(p.Tag) + 16
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[ref]; ok {
+		return
+	}
+	s.m[ref] = refEntry{pointers: pointers, source: src, place: place, poster: poster, size: size}
+	s.order = append(s.order, ref)
+	s.bytes += size
+	s.evictLocked()
 }

@@ -138,6 +138,7 @@ func (c *call) postPointers(chat string, pointers []string, note string) {
 		ref := c.b.refs.put([]clm.Pointer{p}, c.source(), c.place(), c.mk)
 		err := c.req.Reply.Public(c.ctx, PublicPost{Text: ptr, ReceiveRef: ref})
 		if err == nil {
+			c.shareButton(p, ref)
 			continue
 		}
 		c.noteErr("public post", err)

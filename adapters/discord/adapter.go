@@ -121,6 +121,9 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.checkShards(); err != nil {
+		return nil, err
+	}
 	red := redactor{token: token}
 	sess, err := discordgo.New("Bot " + token)
 	if err != nil {
@@ -156,6 +159,8 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 		intents |= discordgo.IntentGuildMembers
 	}
 	sess.Identify.Intents = intents
+	// discordgo sends shard [id, count] in IDENTIFY when count > 1.
+	sess.ShardID, sess.ShardCount = cfg.Shards()
 
 	a := &Adapter{
 		cfg: cfg, core: core, log: logger, red: red, sess: sess, drain: o.drain, intent: intents,
@@ -215,7 +220,15 @@ func (a *Adapter) Status() Status {
 	if st.Connected {
 		d = "connected"
 	}
-	if reg := a.registered.Load().(string); reg != "" {
+	if id, n := a.cfg.Shards(); n > 1 {
+		d += fmt.Sprintf(" as shard %d of %d (shards 0 to %d)", id, n, n-1)
+		if id != 0 {
+			d += "; DMs reach shard 0's instance only"
+		}
+	}
+	if id, _ := a.cfg.Shards(); id != 0 {
+		d += "; commands registered by shard 0"
+	} else if reg := a.registered.Load().(string); reg != "" {
 		d += "; commands not registered: " + reg
 	} else if a.cfg.GuildID != "" {
 		d += "; /clm registered in guild " + a.cfg.GuildID
@@ -249,11 +262,21 @@ func (a *Adapter) Run(ctx context.Context) error {
 	a.work = work
 	a.workMu.Unlock()
 
-	if err := a.open(ctx); err != nil {
+	if err := a.open(ctx); err != nil && ctx.Err() == nil {
 		return err
 	}
-	a.register(ctx)
-	a.log.Info("Discord adapter running", "status", a.Status().Detail)
+	// ctx may be done already (stopped while connecting): then Run shuts
+	// down below and returns nil, as a stop at any other time does.
+	if ctx.Err() == nil {
+		if id, n := a.cfg.Shards(); id == 0 {
+			a.register(ctx)
+		} else {
+			// Every shard overwriting the commands at once would race;
+			// shard 0's instance registers them for all.
+			a.log.Info("not registering the commands: shard 0's instance does", "shard", id, "shards", n)
+		}
+		a.log.Info("Discord adapter running", "status", a.Status().Detail)
+	}
 
 	var refused error
 	for refused == nil && ctx.Err() == nil {
@@ -341,6 +364,10 @@ func refusal(err error) error {
 		hint = "Discord refused an intent the bot asked for: turn on Message Content in the developer portal (Bot, Privileged Gateway Intents), or set CLM_DISCORD_MESSAGE_CONTENT=false"
 	case errors.As(err, &ce) && ce.Code == 4013:
 		hint = "Discord says the intents the bot asked for are invalid"
+	case errors.As(err, &ce) && ce.Code == 4010, errors.Is(err, discordgo.ErrWSShardBounds):
+		hint = "Discord refused the shard: set CLM_DISCORD_SHARD_ID from 0 to CLM_DISCORD_SHARD_COUNT-1, with the same CLM_DISCORD_SHARD_COUNT on every instance"
+	case errors.As(err, &ce) && ce.Code == 4011:
+		hint = "Discord says the bot is in too many servers for one connection: run several instances with CLM_DISCORD_SHARD_COUNT (the same on each) and CLM_DISCORD_SHARD_ID 0, 1, … (one each), sharing CLM_DATABASE_URL"
 	default:
 		return nil
 	}

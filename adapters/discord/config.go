@@ -50,6 +50,39 @@ type Config struct {
 	// (paths stay /api/v9/...), and the gateway is whatever that host
 	// announces. Production leaves it empty; tests point it at a fake.
 	APIURL string `envconfig:"CLM_DISCORD_API_URL"`
+	// ShardID is this instance's gateway shard, from 0 to ShardCount-1.
+	// Discord sends a guild's events to shard (guild_id >> 22) %
+	// ShardCount, and DMs to shard 0 only.
+	ShardID int `envconfig:"CLM_DISCORD_SHARD_ID"`
+	// ShardCount is how many shards the bot's gateway connections are
+	// split into (0, unset, means 1: no sharding). Every instance of one
+	// bot sets the same count and its own ShardID.
+	ShardCount int `envconfig:"CLM_DISCORD_SHARD_COUNT"`
+}
+
+// Shards returns the shard this configuration connects as and how many
+// there are (count 1 when ShardCount is unset).
+func (c Config) Shards() (id, count int) {
+	if c.ShardCount == 0 {
+		return c.ShardID, 1
+	}
+	return c.ShardID, c.ShardCount
+}
+
+// checkShards reports a shard setting Discord would refuse (closing the
+// gateway with 4010, Invalid shard).
+func (c Config) checkShards() error {
+	switch {
+	case c.ShardCount < 0:
+		return fmt.Errorf("discord: CLM_DISCORD_SHARD_COUNT is %d; set it to 1 or more (the number of shards, the same on every instance), or leave it unset for one shard", c.ShardCount)
+	case c.ShardID < 0:
+		return fmt.Errorf("discord: CLM_DISCORD_SHARD_ID is %d; set it from 0 to CLM_DISCORD_SHARD_COUNT-1", c.ShardID)
+	case c.ShardID > 0 && c.ShardCount == 0:
+		return fmt.Errorf("discord: CLM_DISCORD_SHARD_ID is %d but CLM_DISCORD_SHARD_COUNT is not set; set the number of shards too (the same on every instance)", c.ShardID)
+	case c.ShardCount > 0 && c.ShardID >= c.ShardCount:
+		return fmt.Errorf("discord: CLM_DISCORD_SHARD_ID is %d, not below CLM_DISCORD_SHARD_COUNT %d; shards are numbered from 0 to CLM_DISCORD_SHARD_COUNT-1", c.ShardID, c.ShardCount)
+	}
+	return nil
 }
 
 // Enabled reports whether a token (or a token file) is configured.
@@ -80,9 +113,14 @@ func (c Config) LoadToken() (string, error) {
 
 // Check reports, before anything starts, what New would refuse in c: no
 // token, an unreadable token file, or a CLM_DISCORD_API_URL that is not an
-// http(s) URL. Errors never hold the token.
+// http(s) URL, or a shard setting Discord would refuse
+// (CLM_DISCORD_SHARD_ID outside 0..CLM_DISCORD_SHARD_COUNT-1, or set without
+// the count). Errors never hold the token.
 func (c Config) Check() error {
 	if _, err := c.LoadToken(); err != nil {
+		return err
+	}
+	if err := c.checkShards(); err != nil {
 		return err
 	}
 	if c.APIURL != "" {
@@ -99,8 +137,8 @@ func (c Config) String() string {
 	if c.Token != "" {
 		tok = "[redacted]"
 	}
-	return fmt.Sprintf("discord.Config{Token:%q TokenFile:%q AppID:%q GuildID:%q MessageContent:%t GuildMembers:%t APIURL:%q}",
-		tok, c.TokenFile, c.AppID, c.GuildID, c.MessageContent, c.GuildMembers, c.APIURL)
+	return fmt.Sprintf("discord.Config{Token:%q TokenFile:%q AppID:%q GuildID:%q MessageContent:%t GuildMembers:%t APIURL:%q ShardID:%d ShardCount:%d}",
+		tok, c.TokenFile, c.AppID, c.GuildID, c.MessageContent, c.GuildMembers, c.APIURL, c.ShardID, c.ShardCount)
 }
 
 // GoString is String, so that %#v does not print the token either.
@@ -116,5 +154,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("message_content", c.MessageContent),
 		slog.Bool("guild_members", c.GuildMembers),
 		slog.String("api_url", c.APIURL),
+		slog.Int("shard_id", c.ShardID),
+		slog.Int("shard_count", c.ShardCount),
 	)
 }

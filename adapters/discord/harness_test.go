@@ -154,7 +154,7 @@ type running struct {
 }
 
 // start runs an adapter against a new fake Discord and waits until it is
-// connected and has registered its commands.
+// connected and has registered its commands (see startWith).
 func start(t *testing.T, cfg Config, core *fakeCore, opts ...Option) *running {
 	t.Helper()
 	fake := discordtest.New(t)
@@ -193,6 +193,8 @@ func (nopReply) PrivateFile(context.Context, bridge.File) error  { return nil }
 func (nopReply) Public(context.Context, bridge.PublicPost) error { return nil }
 func (nopReply) DeleteRequest(context.Context) error             { return nil }
 
+// startWith runs an adapter against fake and waits until its shard is
+// connected and, for shard 0, the commands are registered.
 func startWith(t *testing.T, fake *discordtest.Server, cfg Config, core bridge.Core, opts ...Option) *running {
 	t.Helper()
 	if cfg.Token == "" {
@@ -222,10 +224,14 @@ func startWith(t *testing.T, fake *discordtest.Server, cfg Config, core bridge.C
 			t.Errorf("the bot token is in the logs")
 		}
 	})
-	fake.WaitReady(t)
-	fake.WaitCall(t, "command registration", func(c discordtest.Call) bool {
-		return c.Method == "PUT" && c.Status == 200
-	})
+	// Only shard 0 registers the commands (every instance is shard 0 of 1
+	// unless a test shards it).
+	fake.WaitShardReady(t, cfg.ShardID)
+	if cfg.ShardID == 0 {
+		fake.WaitCall(t, "command registration", func(c discordtest.Call) bool {
+			return c.Method == "PUT" && c.Status == 200
+		})
+	}
 	fc, _ := core.(*fakeCore)
 	return &running{a: a, fake: fake, core: fc, logs: logs, stop: stop}
 }

@@ -36,6 +36,7 @@ func TestDiscordRefusalsAtConnectionEndRunWithWhatToFix(t *testing.T) {
 		{"revoked token (4004)", Config{}, (*discordtest.Server).RevokeToken, "Reset Token"},
 		{"Message Content intent not granted (4014)", Config{MessageContent: true},
 			func(s *discordtest.Server) { s.RefuseIntents(int(discordgo.IntentMessageContent)) }, "CLM_DISCORD_MESSAGE_CONTENT"},
+		{"sharding required (4011)", Config{}, func(s *discordtest.Server) { s.RequireShards(2) }, "CLM_DISCORD_SHARD_COUNT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,5 +96,26 @@ func TestADroppedConnectionIsStillResumed(t *testing.T) {
 	r.fake.WaitReady(t)
 	if r.fake.Resumes() != 1 {
 		t.Fatalf("%d resumes after a dropped connection, want 1", r.fake.Resumes())
+	}
+}
+
+func TestStoppingWhileStillConnectingReturnsNil(t *testing.T) {
+	fake := discordtest.New(t)
+	// Discord cannot be reached: every gateway lookup fails, so the
+	// adapter keeps retrying its first connection.
+	fake.Fail(discordtest.Rule{PathContains: "/gateway", Times: -1, Disconnect: true})
+	logs := &syncBuffer{}
+	a, err := New(Config{Token: fake.Token()}, newFakeCore(), slog.New(slog.NewTextHandler(logs, nil)),
+		WithAPIBase(fake.URL()), WithRESTBounds(5*time.Second, 1, 2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- a.Run(ctx) }()
+	fake.WaitCall(t, "a gateway lookup", func(c discordtest.Call) bool { return strings.Contains(c.Path, "/gateway") })
+	cancel()
+	if err := refusedWithin(t, errc, logs); err != nil {
+		t.Fatalf("Run returned %v after a stop while connecting; want nil, as for any stop", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -91,6 +92,7 @@ type interactionReply struct {
 	answered bool // the deferred reply has been replaced by an answer
 	posted   bool // the core posted in the channel
 	lost     bool // a private answer could not be shown
+	relayed  bool // another instance answers (see Relayed): show nothing
 }
 
 var (
@@ -110,6 +112,9 @@ const (
 func (r *interactionReply) send(ctx context.Context, text string, files []*discordgo.File, comps []discordgo.MessageComponent) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.relayed {
+		return nil
+	}
 	var err error
 	if !r.answered {
 		err = r.editOriginal(ctx, text, files, comps)
@@ -237,6 +242,9 @@ func (r *interactionReply) PrivateFile(ctx context.Context, f bridge.File) error
 // the post, the error is a *bridge.PostError saying why, and the core tells
 // the member, with what was not posted.
 func (r *interactionReply) Public(ctx context.Context, p bridge.PublicPost) error {
+	if r.isRelayed() {
+		return nil
+	}
 	ms := publicMessage(p, r.command, r.member.ID, "", r.i.ChannelID, r.i.GuildID)
 	err := r.a.post(ctx, r.i.ChannelID, ms)
 	if err == nil {
@@ -276,10 +284,12 @@ func (r *interactionReply) DeleteRequest(context.Context) error { return nil }
 // core's Handle returned.
 func (r *interactionReply) finish(ctx context.Context, handleErr error) {
 	r.mu.Lock()
-	answered, posted, lost := r.answered, r.posted, r.lost
+	answered, posted, lost, relayed := r.answered, r.posted, r.lost, r.relayed
 	r.mu.Unlock()
 	var err error
 	switch {
+	case relayed:
+		return // the instance that took it over closes it
 	case lost:
 		r.mu.Lock()
 		if ferr := r.followup(ctx, lostAnswerText, nil, nil); ferr != nil {
@@ -388,11 +398,15 @@ type messageReply struct {
 	m       *discordgo.Message
 	member  bridge.Member
 	command string
+	relayed atomic.Bool // another instance answers (see Relayed): do nothing
 }
 
 var _ bridge.Responder = (*messageReply)(nil)
 
 func (r *messageReply) private(ctx context.Context, text string, files []*discordgo.File) error {
+	if r.relayed.Load() {
+		return nil
+	}
 	if r.m.GuildID == "" {
 		return r.a.sendTo(ctx, r.m.ChannelID, text, files)
 	}
@@ -421,6 +435,9 @@ func (r *messageReply) PrivateFile(ctx context.Context, f bridge.File) error {
 
 // Public posts in the message's channel, as a reply to it.
 func (r *messageReply) Public(ctx context.Context, p bridge.PublicPost) error {
+	if r.relayed.Load() {
+		return nil
+	}
 	replyTo := ""
 	if r.command == "" {
 		replyTo = r.m.ID // a Receive button under a post that holds pointers
@@ -431,6 +448,9 @@ func (r *messageReply) Public(ctx context.Context, p bridge.PublicPost) error {
 // DeleteRequest deletes the member's message. Bots cannot delete other
 // people's messages in DMs, and need Manage Messages in a guild channel.
 func (r *messageReply) DeleteRequest(ctx context.Context) error {
+	if r.relayed.Load() {
+		return nil
+	}
 	if r.m.GuildID == "" {
 		return bridge.ErrCannotDelete
 	}

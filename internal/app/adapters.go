@@ -15,9 +15,10 @@ import (
 
 // buildAdapters returns the adapters cfg asks for: every platform whose
 // token (or token file) is set, or the fallback (the console on the
-// standard streams) when none is. met (nil-safe) receives the platforms'
+// standard streams) when none is. gate gives each its PollGate (nil when
+// this is the only instance). met (nil-safe) receives the platforms'
 // API errors, outbox depth and delivery times.
-func buildAdapters(cfg Config, core *bridge.Bridge, streams Streams, logger *slog.Logger, met *metrics.Metrics) ([]Adapter, error) {
+func buildAdapters(cfg Config, core bridge.Core, gate func(name string) platform.PollGate, streams Streams, logger *slog.Logger, met *metrics.Metrics) ([]Adapter, error) {
 	var out []Adapter
 	for _, p := range cfg.serving() {
 		plog := logger.With("adapter", p.Name())
@@ -29,7 +30,7 @@ func buildAdapters(cfg Config, core *bridge.Bridge, streams Streams, logger *slo
 		if strings.EqualFold(cfg.LogFormat, "json") {
 			diag = &lineLogger{log: plog}
 		}
-		host := platform.Host{Logger: plog, Stdin: streams.Stdin, Stdout: streams.Stdout, Stderr: diag}
+		host := platform.Host{Logger: plog, Stdin: streams.Stdin, Stdout: streams.Stdout, Stderr: diag, PollGate: gate(p.Name())}
 		if met != nil {
 			host.Metrics = met
 		}

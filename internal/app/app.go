@@ -111,6 +111,11 @@ func RunWith(ctx context.Context, cfg Config, opts Options, stdin io.Reader, std
 	if err != nil { // Validate checked it already
 		return err
 	}
+	late := newRouter(cfg, ops.metrics, logger)
+	var publish func(context.Context, bridge.Published) error
+	if late != nil {
+		publish = late.publish
+	}
 	core := bridge.New(store, bridge.Options{
 		SessionIdle:   cfg.SessionIdle,
 		SessionMaxAge: cfg.SessionMaxAge,
@@ -120,22 +125,56 @@ func RunWith(ctx context.Context, cfg Config, opts Options, stdin io.Reader, std
 		OnEvent:       ops.metrics.OnBridgeEvent,
 		IsAdmin:       isAdmin,
 		Doctor:        doctorFunc(cfg, DoctorTimeout),
+		Publish:       publish,
 	}, logger)
-	// Close waits for requests in flight and wipes every session; it runs
-	// after the adapters have stopped (below) and before the store closes.
-	defer core.Close()
+	var mem *member
+	if late != nil {
+		if mem, err = late.join(ctx, cfg, core, logger); err != nil {
+			core.Close()
+			return err
+		}
+	}
+	// The bridge's Close waits for requests in flight and wipes every
+	// session; it runs after the adapters have stopped (below) and before
+	// the instance leaves its cluster and the store closes, so no request
+	// reaches a bridge that forgot its sessions while others still send
+	// it the members it owns.
+	defer func() {
+		core.Close()
+		mem.leave(logger)
+	}()
 
-	adapters, err := buildAdapters(cfg, core, Streams{Stdin: stdin, Stdout: stdout, Stderr: stderr}, logger, ops.metrics)
+	adapters, err := buildAdapters(cfg, mem.core(core), mem.pollGate, Streams{Stdin: stdin, Stdout: stdout, Stderr: stderr}, logger, ops.metrics)
 	if err != nil { // Validate checked the adapters' settings already
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	mem.serve(adapters, ops.metrics)
 	if opts.OnStart != nil {
 		opts.OnStart(core)
 	}
 	ops.started(store, core, adapters)
 	logger.Info("bridge running", slog.String("version", build.Version), slog.String("revision", build.Revision),
 		slog.String("go_version", build.GoVersion), slog.String("data_dir", cfg.DataDir), slog.Any("adapters", adapterNames(cfg)))
-	err = runAdapters(ctx, adapters, logger)
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	left := make(chan struct{})
+	go func() {
+		select {
+		case <-mem.done():
+			close(left)
+			stopRun()
+		case <-runCtx.Done():
+		}
+	}()
+	err = runAdapters(runCtx, adapters, logger)
+	select {
+	case <-left:
+		// Its members are someone else's now: serving them on would split
+		// their sessions over two instances.
+		err = errors.Join(err, mem.leftError())
+		logger.Error("bridge stopping", slog.String("error", mem.leftError().Error()))
+	default:
+	}
 	logger.Info("bridge stopping: wiping sessions and closing the store")
 	return err
 }

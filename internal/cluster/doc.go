@@ -1,9 +1,9 @@
 // Package cluster lets several bridge instances serve one community,
 // using PostgreSQL (the store's database, its own tables) for everything
 // between them: who is alive, who owns each member, requests forwarded to
-// a member's owner, and pointers published to all. It is the first
-// building block of "several instances"; the app and adapters do not use
-// it yet.
+// a member's owner, and pointers published to all. internal/app joins
+// an instance to the cluster of its schema whenever the store is in
+// PostgreSQL, and internal/relay decides what to forward.
 //
 // # Liveness
 //

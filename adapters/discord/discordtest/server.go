@@ -146,6 +146,8 @@ func New(t testing.TB, opts ...Option) *Server {
 		o(s)
 	}
 	s.gw.sessions = map[string]*gwSession{}
+	s.gw.current = map[int]*gwSession{}
+	s.gw.links = map[*wsConn]*gwLink{}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("discordtest: listen: %v", err)
@@ -163,9 +165,9 @@ func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.gw.closed = true
-		if c := s.gw.conn; c != nil {
+		for c := range s.gw.links {
 			c.close()
-			s.gw.conn = nil
+			delete(s.gw.links, c)
 		}
 		s.mu.Unlock()
 		s.http.Close()
@@ -477,8 +479,26 @@ func (s *Server) Commands(scope string) []map[string]any {
 	return s.commands[scope]
 }
 
-// DMChannelID is the id of the fake's DM channel with a user.
-func DMChannelID(userID string) string { return "dm-" + userID }
+// dmBase offsets the fake's DM channel ids from every other id a test
+// uses: a DM channel's id is a snowflake, as Discord's are.
+const dmBase = uint64(1) << 62
+
+// DMChannelID is the id of the fake's DM channel with a user: a number
+// (dmBase + the user's id) for a numeric user id, as Discord's DM
+// channels have snowflake ids; "dm-" and the id otherwise.
+func DMChannelID(userID string) string {
+	n, err := strconv.ParseUint(userID, 10, 64)
+	if err != nil || n >= dmBase {
+		return "dm-" + userID
+	}
+	return strconv.FormatUint(dmBase+n, 10)
+}
 
 // IsDM reports whether a channel id is a DM channel of the fake.
-func IsDM(channelID string) bool { return strings.HasPrefix(channelID, "dm-") }
+func IsDM(channelID string) bool {
+	if strings.HasPrefix(channelID, "dm-") {
+		return true
+	}
+	n, err := strconv.ParseUint(channelID, 10, 64)
+	return err == nil && n >= dmBase && n < 2*dmBase
+}

@@ -156,3 +156,76 @@ func TestRESTRecordsAndInjects(t *testing.T) {
 		t.Errorf("recorded %+v", calls)
 	}
 }
+
+func TestGatewayShardsGetTheirGuildsEventsAndShardZeroTheDMs(t *testing.T) {
+	const guild0, guild1 = "77", "4194304" // (id >> 22) % 2: 0 and 1
+	if ShardOf(guild0, 2) != 0 || ShardOf(guild1, 2) != 1 {
+		t.Fatalf("ShardOf: %d, %d", ShardOf(guild0, 2), ShardOf(guild1, 2))
+	}
+	s := New(t, WithGuilds(guild0, guild1))
+	shards := make([]*client, 2)
+	for k := range shards {
+		shards[k] = dial(t, s)
+		shards[k].send(2, map[string]any{"token": "Bot " + s.Token(), "intents": IntentGuildMessages | IntentDirectMessages | IntentMessageContent,
+			"shard": []int{k, 2}})
+		ready := shards[k].read()
+		if ready.T != "READY" {
+			t.Fatalf("shard %d got %+v, want READY", k, ready)
+		}
+		want := []string{guild0, guild1}[k]
+		if f := shards[k].read(); f.T != "GUILD_CREATE" || !strings.Contains(string(f.D), `"id":"`+want+`"`) {
+			t.Fatalf("shard %d got %+v first, want its guild %s", k, f, want)
+		}
+	}
+	s.WaitShardReady(t, 1)
+	s.Dispatch(t, "MESSAGE_CREATE", map[string]any{"channel_id": "600", "guild_id": guild1, "content": "to one"})
+	s.Dispatch(t, "MESSAGE_CREATE", map[string]any{"channel_id": DMChannelID("7"), "content": "to zero"})
+	s.Dispatch(t, "MESSAGE_CREATE", map[string]any{"channel_id": "500", "guild_id": guild0, "content": "zero again"})
+	for k, want := range [][]string{{"to zero", "zero again"}, {"to one"}} {
+		for _, w := range want {
+			if f := shards[k].read(); f.T != "MESSAGE_CREATE" || !strings.Contains(string(f.D), w) {
+				t.Fatalf("shard %d got %+v, want the message %q", k, f, w)
+			}
+		}
+	}
+	// Shard 1 got nothing more: a heartbeat's ack is the next frame.
+	shards[1].send(1, 1)
+	if f := shards[1].read(); f.Op != 11 {
+		t.Fatalf("shard 1 got %+v, an event of another shard", f)
+	}
+	if got := s.IdentifiedShards(); len(got) != 2 || got[0] != [2]int{0, 2} || got[1] != [2]int{1, 2} {
+		t.Errorf("identified shards %v", got)
+	}
+}
+
+func TestGatewayClosesAnInvalidShardAndAnUnshardedBotWhenShardingIsRequired(t *testing.T) {
+	tests := []struct {
+		name     string
+		shard    any
+		required int
+		code     int
+	}{
+		{"id not below count", []int{2, 2}, 0, 4010},
+		{"no shards", []int{0, 0}, 0, 4010},
+		{"negative id", []int{-1, 2}, 0, 4010},
+		{"one shard when two are required", nil, 2, 4011},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(t)
+			s.RequireShards(tt.required)
+			c := dial(t, s)
+			d := map[string]any{"token": "Bot " + s.Token()}
+			if tt.shard != nil {
+				d["shard"] = tt.shard
+			}
+			c.send(2, d)
+			_ = c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, _, err := c.c.ReadMessage()
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != tt.code {
+				t.Fatalf("got %v, want close code %d", err, tt.code)
+			}
+		})
+	}
+}
