@@ -43,6 +43,7 @@ type options struct {
 	clock    clock
 	debounce time.Duration // wait for a member to stop typing an inline query
 	drain    time.Duration
+	gate     platform.PollGate // nil: poll whenever Run runs
 }
 
 // WithMetrics makes the adapter count API errors and report its outbox
@@ -60,6 +61,19 @@ func WithDrainTimeout(d time.Duration) Option {
 	return func(o *options) { o.drain = d }
 }
 
+// WithPollGate makes the adapter, in long-polling mode, poll only while it
+// holds g (see platform.PollGate): Run waits for g.Acquire before its first
+// getUpdates, stops polling when the gate is lost and then waits to acquire
+// it again, and releases it when it stops, after confirming the updates it
+// took. Telegram allows one getUpdates per bot at a time (a second one
+// ends the first with 409 Conflict), so when several instances serve one
+// bot by long polling, they share a gate and exactly one polls. Webhook
+// mode ignores the gate: every instance serves the updates the load
+// balancer posts to it. nil (the default) polls whenever Run runs.
+func WithPollGate(g platform.PollGate) Option {
+	return func(o *options) { o.gate = g }
+}
+
 // Status is what the adapter knows about its connection to Telegram.
 type Status struct {
 	// Connected is true once getMe succeeded and while polling (or the
@@ -73,6 +87,11 @@ type Status struct {
 	PrivacyMode bool
 	// Webhook is true in webhook mode, false for long polling.
 	Webhook bool
+	// Standby is true in long-polling mode with a poll gate (see
+	// WithPollGate) while another instance holds the gate: this one
+	// answers requests relayed to it but takes no updates (and
+	// LastContact is not refreshed by polling).
+	Standby bool
 	// LastError is the last connection problem (token redacted), "" when
 	// none.
 	LastError string
@@ -104,6 +123,7 @@ type Adapter struct {
 	offers *inlineOffers
 	groups *memberGroups // where members were seen, to post for them
 	posts  *postTokens   // "Post in <group>" buttons shown
+	turn   *pollTurn     // ends the getUpdates of the current turn at the poll gate
 	runMu  sync.Mutex
 	ran    bool
 	mu     sync.Mutex
@@ -141,11 +161,13 @@ func New(cfg Config, core bridge.Core, logger *slog.Logger, opts ...Option) (*Ad
 	a.life, a.stop = context.WithCancel(context.Background())
 	a.polling, a.stopPolling = context.WithCancel(a.life)
 	a.status.Webhook = rc.WebhookURL != ""
+	a.status.Standby = rc.WebhookURL == "" && o.gate != nil
+	a.turn = &pollTurn{}
 
 	base := http.DefaultTransport
 	a.plainHTTP = &http.Client{Transport: base}
 	client := &http.Client{Transport: &transport{
-		base: base, life: a.life, polling: a.polling, met: o.metrics,
+		base: base, life: a.life, polling: a.polling, turn: a.turn, met: o.metrics,
 		callTimeout: callTimeout, pollTimeout: rc.PollTimeout + 15*time.Second,
 	}}
 
@@ -218,6 +240,13 @@ func (a *Adapter) setConnected(ok bool, err error) {
 	if ok {
 		a.status.LastContact = time.Now()
 	}
+}
+
+// setStandby records whether another instance holds the poll gate.
+func (a *Adapter) setStandby(standby bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.status.Standby = standby
 }
 
 func (a *Adapter) username() string {
@@ -547,8 +576,14 @@ func (a *Adapter) handleMessage(ctx context.Context, m *tele.Message) {
 	}
 	r.cmd = req.Command
 	a.handle(ctx, req)
+	a.closeMessage(ctx, r)
+}
+
+// closeMessage ends the handling of a message: a member shown pointers to
+// post with no group known to post them in is told how to get one.
+func (a *Adapter) closeMessage(ctx context.Context, r *responder) {
 	if r.pointersWithoutGroup() {
-		if err := a.sendText(ctx, m.Sender.ID, a.noGroupHint(), sendOpts{}); err != nil && ctx.Err() == nil {
+		if err := a.sendText(ctx, r.user.ID, a.noGroupHint(), sendOpts{}); err != nil && ctx.Err() == nil {
 			a.log.Warn("telegram: cannot send a private hint", "error", a.red.err(err))
 		}
 	}

@@ -60,10 +60,10 @@ func (c Config) Secrets() []string {
 	return out
 }
 
-// NewAdapter builds the adapter (see [New]), with the host's logger and
-// metrics.
+// NewAdapter builds the adapter (see [New]), with the host's logger,
+// metrics and poll gate (see [WithPollGate]).
 func (c Config) NewAdapter(core bridge.Core, host platform.Host) (platform.Adapter, error) {
-	return New(c, core, host.Logger, WithMetrics(host.Metrics))
+	return New(c, core, host.Logger, WithMetrics(host.Metrics), WithPollGate(host.PollGate))
 }
 
 // Doctor examines the bot at the configured Bot API server: that the

@@ -34,11 +34,10 @@ type longPoller struct {
 }
 
 // Poll implements tele.Poller: it delivers updates to dest until stop is
-// closed.
+// closed. With a poll gate it polls only while it holds the gate.
 func (p *longPoller) Poll(b *tele.Bot, dest chan tele.Update, stop chan struct{}) {
 	ctx, cancel := context.WithCancel(p.a.polling)
 	defer cancel()
-	defer p.confirm()
 	go func() {
 		select {
 		case <-stop:
@@ -46,9 +45,72 @@ func (p *longPoller) Poll(b *tele.Bot, dest chan tele.Update, stop chan struct{}
 		case <-ctx.Done():
 		}
 	}()
+	if p.a.opts.gate == nil {
+		defer p.confirm()
+		p.poll(ctx, b, dest, nil)
+		return
+	}
+	for attempt := 1; ctx.Err() == nil; {
+		lost, release, err := p.a.opts.gate.Acquire(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			wait := backoff(attempt, pollBackoffBase, pollBackoffMax)
+			attempt++
+			p.a.log.Warn("telegram: cannot take the turn to poll, retrying", "retry_in", wait, "error", err)
+			if p.a.opts.clock.Sleep(ctx, wait) != nil {
+				return
+			}
+			continue
+		}
+		attempt = 1
+		p.turn(ctx, b, dest, lost)
+		release()
+	}
+}
 
+// turn polls while this instance holds the poll gate: until ctx ends or
+// lost closes. When it stops (ctx ended) it confirms the updates it took
+// before it returns, so the next instance to poll does not get them again;
+// its caller releases the gate only then, so that confirming call cannot
+// overlap another instance's long poll (Telegram would end that one with
+// 409). When the gate was lost it calls getUpdates no more: another
+// instance may poll already. Its last long poll, sent right after the
+// last batch, most likely confirmed that batch; an update it did not may
+// reach the next instance again.
+func (p *longPoller) turn(ctx context.Context, b *tele.Bot, dest chan tele.Update, lost <-chan struct{}) {
+	turn, end := context.WithCancel(ctx)
+	defer end()
+	go func() {
+		select {
+		case <-lost:
+			end()
+		case <-turn.Done():
+		}
+	}()
+	p.a.turn.set(turn)
+	defer p.a.turn.set(nil)
+	p.a.setStandby(false)
+	p.a.log.Info("telegram: this instance now takes the bot's updates (long polling)")
+	p.poll(turn, b, dest, lost)
+	select {
+	case <-lost:
+	default:
+		p.confirm()
+	}
+	if ctx.Err() == nil {
+		p.a.setStandby(true)
+		p.a.log.Warn("telegram: lost the turn to poll (its database connection broke?); another instance takes the updates, waiting for the turn again")
+	}
+}
+
+// poll delivers updates to dest until ctx ends or lost closes (nil: never).
+// It checks lost itself before each getUpdates, not only through ctx, so
+// that no getUpdates starts once the gate is known lost.
+func (p *longPoller) poll(ctx context.Context, b *tele.Bot, dest chan tele.Update, lost <-chan struct{}) {
 	failures := 0
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && !isClosed(lost) {
 		updates, err := p.fetch(b)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -72,7 +134,11 @@ func (p *longPoller) Poll(b *tele.Bot, dest chan tele.Update, stop chan struct{}
 			if failures&(failures-1) == 0 {
 				lvl = p.a.log.Warn
 			}
-			lvl("telegram: getUpdates failed, retrying", "failures", failures, "retry_in", wait, "error", ae.Error())
+			args := []any{"failures", failures, "retry_in", wait, "error", ae.Error()}
+			if ae.Code == http.StatusConflict {
+				args = append(args, "hint", "another process polls this bot (or a webhook is set): run one bridge per bot, or let several instances share PostgreSQL so that one polls, or use a webhook")
+			}
+			lvl("telegram: getUpdates failed, retrying", args...)
 			if p.a.opts.clock.Sleep(ctx, wait) != nil {
 				return
 			}
@@ -151,4 +217,14 @@ func (p *longPoller) confirm() {
 		return
 	}
 	p.confirmed = p.lastID + 1
+}
+
+// isClosed reports whether ch is closed (false for nil).
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }

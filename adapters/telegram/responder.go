@@ -166,6 +166,7 @@ type responder struct {
 	mu          sync.Mutex
 	unreachable bool // a DM was refused and the member was told in place
 	noGroup     bool // a private send's pointer was shown with no group to post it in
+	relayed     bool // another instance took the request over (see Relayed)
 }
 
 var _ bridge.Responder = (*responder)(nil)
@@ -174,6 +175,9 @@ var _ bridge.Responder = (*responder)(nil)
 // private /clm send come with a "📤 Post in <group>" button for each group
 // where the bot saw the member.
 func (r *responder) Private(ctx context.Context, text string) error {
+	if err := r.taken(); err != nil {
+		return err
+	}
 	var o sendOpts
 	if r.private && r.cmd == "send" {
 		buttons, pointers := r.a.postButtons(r.user, text)
@@ -192,11 +196,14 @@ func (r *responder) Private(ctx context.Context, text string) error {
 func (r *responder) pointersWithoutGroup() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.noGroup
+	return r.noGroup && !r.relayed
 }
 
 // PrivateFile sends f to the member's private chat as a document.
 func (r *responder) PrivateFile(ctx context.Context, f bridge.File) error {
+	if err := r.taken(); err != nil {
+		return err
+	}
 	return r.dm(ctx, func() error { return r.a.sendFile(ctx, r.user.ID, f) })
 }
 
@@ -242,6 +249,9 @@ func (r *responder) markUnreachable() (first bool) {
 // It returns once the post is queued: the chat's pacing may hold it back
 // for minutes, and the chat's next update must not wait for that.
 func (r *responder) Public(ctx context.Context, p bridge.PublicPost) error {
+	if err := r.taken(); err != nil {
+		return err
+	}
 	return r.a.postText(ctx, r.chat, p.Text, sendOpts{replyTo: r.msgID, receiveRef: p.ReceiveRef})
 }
 
@@ -249,6 +259,9 @@ func (r *responder) Public(ctx context.Context, p bridge.PublicPost) error {
 // bridge.ErrCannotDelete when Telegram does not allow it (in a group where
 // the bot is not an admin).
 func (r *responder) DeleteRequest(ctx context.Context) error {
+	if err := r.taken(); err != nil {
+		return err
+	}
 	if r.msgID == 0 {
 		return bridge.ErrCannotDelete
 	}
@@ -291,6 +304,9 @@ func (r *callbackResponder) claim() bool {
 // Private shows text to the member who pressed: as the button's alert if
 // it fits and the press is not answered yet, else in their private chat.
 func (r *callbackResponder) Private(ctx context.Context, text string) error {
+	if err := r.taken(); err != nil {
+		return err
+	}
 	if units(text) <= maxAlertUnits && r.claim() {
 		err := r.a.answerCallback(ctx, r.cbID, text, true, "")
 		if err == nil || errors.Is(err, context.Canceled) {
@@ -305,6 +321,9 @@ func (r *callbackResponder) Private(ctx context.Context, text string) error {
 
 // PrivateFile sends f to the member's private chat.
 func (r *callbackResponder) PrivateFile(ctx context.Context, f bridge.File) error {
+	if err := r.taken(); err != nil {
+		return err
+	}
 	return r.dmOrLink(ctx, func() error { return r.a.sendFile(ctx, r.user.ID, f) })
 }
 
@@ -344,9 +363,9 @@ func (r *callbackResponder) DeleteRequest(context.Context) error {
 }
 
 // finish answers the press if nothing did yet, so the member's client
-// stops waiting.
+// stops waiting; not when the press was relayed: the owner answers it.
 func (r *callbackResponder) finish(ctx context.Context) {
-	if !r.claim() {
+	if r.taken() != nil || !r.claim() {
 		return
 	}
 	r.cbMu.Lock()

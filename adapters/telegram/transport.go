@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/clmbridge/clmbridge/platform"
@@ -22,6 +23,7 @@ type transport struct {
 	base        http.RoundTripper
 	life        context.Context  // ends every call
 	polling     context.Context  // ends the calls that take updates or start the bot
+	turn        *pollTurn        // when set, ends getUpdates once this instance lost its poll gate
 	callTimeout time.Duration    // any method but getUpdates
 	pollTimeout time.Duration    // getUpdates (its long-poll timeout plus a margin)
 	met         platform.Metrics // never nil
@@ -40,6 +42,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// When Run's context ends, an open getUpdates must not take more
 		// updates, nor keep Run waiting for its long poll.
 		ends = t.polling
+	}
+	if method == "getUpdates" && t.turn != nil {
+		if c := t.turn.get(); c != nil {
+			ends = c // derived from polling: ends with it too
+		}
 	}
 	stop := context.AfterFunc(ends, cancel)
 	release := func() { stop(); cancel() }
@@ -97,4 +104,24 @@ func methodClass(method string) platform.APIClass {
 		return platform.ClassMeta
 	}
 	return platform.ClassOther
+}
+
+// pollTurn holds the context of the current turn at the poll gate: the
+// long poller sets it while it holds the gate, and the transport ends a
+// getUpdates when it ends, so a lost gate stops an open long poll at once.
+type pollTurn struct {
+	mu  sync.Mutex
+	ctx context.Context
+}
+
+func (p *pollTurn) get() context.Context {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ctx
+}
+
+func (p *pollTurn) set(ctx context.Context) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ctx = ctx
 }

@@ -47,6 +47,7 @@ func (w *webhookPoller) listen() error {
 			return err
 		}
 		secret = base64.RawURLEncoding.EncodeToString(b)
+		w.a.log.Info("telegram: no CLM_TELEGRAM_WEBHOOK_SECRET set, so this run made one of its own; when several instances serve this bot behind a load balancer, give them all the same CLM_TELEGRAM_WEBHOOK_SECRET (each registers the webhook at start, and Telegram sends only the last one's secret)")
 	}
 	ln, err := listenTCP(w.a.cfg.WebhookListen)
 	if err != nil {

@@ -99,10 +99,10 @@ func (m *member) core(local *bridge.Bridge) bridge.Core {
 // pollGate is the gate of the adapters that must receive on exactly one
 // instance; nil when not clustered.
 func (m *member) pollGate(name string) platform.PollGate {
-	if m == nil {
+	if m == nil || m.cl == nil {
 		return nil
 	}
-	return nil // TODO(lead): m.cl.PollGate(name) once it lands
+	return m.cl.PollGate(name)
 }
 
 // serve tells the Router which adapters can answer a request another

@@ -48,6 +48,15 @@
 // member through the platform, the sender only learns it was done.
 // Nothing here logs a payload.
 //
+// # Gates
+//
+// Some work must run on exactly one instance (Telegram long polling:
+// Telegram ends the older of two long polls). PollGate elects it with a
+// PostgreSQL session-level advisory lock held on a connection of its own,
+// which the server drops with the session when the holder dies; the
+// holder pings that connection every Heartbeat and gives the gate up when
+// it breaks or the instance leaves the cluster.
+//
 // # Channels
 //
 // NOTIFY channels are database-wide, so they are named after a hash of

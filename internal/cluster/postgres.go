@@ -76,9 +76,11 @@ type Postgres struct {
 	log    *slog.Logger
 	pool   *pgxpool.Pool
 	listen *pgx.Conn
-	prefix string // notification channel prefix, one per schema
-	pub    *[32]byte
-	priv   *[32]byte
+	// connConfig opens the connections of gates (see PollGate).
+	connConfig *pgx.ConnConfig
+	prefix     string // notification channel prefix, one per schema
+	pub        *[32]byte
+	priv       *[32]byte
 
 	ctx    context.Context // cancelled when the instance leaves
 	cancel context.CancelFunc
@@ -145,7 +147,7 @@ func Open(ctx context.Context, cfg Config) (*Postgres, error) {
 	p := &Postgres{
 		cfg: cfg, id: id, log: cfg.Logger.With("instance", id), pub: pub, priv: priv,
 		waiting: map[string]chan envelope{}, keys: map[string]*[32]byte{},
-		done: make(chan struct{}),
+		done: make(chan struct{}), connConfig: pcfg.ConnConfig.Copy(),
 	}
 	if p.pool, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
 		return nil, dbErr("connecting", err, pcfg.ConnConfig.Password)

@@ -234,8 +234,11 @@ type fakeReply struct {
 	a        *answers
 	instance string
 	member   string
-	mu       sync.Mutex
-	relayed  bool
+	// garbled makes RelayState return a state the owner's adapter
+	// refuses (as one of another version might).
+	garbled bool
+	mu      sync.Mutex
+	relayed bool
 }
 
 var _ platform.Relayable = (*fakeReply)(nil)
@@ -262,7 +265,12 @@ type fakeState struct {
 	To string `json:"to"`
 }
 
-func (r *fakeReply) RelayState() ([]byte, error) { return json.Marshal(fakeState{To: r.member}) }
+func (r *fakeReply) RelayState() ([]byte, error) {
+	if r.garbled {
+		return []byte(`{"v":99}`), nil
+	}
+	return json.Marshal(fakeState{To: r.member})
+}
 
 func (r *fakeReply) Relayed() {
 	r.mu.Lock()

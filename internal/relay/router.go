@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/clmbridge/clmbridge/bridge"
@@ -474,15 +475,23 @@ func (r *Router) HandleForwarded(ctx context.Context, from string, m cluster.Mes
 		if rl == nil {
 			return nil, errors.New("relay: this instance serves no " + w.Member.Platform + " adapter; run the same platforms on every instance" + notRunMark)
 		}
+		var ran atomic.Bool
 		handle := func(ctx context.Context, req bridge.Request) error {
 			if req.Reply == nil {
 				return errors.New("relay: the adapter rebuilt no Responder")
 			}
+			ran.Store(true)
 			return r.handleOwned(ctx, cl, req)
 		}
 		state := w.State
 		w.State = nil
-		return nil, rl.ServeRelayed(ctx, handle, w.request(), state)
+		err := rl.ServeRelayed(ctx, handle, w.request(), state)
+		if err != nil && !ran.Load() {
+			// The adapter refused the state (another version on the
+			// sending instance?): nobody answered the member.
+			return nil, errors.New(err.Error() + notRunMark)
+		}
+		return nil, err
 	case kindSeen, kindLeft:
 		var w wireSeen
 		if err := decode(m.Body, MaxRequestBytes, &w); err != nil {

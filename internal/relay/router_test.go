@@ -404,3 +404,22 @@ func TestAPressForwardedBeforeThePublishWaitsForIt(t *testing.T) {
 		t.Fatalf("alice got the text %+v, want once from B (last answer: %+v)", got, w.last("alice"))
 	}
 }
+
+// When the owner's adapter refuses the state it was sent (an instance of
+// another version), the request never ran there: the receiving instance
+// must answer the member itself, not stay silent.
+func TestAStateTheOwnerRefusesIsAnsweredWhereTheRequestArrived(t *testing.T) {
+	w := newWorld(t, Options{}, "A", "B")
+	w.net.setOwner("test:alice", "B", false)
+	rep := &fakeReply{a: w.a, instance: "A", member: "alice", garbled: true}
+	req := bridge.Request{Member: member("alice"), Place: dm, Command: "chats", Reply: rep, Caps: caps}
+	if err := w.inst["A"].router.Handle(context.Background(), req); err == nil {
+		t.Error("Handle returned no error for a request the owner could not run")
+	}
+	if rep.wasRelayed() {
+		t.Error("A's Responder was told the owner took the request over")
+	}
+	if got := w.last("alice"); got.instance != "A" || got.text != unreachableText {
+		t.Errorf("alice was last told %+v, want A saying it could not reach her chats", got)
+	}
+}

@@ -7,6 +7,12 @@
 // photos with captions, edits, button presses, inline queries, leaving a
 // group) and inject failures (429, 5xx, 403) per method.
 //
+// As Telegram does, it answers 409 Conflict to a getUpdates held open when
+// a newer one arrives (two instances polling one bot), and to any
+// getUpdates while a webhook is set. In webhook mode a test takes the
+// pending updates (TakeUpdates) and posts them (PostUpdate) to any of
+// several instances' webhook listeners, as a load balancer would.
+//
 // Like Telegram, it delivers an update only when its type is in the
 // allowed_updates of the bot's last getUpdates or setWebhook (an empty list,
 // or none ever given, means every type but chat_member and the reaction
@@ -164,6 +170,7 @@ type Server struct {
 	inline      map[string][]inlineResult // inline query id → answered results
 	queries     map[string]string         // callback query id → state ("open", "answered")
 	holding     int                       // getUpdates calls waiting for updates now
+	polls       int                       // getUpdates calls received: a held one older than the last is terminated
 	webhookURL  string
 	webhookSec  string
 	commands    string
@@ -674,6 +681,10 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, call Call) {
 		_, _ = w.Write(body)
 		return
 	}
+	if s.webhookURL != "" {
+		s.refusePollLocked(w, call, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+		return
+	}
 	if f := s.setAllowedLocked(call.Params); f != nil {
 		status, body := failureBody(&call, *f)
 		call.Status = status
@@ -682,15 +693,24 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, call Call) {
 		writeRaw(w, status, body)
 		return
 	}
+	// Like Telegram, a getUpdates ends the one still held for the same
+	// bot: the older call is answered 409.
+	s.polls++
+	mine := s.polls
+	if s.holding > 0 {
+		s.notify()
+	}
 	for {
 		s.confirmLocked(offset)
 		s.dropUnwantedLocked()
 		if len(s.pending) > 0 {
 			break
 		}
-		ch := s.changed
 		s.holding++
 		s.notify()
+		// Wait for the next change (taken after notify, or the poll
+		// would wake itself at once and spin).
+		ch := s.changed
 		s.mu.Unlock()
 		done := false
 		select {
@@ -709,6 +729,10 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, call Call) {
 			writeJSON(w, 401, map[string]any{"ok": false, "error_code": 401, "description": "Unauthorized"})
 			return
 		}
+		if s.polls != mine {
+			s.refusePollLocked(w, call, ConflictDescription)
+			return
+		}
 		if done {
 			s.confirmLocked(offset)
 			s.dropUnwantedLocked()
@@ -722,6 +746,48 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, call Call) {
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)
+}
+
+// ConflictDescription is Telegram's answer (409) to a getUpdates that a
+// newer getUpdates of the same bot terminated: two instances are polling.
+const ConflictDescription = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+
+// refusePollLocked answers call (a getUpdates) with a 409 Conflict saying
+// why, records it and unlocks s.mu.
+func (s *Server) refusePollLocked(w http.ResponseWriter, call Call, description string) {
+	status, body := failureBody(&call, Failure{Status: http.StatusConflict, Description: description})
+	call.Status = status
+	s.recordLocked(call)
+	s.mu.Unlock()
+	writeRaw(w, status, body)
+}
+
+// Conflicts returns how many getUpdates calls were answered 409 Conflict
+// (terminated by a newer getUpdates, or made while a webhook is set).
+func (s *Server) Conflicts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		if c.Method == "getUpdates" && c.Status == http.StatusConflict {
+			n++
+		}
+	}
+	return n
+}
+
+// TakeUpdates removes and returns the pending updates the bot asked for,
+// as Telegram does when it posts them to a webhook: a test then posts each
+// (PostUpdate) to whichever instance a load balancer would pick.
+func (s *Server) TakeUpdates() []Update {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropUnwantedLocked()
+	out := append([]Update(nil), s.pending...)
+	clear(s.pending)
+	s.pending = s.pending[:0]
+	s.notify()
+	return out
 }
 
 // confirmLocked drops every update below offset, as Telegram does when a

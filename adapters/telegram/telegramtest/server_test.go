@@ -292,3 +292,58 @@ func TestDMToAStrangerCanBeChatNotFound(t *testing.T) {
 		t.Errorf("DM after /start = %d %v", status, out)
 	}
 }
+
+func TestANewerGetUpdatesTerminatesTheHeldOne(t *testing.T) {
+	s := New(t, Options{MaxHold: time.Minute})
+	type answer struct {
+		status int
+		out    map[string]any
+	}
+	first := make(chan answer, 1)
+	go func() {
+		body, _ := json.Marshal(map[string]any{"offset": "0", "timeout": "60"})
+		resp, err := http.Post(s.URL+"/bot"+s.Token+"/getUpdates", "application/json", bytes.NewReader(body))
+		if err != nil {
+			first <- answer{}
+			return
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		first <- answer{resp.StatusCode, out}
+	}()
+	s.Await(t, 5*time.Second, "the first poll to be held", func() bool { return s.Holding() == 1 })
+
+	// A second instance polls the same bot: the first poll ends with 409.
+	status, out := call(t, s, "getUpdates", map[string]any{"offset": "0", "timeout": "0"})
+	if status != http.StatusOK {
+		t.Fatalf("the newer poll answered %d %v", status, out)
+	}
+	a := <-first
+	if a.status != http.StatusConflict || a.out["description"] != ConflictDescription || a.out["error_code"] != float64(409) {
+		t.Fatalf("the older poll answered %d %v, want 409 %q", a.status, a.out, ConflictDescription)
+	}
+	if n := s.Conflicts(); n != 1 {
+		t.Errorf("Conflicts() = %d, want 1", n)
+	}
+}
+
+func TestWebhookModeRefusesGetUpdatesAndHandsOutUpdates(t *testing.T) {
+	s := New(t, Options{})
+	if status, out := call(t, s, "setWebhook", map[string]any{"url": "https://x.example/hook", "secret_token": "k"}); status != 200 {
+		t.Fatalf("setWebhook: %d %v", status, out)
+	}
+	status, out := call(t, s, "getUpdates", map[string]any{"offset": "0", "timeout": "0"})
+	if status != http.StatusConflict || !strings.Contains(out["description"].(string), "webhook is active") {
+		t.Fatalf("getUpdates with a webhook set answered %d %v", status, out)
+	}
+	s.SendText(User{ID: 1, FirstName: "A"}, Group(-1, "G"), "one")
+	s.SendText(User{ID: 1, FirstName: "A"}, Group(-1, "G"), "two")
+	got := s.TakeUpdates()
+	if len(got) != 2 || got[0].Message.Text != "one" || got[1].Message.Text != "two" {
+		t.Fatalf("TakeUpdates = %+v", got)
+	}
+	if s.Pending() != 0 || len(s.TakeUpdates()) != 0 {
+		t.Errorf("updates taken are still pending")
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -198,9 +197,8 @@ type cluster struct {
 	dc      *discordtest.Server
 	tg      *telegramtest.Server
 
-	mu       sync.Mutex
-	procs    []*proc
-	tgOffset int
+	mu    sync.Mutex
+	procs []*proc
 	// interactions lists, per Discord user id, every interaction they made.
 	interactions map[string][]string
 	// presses lists, per Telegram user id, every callback query id.
@@ -514,38 +512,15 @@ func (c *cluster) deliver(p *proc) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	c.mu.Lock()
-	offset := c.tgOffset
-	c.mu.Unlock()
-	body := strings.NewReader(`{"offset":"` + strconv.Itoa(offset) + `","timeout":"0"}`)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.tg.URL+"/bot"+telegramToken+"/getUpdates", body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatalf("taking the updates from the fake Bot API: %v", err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var got struct {
-		OK     bool                  `json:"ok"`
-		Result []telegramtest.Update `json:"result"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&got); err != nil || !got.OK {
-		c.t.Fatalf("the fake Bot API's updates: ok=%v err=%v", got.OK, err)
-	}
-	if len(got.Result) == 0 {
+	updates := c.tg.TakeUpdates()
+	if len(updates) == 0 {
 		c.t.Fatal("deliver: no update to deliver")
 	}
-	for _, u := range got.Result {
+	for _, u := range updates {
 		status, err := telegramtest.PostUpdate(ctx, "http://"+p.webhook+"/", webhookSecret, u)
 		if err != nil || status != http.StatusOK {
 			c.t.Fatalf("posting update %d to %s's webhook: status %d, %v", u.UpdateID, p.name, status, err)
 		}
-		c.mu.Lock()
-		c.tgOffset = max(c.tgOffset, u.UpdateID+1)
-		c.mu.Unlock()
 	}
 }
 
