@@ -460,6 +460,37 @@ func (c *cluster) discordShown(u discordtest.User) []string {
 	return out
 }
 
+// repliesTo lists the texts the bot answered an interaction with.
+func (c *cluster) repliesTo(id string) []string {
+	var out []string
+	for _, r := range c.dc.Replies(id) {
+		if r.Content != "" {
+			out = append(out, r.Content)
+		}
+	}
+	return out
+}
+
+// discordTrace describes everything the bot did in answer to u, for a
+// failing test's report.
+func (c *cluster) discordTrace(u discordtest.User) string {
+	c.mu.Lock()
+	ids := append([]string(nil), c.interactions[u.ID]...)
+	c.mu.Unlock()
+	var b strings.Builder
+	for _, id := range ids {
+		for _, r := range c.dc.Replies(id) {
+			fmt.Fprintf(&b, "interaction %s: %s ephemeral=%t %q\n", id, r.Kind, r.Ephemeral, r.Content)
+		}
+	}
+	for _, m := range c.dc.ChannelMessages(discordtest.DMChannelID(u.ID)) {
+		if m.Bot {
+			fmt.Fprintf(&b, "DM %s: %q\n", m.ID, m.Content)
+		}
+	}
+	return b.String()
+}
+
 // discordSeen counts the messages u was shown that hold text.
 func (c *cluster) discordSeen(u discordtest.User, text string) int {
 	n := 0
