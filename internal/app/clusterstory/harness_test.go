@@ -124,6 +124,7 @@ type proc struct {
 	exited   chan struct{}
 	instance string // its cluster instance id
 	webhook  string // host:port of its Telegram webhook server
+	http     string // host:port of its /healthz, /readyz and /metrics
 }
 
 // logLines returns the process's JSON log records whose msg is msg.
@@ -241,7 +242,7 @@ func (c *cluster) start(name, shard string, telegram bool) *proc {
 		"CLM_DATABASE_URL=" + c.dbURL,
 		"CLM_CLUSTER_HEARTBEAT=" + heartbeat.String(),
 		"CLM_CLUSTER_TTL=" + ttl.String(),
-		"CLM_HTTP_ADDR=off",
+		"CLM_HTTP_ADDR=127.0.0.1:0",
 		"CLM_LOG_FORMAT=json",
 		"CLM_LOG_LEVEL=debug",
 		"CLM_RATE_PER_MINUTE=0",
@@ -288,6 +289,8 @@ func (c *cluster) start(name, shard string, telegram bool) *proc {
 	c.procs = append(c.procs, p)
 	c.mu.Unlock()
 
+	endpoint := p.waitLog(t, "HTTP endpoint listening")
+	p.http, _ = endpoint["addr"].(string)
 	joined := p.waitLog(t, "cluster: joined")
 	p.instance, _ = joined["instance"].(string)
 	if p.instance == "" {
@@ -304,6 +307,18 @@ func (c *cluster) start(name, shard string, telegram bool) *proc {
 		}
 	}
 	return p
+}
+
+// ready runs `bridge healthcheck ready` against p, as the deploy
+// example's health check does, and reports whether it exited 0.
+func (c *cluster) ready(p *proc) (bool, string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.bin, "healthcheck", "ready")
+	cmd.Env = []string{"CLM_HTTP_ADDR=" + p.http}
+	out, err := cmd.CombinedOutput()
+	return err == nil, string(out)
 }
 
 // stop ends a process still running: SIGTERM, then SIGKILL if it does

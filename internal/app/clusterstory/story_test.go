@@ -116,6 +116,11 @@ func TestStoryThreeInstancesOneCommunitySurviveAKill(t *testing.T) {
 	p2 := c.start("bridge-2", "1", true)
 	p3 := c.start("bridge-3", "2", true)
 	procs := []*proc{p1, p2, p3}
+	for _, p := range procs {
+		if ok, out := c.ready(p); !ok {
+			t.Errorf("%s is not ready (bridge healthcheck ready): %s", p.name, out)
+		}
+	}
 
 	// ---- Discord: the DM on shard 0, the guild on shard 1 -------------
 	dm := discordtest.DM(alice)
@@ -238,6 +243,12 @@ func TestStoryThreeInstancesOneCommunitySurviveAKill(t *testing.T) {
 	for _, s := range newSince(tomBefore, c.telegramPrivate(tom)) {
 		if unlockAgain(s) {
 			t.Errorf("%s, whose owner lives, was told %q after the kill", tom.FirstName, s)
+		}
+	}
+	_, tomHistory := c.sayTo(via, tom, tom.PrivateChat(), "/clm history Work", tom.ID)
+	for _, text := range []string{tgFirstText, tgSecondText, tgAfterText} {
+		if n := strings.Count(tomHistory, text); n != 1 {
+			t.Errorf("%s's history holds %q %d times, want once:\n%s", tom.FirstName, text, n, tomHistory)
 		}
 	}
 	if o := c.ownerOf(memberKey("telegram", tom.ID)); o != tomOwner {
