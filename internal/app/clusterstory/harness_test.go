@@ -570,19 +570,24 @@ func (c *cluster) deliver(p *proc) {
 	}
 }
 
-// sayTo plays member writing text in chat, delivered to p, and waits for
-// the bot's next message in answerIn.
-func (c *cluster) sayTo(p *proc, from telegramtest.User, chat telegramtest.Chat, text string, answerIn int64) (telegramtest.Message, string) {
+// ask plays member writing text in their private chat with the bot,
+// delivered to p, and waits for the bot's answer there that satisfies
+// want (the owner may answer with more than one message, in any order).
+func (c *cluster) ask(p *proc, member telegramtest.User, text string, want func(string) bool) (telegramtest.Message, string) {
 	c.t.Helper()
-	before := len(c.tg.BotMessages(answerIn))
-	m := c.tg.SendText(from, chat, text)
+	before := len(c.tg.BotMessages(member.ID))
+	m := c.tg.SendText(member, member.PrivateChat(), text)
 	c.deliver(p)
-	var msgs []telegramtest.Message
-	c.tg.Await(c.t, waitLimit, fmt.Sprintf("the bot's answer in chat %d", answerIn), func() bool {
-		msgs = c.tg.BotMessages(answerIn)
-		return len(msgs) > before
-	})
-	return m, msgs[len(msgs)-1].Text
+	answer := c.awaitShown(member.FirstName+"'s answer", func() []string {
+		var out []string
+		if msgs := c.tg.BotMessages(member.ID); len(msgs) > before {
+			for _, b := range msgs[before:] {
+				out = append(out, b.Text)
+			}
+		}
+		return out
+	}, want)
+	return m, answer
 }
 
 // pressAt plays member pressing a button, delivered to p, and waits for
@@ -661,18 +666,6 @@ func (c *cluster) receiveButton(chat int64, replyTo telegramtest.Message) (teleg
 // returns it.
 func (c *cluster) pointerFor(p *proc, member telegramtest.User, chat, text string) string {
 	c.t.Helper()
-	before := len(c.tg.BotMessages(member.ID))
-	c.tg.SendText(member, member.PrivateChat(), "/clm send "+chat+" "+text)
-	c.deliver(p)
-	var pointer string
-	c.tg.Await(c.t, waitLimit, member.FirstName+"'s pointer", func() bool {
-		for _, m := range c.tg.BotMessages(member.ID)[before:] {
-			if strings.HasPrefix(m.Text, `{"e": `) {
-				pointer = m.Text
-				return true
-			}
-		}
-		return false
-	})
+	_, pointer := c.ask(p, member, "/clm send "+chat+" "+text, func(s string) bool { return strings.HasPrefix(s, `{"e": `) })
 	return pointer
 }

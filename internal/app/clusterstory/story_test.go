@@ -1,9 +1,12 @@
 package clusterstory_test
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/clmbridge/clmbridge/adapters/discord/discordtest"
 	"github.com/clmbridge/clmbridge/adapters/telegram/telegramtest"
@@ -29,6 +32,7 @@ const (
 	tgFirstText    = "the ferry leaves at seven"
 	tgSecondText   = "dinner moved to the harbour cafe"
 	tgAfterText    = "still here after the crash"
+	tgLateText     = "sent after a clean stop"
 )
 
 var (
@@ -100,8 +104,8 @@ func mustContain(t *testing.T, what, got string, wants ...string) {
 // answer does not repeat it.
 func (c *cluster) telegramUnlock(p *proc, member telegramtest.User) {
 	c.t.Helper()
-	msg, answer := c.sayTo(p, member, member.PrivateChat(), "/clm unlock Work "+telegramSecret, member.ID)
-	if !strings.Contains(answer, "Work") || strings.Contains(answer, telegramSecret) {
+	msg, answer := c.ask(p, member, "/clm unlock Work "+telegramSecret, func(s string) bool { return strings.Contains(s, "Work") })
+	if strings.Contains(answer, telegramSecret) {
 		c.t.Fatalf("%s's unlock answer: %q", member.FirstName, answer)
 	}
 	c.tg.Await(c.t, waitLimit, member.FirstName+"'s secret deleted", func() bool {
@@ -245,7 +249,7 @@ func TestStoryThreeInstancesOneCommunitySurviveAKill(t *testing.T) {
 			t.Errorf("%s, whose owner lives, was told %q after the kill", tom.FirstName, s)
 		}
 	}
-	_, tomHistory := c.sayTo(via, tom, tom.PrivateChat(), "/clm history Work", tom.ID)
+	_, tomHistory := c.ask(via, tom, "/clm history Work", func(s string) bool { return strings.Contains(s, tgFirstText) })
 	for _, text := range []string{tgFirstText, tgSecondText, tgAfterText} {
 		if n := strings.Count(tomHistory, text); n != 1 {
 			t.Errorf("%s's history holds %q %d times, want once:\n%s", tom.FirstName, text, n, tomHistory)
@@ -255,9 +259,37 @@ func TestStoryThreeInstancesOneCommunitySurviveAKill(t *testing.T) {
 		t.Errorf("%s moved from %s to %s, though %s lives", tom.FirstName, tomOwner.name, o.name, tomOwner.name)
 	}
 
+	// ---- a graceful stop: tom's owner leaves at once, handing nothing on
+	c.stop(tomOwner)
+	if code := tomOwner.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("%s stopped on SIGTERM with exit status %d, want 0", tomOwner.name, code)
+	}
+	var registered bool
+	c.db(func(ctx context.Context, conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM cluster_instances WHERE id = $1)", tomOwner.instance).Scan(&registered)
+	})
+	if registered {
+		t.Errorf("%s stopped cleanly but is still registered: its members wait for the TTL", tomOwner.name)
+	}
+	var other *proc
+	for _, p := range live {
+		if p != tomOwner {
+			other = p
+			break
+		}
+	}
+	// No waiting for the TTL: his next request finds him moved, and his
+	// chats locked (his secret went nowhere).
+	tomBefore = c.telegramPrivate(tom)
+	c.tg.SendText(tom, tom.PrivateChat(), "/clm send Work "+tgLateText)
+	c.deliver(other)
+	c.awaitShown(tom.FirstName+" told to unlock again after a graceful stop", func() []string {
+		return newSince(tomBefore, c.telegramPrivate(tom))
+	}, unlockAgain)
+
 	// ---- nothing secret anywhere public or in any log ------------------
 	never := []string{discordSecret, telegramSecret, firstText, secondText, tgFirstText, tgSecondText, tgAfterText,
-		telegramToken, webhookSecret, c.dc.Token()}
+		tgLateText, telegramToken, webhookSecret, c.dc.Token()}
 	logs := c.allLogs()
 	for _, s := range never {
 		if strings.Contains(logs, s) {
