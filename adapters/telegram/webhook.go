@@ -1,8 +1,8 @@
 package telegram
 
 import (
-	"crypto/hmac"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
