@@ -46,9 +46,9 @@ type Config struct {
 	WebhookListen string `envconfig:"CLM_TELEGRAM_WEBHOOK_LISTEN" default:":8443"`
 	// WebhookSecret is checked against the X-Telegram-Bot-Api-Secret-Token
 	// header of every webhook request (1-256 of A-Z a-z 0-9 _ -). When it
-	// is empty a random one is made at each start: several instances
-	// behind one webhook URL must share one, as each registers the
-	// webhook with its own.
+	// is empty one is derived from the bot token (an HMAC), the same on
+	// every instance and every start, so several instances behind one
+	// webhook URL agree with nothing to set.
 	WebhookSecret     string `envconfig:"CLM_TELEGRAM_WEBHOOK_SECRET"`
 	WebhookSecretFile string `envconfig:"CLM_TELEGRAM_WEBHOOK_SECRET_FILE"`
 

@@ -2,7 +2,7 @@ package telegram
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -42,12 +42,7 @@ type webhookPoller struct {
 func (w *webhookPoller) listen() error {
 	secret := w.a.cfg.WebhookSecret
 	if secret == "" {
-		b := make([]byte, 32)
-		if _, err := rand.Read(b); err != nil {
-			return err
-		}
-		secret = base64.RawURLEncoding.EncodeToString(b)
-		w.a.log.Info("telegram: no CLM_TELEGRAM_WEBHOOK_SECRET set, so this run made one of its own; when several instances serve this bot behind a load balancer, give them all the same CLM_TELEGRAM_WEBHOOK_SECRET (each registers the webhook at start, and Telegram sends only the last one's secret)")
+		secret = derivedWebhookSecret(w.a.cfg.Token)
 	}
 	ln, err := listenTCP(w.a.cfg.WebhookListen)
 	if err != nil {
@@ -162,6 +157,19 @@ func (w *webhookPoller) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "stopping", http.StatusServiceUnavailable)
 	case <-r.Context().Done():
 	}
+}
+
+// derivedWebhookSecret is the webhook's secret token when
+// CLM_TELEGRAM_WEBHOOK_SECRET is not set: an HMAC of a fixed label keyed
+// with the bot token. Every instance of a cluster (each registers the
+// webhook at start, and Telegram keeps only the last registration's
+// secret) and every restart derive the same one, with nothing to
+// configure; nobody without the token can compute it, and whoever has the
+// token commands the bot anyway.
+func derivedWebhookSecret(token string) string {
+	mac := hmac.New(sha256.New, []byte(token))
+	mac.Write([]byte("clm-bridge telegram webhook secret_token v1"))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
 // sameSecret compares a received secret token with ours in constant time

@@ -111,3 +111,26 @@ func TestWebhookListenErrorStopsRun(t *testing.T) {
 		t.Errorf("Run = %v, want an error naming CLM_TELEGRAM_WEBHOOK_LISTEN", err)
 	}
 }
+
+// Without CLM_TELEGRAM_WEBHOOK_SECRET every instance of one bot (and every
+// restart) registers the same secret token, derived from the bot token, so
+// instances behind one load balancer all accept what Telegram sends; it
+// shows nothing of the token, and another bot gets another one.
+func TestWebhookSecretIsDerivedAlikeOnEveryInstance(t *testing.T) {
+	first, second := startWebhook(t, ""), startWebhook(t, "")
+	_, s1 := first.tg.Webhook()
+	_, s2 := second.tg.Webhook()
+	if s1 == "" || s1 != s2 {
+		t.Fatalf("two instances registered secrets %q and %q, want one shared secret", s1, s2)
+	}
+	if strings.Contains(s1, first.tg.Token) || strings.Contains(first.tg.Token, s1) {
+		t.Errorf("the derived secret %q shows the bot token", s1)
+	}
+	if other := derivedWebhookSecret(first.tg.Token + "x"); other == s1 {
+		t.Errorf("another bot token derives the same secret")
+	}
+	status, err := telegramtest.PostUpdate(context.Background(), "http://"+second.a.WebhookAddr()+"/", s1, telegramtest.Update{UpdateID: 1})
+	if err != nil || status != http.StatusOK {
+		t.Errorf("the second instance answered %d, %v to the first one's secret", status, err)
+	}
+}
