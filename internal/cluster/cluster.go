@@ -70,8 +70,8 @@ var (
 	// ErrSecretTooLarge: a secret-bearing request does not fit in one
 	// NOTIFY, and secrets are never written to a table.
 	ErrSecretTooLarge = errors.New("cluster: a request carrying a secret must fit in one notification; shorten it")
-	// ErrNoLiveInstance: no instance is live (not even this one).
-	ErrNoLiveInstance = errors.New("cluster: no live instance; check that the bridge instances can reach PostgreSQL")
+	// ErrNoLiveInstance: no live instance serves the member's platform.
+	ErrNoLiveInstance = errors.New("cluster: no live instance serves the member's platform; check that the bridge instances run and reach PostgreSQL")
 	// ErrUnknownInstance: the target is not a live instance.
 	ErrUnknownInstance = errors.New("cluster: that instance is not live; ask Owner again")
 	// ErrStopped: this instance is no longer part of the cluster (closed,

@@ -58,6 +58,10 @@ type Config struct {
 	Heartbeat, TTL time.Duration
 	// ForwardTimeout bounds a forwarded request's round trip.
 	ForwardTimeout time.Duration
+	// Platforms names the platforms this instance serves (its adapters).
+	// A member ("<platform>:<id>") is owned only by an instance serving
+	// their platform, since the owner answers them through it. Empty: all.
+	Platforms []string
 	// Handle answers requests forwarded to this instance; OnPointer
 	// receives every published pointer. Either may be nil (requests are
 	// then refused, pointers ignored).
@@ -190,7 +194,11 @@ func (p *Postgres) setUp(ctx context.Context, cc *pgx.ConnConfig) error {
 			return err
 		}
 	}
-	_, err = p.pool.Exec(ctx, `INSERT INTO cluster_instances (id, box_key) VALUES ($1, $2)`, p.id, p.pub[:])
+	platforms := p.cfg.Platforms
+	if platforms == nil {
+		platforms = []string{}
+	}
+	_, err = p.pool.Exec(ctx, `INSERT INTO cluster_instances (id, box_key, platforms) VALUES ($1, $2, $3)`, p.id, p.pub[:], platforms)
 	return err
 }
 
@@ -416,40 +424,50 @@ func (p *Postgres) Live(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// Owner returns member's owner. A recorded owner that is live stays the
-// owner (so an instance joining takes over nobody); otherwise the member
-// goes to the rendezvous winner among the live instances, recorded in one
-// statement that only replaces an owner that is not live, so two
+// Owner returns member's owner. A recorded owner that is live and serves
+// the member's platform stays the owner (so an instance joining takes
+// over nobody); otherwise the member goes to the rendezvous winner among
+// the live instances serving their platform, recorded in one statement
+// that only replaces an owner that is not such an instance, so two
 // instances deciding at once agree.
 func (p *Postgres) Owner(ctx context.Context, member string) (string, error) {
 	if err := p.stopped(); err != nil {
 		return "", err
 	}
+	platform, _, _ := strings.Cut(member, ":")
+	// serves is true for an instance i that may own member: live, and
+	// serving their platform ($2 is the TTL, $3 the platform).
+	const serves = `i.last_seen > now() - make_interval(secs => $2::float8)
+		AND (cardinality(i.platforms) = 0 OR $3::text = ANY(i.platforms))`
 	for range 3 {
 		var owner string
 		var live bool
-		err := p.pool.QueryRow(ctx, `SELECT o.instance, coalesce(i.last_seen > now() - make_interval(secs => $2::float8), false)
+		err := p.pool.QueryRow(ctx, `SELECT o.instance, coalesce(`+serves+`, false)
 			FROM cluster_owners o LEFT JOIN cluster_instances i ON i.id = o.instance WHERE o.member = $1`,
-			member, p.ttlSecs()).Scan(&owner, &live)
+			member, p.ttlSecs(), platform).Scan(&owner, &live)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return "", dbErr("finding a member's owner", err, "")
 		}
 		if live {
 			return owner, nil
 		}
-		ids, err := p.Live(ctx)
+		rows, err := p.pool.Query(ctx, `SELECT i.id FROM cluster_instances i WHERE $1::text <> '' AND `+serves+` ORDER BY i.id`,
+			member, p.ttlSecs(), platform)
 		if err != nil {
-			return "", err
+			return "", dbErr("listing the instances serving a platform", err, "")
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return "", dbErr("listing the instances serving a platform", err, "")
 		}
 		winner := rendezvous(ids, member)
 		if winner == "" {
 			return "", ErrNoLiveInstance
 		}
-		err = p.pool.QueryRow(ctx, `INSERT INTO cluster_owners AS o (member, instance) VALUES ($1, $2)
+		err = p.pool.QueryRow(ctx, `INSERT INTO cluster_owners AS o (member, instance) VALUES ($1, $4)
 			ON CONFLICT (member) DO UPDATE SET instance = excluded.instance, moved = true, since = now()
-			WHERE NOT EXISTS (SELECT 1 FROM cluster_instances i
-				WHERE i.id = o.instance AND i.last_seen > now() - make_interval(secs => $3::float8))
-			RETURNING instance`, member, winner, p.ttlSecs()).Scan(&owner)
+			WHERE NOT EXISTS (SELECT 1 FROM cluster_instances i WHERE i.id = o.instance AND `+serves+`)
+			RETURNING instance`, member, p.ttlSecs(), platform, winner).Scan(&owner)
 		if err == nil {
 			return owner, nil
 		}

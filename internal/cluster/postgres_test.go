@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 	"sync"
@@ -541,8 +542,13 @@ func TestInstancesStartingTogetherBesideTheStoreAllJoinAndMigrateOnce(t *testing
 	if got := live(t, ps[0]); len(got) != 3 {
 		t.Fatalf("live = %v, want the three instances", got)
 	}
-	if n := count(t, dbURL, `SELECT count(*) FROM cluster_schema_version WHERE version = 1`); n != 1 {
-		t.Fatalf("cluster_schema_version holds %d rows at version 1, want exactly one", n)
+	migrations, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, dbURL, `SELECT count(*) FROM cluster_schema_version WHERE version = $1`, len(migrations)); n != 1 ||
+		count(t, dbURL, `SELECT count(*) FROM cluster_schema_version`) != 1 {
+		t.Fatalf("cluster_schema_version holds %d rows at version %d (the newest), want exactly one row", n, len(migrations))
 	}
 	// The store's own version is untouched by the cluster's.
 	if n := count(t, dbURL, `SELECT count(*) FROM schema_version WHERE version >= 1`); n != 1 {
@@ -580,5 +586,50 @@ func TestAnInstanceKilledWithoutAWordIsDeclaredDeadWhenItsHeartbeatExpires(t *te
 	}
 	if changed, err := a.OwnerChanged(context.Background(), "telegram:1"); err != nil || !changed {
 		t.Fatalf("OwnerChanged = %v (%v), want true", changed, err)
+	}
+}
+
+// A member is owned only by an instance serving their platform (the owner
+// answers them through it): with two Discord instances and a Telegram-only
+// one, Discord members spread over the two, Telegram members over the
+// Telegram ones; when a Discord instance dies its members go to the other
+// Discord instance, never to the Telegram-only one; and a platform nobody
+// serves has no owner.
+func TestMembersAreOwnedOnlyByInstancesServingTheirPlatform(t *testing.T) {
+	dbURL, _ := pgtest.Schema(t)
+	d0 := join(t, dbURL, Config{Platforms: []string{"discord", "telegram"}})
+	d1 := join(t, dbURL, Config{Platforms: []string{"discord", "telegram"}})
+	tg := join(t, dbURL, Config{Platforms: []string{"telegram"}})
+
+	discordOwners := owners(t, tg, memberKeys("discord", 120))
+	spread := map[string]int{}
+	for m, o := range discordOwners {
+		if o == tg.Self() {
+			t.Fatalf("discord member %s is owned by the Telegram-only instance", m)
+		}
+		spread[o]++
+	}
+	if spread[d0.Self()] == 0 || spread[d1.Self()] == 0 {
+		t.Fatalf("discord members spread %v, want over both Discord instances", spread)
+	}
+	spread = map[string]int{}
+	for _, o := range owners(t, d0, memberKeys("telegram", 120)) {
+		spread[o]++
+	}
+	if len(spread) != 3 {
+		t.Fatalf("telegram members spread %v, want over all three instances", spread)
+	}
+	if _, err := tg.Owner(context.Background(), "matrix:1"); !errors.Is(err, ErrNoLiveInstance) {
+		t.Fatalf("a member of a platform nobody serves got owner error %v, want ErrNoLiveInstance", err)
+	}
+
+	kill(t, dbURL, d1)
+	eventually(t, "the killed Discord instance to be declared dead", func() bool {
+		return !slices.Contains(live(t, d0), d1.Self())
+	})
+	for m, o := range owners(t, tg, memberKeys("discord", 120)) {
+		if o != d0.Self() {
+			t.Fatalf("after the kill, discord member %s (was %s) is owned by %s, want the live Discord instance", m, discordOwners[m], o)
+		}
 	}
 }
