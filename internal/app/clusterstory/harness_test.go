@@ -39,9 +39,9 @@ const (
 	heartbeat = 200 * time.Millisecond
 	ttl       = 2 * time.Second
 
-	// shardCount is how many Discord shards the story runs, one per
-	// process.
-	shardCount = 3
+	// shardCount is how many Discord shards the story runs: two, on two of
+	// the three instances; the third serves Telegram only.
+	shardCount = 2
 
 	telegramToken = "5550002:AAF-cluster_story_token-never-logged"
 	webhookSecret = "cluster-story-webhook-secret-7731"

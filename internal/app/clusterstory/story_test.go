@@ -13,16 +13,13 @@ import (
 )
 
 // One community served by three bridge processes on one PostgreSQL
-// schema, as deploy/cluster runs it: each is one Discord shard of three
-// and takes Telegram webhook requests from the load balancer (the test).
-// A member's unlocked chats live in the memory of the one instance that
-// owns them; a request arriving anywhere else is forwarded there, and the
-// owner answers the member itself, through the platform's API.
-//
-// Every instance serves both platforms: any instance may come to own any
-// member, and an owner can only answer through a platform it runs (a
-// Telegram-only instance that came to own a Discord member would leave
-// their requests unanswered; see the README).
+// schema, as deploy/cluster runs it: two are the Discord shards 0 and 1 of
+// two, and all three take Telegram webhook requests from the load
+// balancer (the test). A member's unlocked chats live in the memory of
+// the one instance that owns them; a request arriving anywhere else is
+// forwarded there, and the owner answers the member itself, through the
+// platform's API. A member is owned only by an instance serving their
+// platform, so the Telegram-only instance never owns a Discord member.
 
 const (
 	discordSecret  = "lantern-otter-basalt-5521"
@@ -38,8 +35,8 @@ const (
 var (
 	alice = discordtest.User{ID: "301", Name: "alice"}
 	bob   = discordtest.User{ID: "302", Name: "bob"}
-	// shard1Guild is a guild Discord routes to shard 1 of 3:
-	// (guild_id >> 22) % 3 == 1. DMs always arrive on shard 0.
+	// shard1Guild is a guild Discord routes to shard 1 of 2:
+	// (guild_id >> 22) % 2 == 1. DMs always arrive on shard 0.
 	shard1Guild = strconv.Itoa(1 << 22)
 	lobby       = discordtest.Channel(shard1Guild, "4194400")
 
@@ -118,7 +115,7 @@ func TestStoryThreeInstancesOneCommunitySurviveAKill(t *testing.T) {
 	c := newCluster(t, discordtest.WithGuilds(shard1Guild))
 	p1 := c.start("bridge-1", "0", true)
 	p2 := c.start("bridge-2", "1", true)
-	p3 := c.start("bridge-3", "2", true)
+	p3 := c.start("bridge-3", "", true)
 	procs := []*proc{p1, p2, p3}
 	for _, p := range procs {
 		if ok, out := c.ready(p); !ok {
@@ -144,6 +141,9 @@ func TestStoryThreeInstancesOneCommunitySurviveAKill(t *testing.T) {
 	}
 	aliceOwner := c.ownerOf(memberKey("discord", alice.ID))
 	t.Logf("alice is owned by %s", aliceOwner.name)
+	if aliceOwner == p3 {
+		t.Fatalf("alice, a Discord member, is owned by %s, which serves Telegram only", p3.name)
+	}
 
 	// bob posts the second pointer now, while his own owner surely lives.
 	mustContain(t, "bob's second send", c.do(bob, lobby, "send", discordtest.Opt("chat", "Work"), discordtest.Opt("text", secondText)), "Posted")
