@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -668,4 +669,42 @@ func (c *cluster) pointerFor(p *proc, member telegramtest.User, chat, text strin
 	c.t.Helper()
 	_, pointer := c.ask(p, member, "/clm send "+chat+" "+text, func(s string) bool { return strings.HasPrefix(s, `{"e": `) })
 	return pointer
+}
+
+// dumpHolds returns those of needles (and their hex, as pg_dump writes
+// bytea) that a pg_dump of the cluster's schema holds: the store and the
+// cluster's own tables, as an operator's backup would. It skips the test's
+// scan (not the test) when pg_dump is not installed.
+func (c *cluster) dumpHolds(needles []string) (found []string, scanned bool) {
+	c.t.Helper()
+	pgDump, err := exec.LookPath("pg_dump")
+	if err != nil {
+		c.t.Log("pg_dump not found (install postgresql-client): the database scan is skipped")
+		return nil, false
+	}
+	cfg, err := pgx.ParseConfig(c.dbURL)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	dump := filepath.Join(c.t.TempDir(), "cluster.sql")
+	cmd := exec.Command(pgDump, "--schema="+c.schema, "--no-owner", "--format=plain", "--file="+dump)
+	// The server's address in the environment, never argv.
+	cmd.Env = append(os.Environ(), "PGHOST="+cfg.Host, "PGPORT="+strconv.Itoa(int(cfg.Port)),
+		"PGUSER="+cfg.User, "PGPASSWORD="+cfg.Password, "PGDATABASE="+cfg.Database)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		c.t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(dump)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte("cluster_owners")) || !bytes.Contains(data, []byte("messages")) {
+		c.t.Fatalf("the dump holds neither the store nor the cluster's tables:\n%.2000s", data)
+	}
+	for _, n := range needles {
+		if bytes.Contains(data, []byte(n)) || bytes.Contains(data, []byte(hex.EncodeToString([]byte(n)))) {
+			found = append(found, n)
+		}
+	}
+	return found, true
 }

@@ -290,6 +290,9 @@ func TestStoryThreeInstancesOneCommunitySurviveAKill(t *testing.T) {
 	// ---- nothing secret anywhere public or in any log ------------------
 	never := []string{discordSecret, telegramSecret, firstText, secondText, tgFirstText, tgSecondText, tgAfterText,
 		tgLateText, telegramToken, webhookSecret, c.dc.Token()}
+	if found, scanned := c.dumpHolds(never); scanned && len(found) > 0 {
+		t.Errorf("a pg_dump of the cluster's schema holds %q", found)
+	}
 	logs := c.allLogs()
 	for _, s := range never {
 		if strings.Contains(logs, s) {
