@@ -90,7 +90,7 @@ func (p *longPoller) turn(ctx context.Context, b *tele.Bot, dest chan tele.Updat
 		}
 	}()
 	p.a.turn.set(turn)
-	defer p.a.turn.set(nil)
+	defer p.a.turn.end()
 	p.a.setStandby(false)
 	p.a.log.Info("telegram: this instance now takes the bot's updates (long polling)")
 	p.poll(turn, b, dest, lost)

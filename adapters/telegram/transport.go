@@ -120,8 +120,16 @@ func (p *pollTurn) get() context.Context {
 	return p.ctx
 }
 
+// set makes ctx the current turn.
 func (p *pollTurn) set(ctx context.Context) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.ctx = ctx
+}
+
+// end forgets the current turn (this instance no longer polls).
+func (p *pollTurn) end() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ctx = nil
 }
