@@ -127,7 +127,7 @@ func RunWith(ctx context.Context, cfg Config, opts Options, stdin io.Reader, std
 		Doctor:        doctorFunc(cfg, DoctorTimeout),
 		Publish:       publish,
 	}, logger)
-	var mem *member
+	var mem *membership
 	if late != nil {
 		if mem, err = late.join(ctx, cfg, core, logger); err != nil {
 			core.Close()

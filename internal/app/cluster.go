@@ -19,10 +19,10 @@ import (
 // database schema (alone, it is a cluster of one).
 func (c Config) clustered() bool { return c.DatabaseURL != "" }
 
-// member is this instance's membership of a cluster: the cluster and the
+// membership is this instance's membership of a cluster: the cluster and the
 // Router the adapters use as their core. Both are nil on SQLite, where
 // the adapters use the bridge itself.
-type member struct {
+type membership struct {
 	cl     *cluster.Postgres
 	router *relay.Router
 }
@@ -67,7 +67,7 @@ func (l *lateRouter) publish(ctx context.Context, p bridge.Published) error {
 
 // join makes the Router in front of core, opens this instance's
 // membership of the cluster with it, and logs the instance's id.
-func (l *lateRouter) join(ctx context.Context, cfg Config, core *bridge.Bridge, logger *slog.Logger) (*member, error) {
+func (l *lateRouter) join(ctx context.Context, cfg Config, core *bridge.Bridge, logger *slog.Logger) (*membership, error) {
 	l.router = relay.New(core, l.opts)
 	heartbeat, ttl := cfg.clusterTiming()
 	cl, err := cluster.Open(ctx, cluster.Config{
@@ -85,12 +85,12 @@ func (l *lateRouter) join(ctx context.Context, cfg Config, core *bridge.Bridge, 
 	l.router.SetCluster(cl)
 	logger.Info("cluster: joined", slog.String("instance", cl.Self()),
 		slog.Duration("heartbeat", heartbeat), slog.Duration("ttl", ttl))
-	return &member{cl: cl, router: l.router}, nil
+	return &membership{cl: cl, router: l.router}, nil
 }
 
 // core is what the adapters serve into: the Router when clustered, else
 // the bridge.
-func (m *member) core(local *bridge.Bridge) bridge.Core {
+func (m *membership) core(local *bridge.Bridge) bridge.Core {
 	if m == nil {
 		return local
 	}
@@ -99,7 +99,7 @@ func (m *member) core(local *bridge.Bridge) bridge.Core {
 
 // pollGate is the gate of the adapters that must receive on exactly one
 // instance; nil when not clustered.
-func (m *member) pollGate(name string) platform.PollGate {
+func (m *membership) pollGate(name string) platform.PollGate {
 	if m == nil || m.cl == nil {
 		return nil
 	}
@@ -108,7 +108,7 @@ func (m *member) pollGate(name string) platform.PollGate {
 
 // serve tells the Router which adapters can answer a request another
 // instance received, and points the live-instances gauge at the cluster.
-func (m *member) serve(adapters []Adapter, met *metrics.Metrics) {
+func (m *membership) serve(adapters []Adapter, met *metrics.Metrics) {
 	if m == nil {
 		return
 	}
@@ -130,7 +130,7 @@ func (m *member) serve(adapters []Adapter, met *metrics.Metrics) {
 
 // done is closed when this instance left the cluster (nil channel, never
 // closed, when not clustered).
-func (m *member) done() <-chan struct{} {
+func (m *membership) done() <-chan struct{} {
 	if m == nil {
 		return nil
 	}
@@ -139,14 +139,14 @@ func (m *member) done() <-chan struct{} {
 
 // leftError says why the instance stopped serving after it left the
 // cluster without being asked to.
-func (m *member) leftError() error {
+func (m *membership) leftError() error {
 	return fmt.Errorf("this instance left the cluster (%w): its members were handed to the other instances; restart it", m.cl.Err())
 }
 
 // leave deregisters the instance, after the bridge wiped its sessions:
 // its members move to the other instances, and nothing of theirs is
 // handed over (their secrets die with this process's memory).
-func (m *member) leave(logger *slog.Logger) {
+func (m *membership) leave(logger *slog.Logger) {
 	if m == nil {
 		return
 	}
