@@ -1,7 +1,10 @@
 package platform
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 
 	"github.com/clmbridge/clmbridge/bridge"
 )
@@ -46,4 +49,26 @@ type Relay interface {
 // func to give it up. Hosts without several instances pass none.
 type PollGate interface {
 	Acquire(ctx context.Context) (lost <-chan struct{}, release func(), err error)
+}
+
+// ErrBadRelayState is returned by DecodeRelayState for a state that is
+// empty, too large, not one JSON object of the expected shape, or
+// followed by more data.
+var ErrBadRelayState = errors.New("the relay state is malformed or too large (are all instances the same version?)")
+
+// DecodeRelayState decodes a relay state strictly into v (a pointer to
+// the adapter's state struct): at most max bytes, one JSON object with
+// no field v does not have, and nothing after it. The state comes from
+// another instance through the database, so an adapter checks what it
+// decoded before answering anyone.
+func DecodeRelayState(state []byte, max int, v any) error {
+	if len(state) == 0 || len(state) > max {
+		return ErrBadRelayState
+	}
+	dec := json.NewDecoder(bytes.NewReader(state))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil || dec.More() {
+		return ErrBadRelayState
+	}
+	return nil
 }

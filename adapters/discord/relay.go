@@ -1,7 +1,6 @@
 package discord
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -158,13 +157,8 @@ func parseRelayState(state []byte) (relayState, error) {
 	if len(state) == 0 || len(state) > maxRelayState {
 		return st, fmt.Errorf("discord: relay state of %d bytes is not a Discord reply's (at most %d); not answering it", len(state), maxRelayState)
 	}
-	dec := json.NewDecoder(bytes.NewReader(state))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil {
-		return st, errors.New("discord: relay state is not a Discord reply's (undecodable); not answering it")
-	}
-	if dec.More() {
-		return st, errors.New("discord: relay state has trailing data; not answering it")
+	if err := platform.DecodeRelayState(state, maxRelayState, &st); err != nil {
+		return relayState{}, errors.New("discord: relay state is not a Discord reply's (undecodable or trailing data); not answering it")
 	}
 	bad := func(what string) (relayState, error) {
 		return relayState{}, fmt.Errorf("discord: relay state has %s; not answering it (are all instances the same version?)", what)

@@ -1,7 +1,6 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -110,12 +109,7 @@ func (r *callbackResponder) RelayState() ([]byte, error) {
 // decodeRelayState reads and checks a state made by RelayState.
 func decodeRelayState(data []byte) (relayState, error) {
 	var st relayState
-	if len(data) == 0 || len(data) > maxRelayState {
-		return st, errBadRelayState
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil || dec.More() {
+	if platform.DecodeRelayState(data, maxRelayState, &st) != nil {
 		return relayState{}, errBadRelayState
 	}
 	switch {

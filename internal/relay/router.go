@@ -517,10 +517,7 @@ func (r *Router) HandleForwarded(ctx context.Context, from string, m cluster.Mes
 		if err := decode(m.Body, MaxRequestBytes, &w); err != nil {
 			return nil, err
 		}
-		if err := checkMember(w.Member); err != nil {
-			return nil, err
-		}
-		if err := r.ownOrRefuse(ctx, cl, w.Member); err != nil {
+		if err := r.ownedHere(ctx, cl, w.Member); err != nil {
 			return nil, err
 		}
 		if m.Kind == kindSent {
@@ -544,10 +541,7 @@ func (r *Router) HandleForwarded(ctx context.Context, from string, m cluster.Mes
 		if err := decode(m.Body, MaxRequestBytes, &w); err != nil {
 			return nil, err
 		}
-		if err := checkMember(w.Member); err != nil {
-			return nil, err
-		}
-		if err := r.ownOrRefuse(ctx, cl, w.Member); err != nil {
+		if err := r.ownedHere(ctx, cl, w.Member); err != nil {
 			return nil, err
 		}
 		names := r.local.UnlockedChats(w.Member)
@@ -581,6 +575,15 @@ func (r *Router) awaitReceiveRef(ctx context.Context, req bridge.Request) {
 			return
 		}
 	}
+}
+
+// ownedHere checks that a forwarded member is well formed and owned by
+// this instance.
+func (r *Router) ownedHere(ctx context.Context, cl cluster.Cluster, m bridge.Member) error {
+	if err := checkMember(m); err != nil {
+		return err
+	}
+	return r.ownOrRefuse(ctx, cl, m)
 }
 
 // ownOrRefuse returns errNotOwner unless this instance owns m.
