@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -463,8 +464,7 @@ func TestTelegramOperatorView(t *testing.T) {
 	if code != 200 || !strings.Contains(ready, "telegram: ok") || !strings.Contains(ready, "store: ok") {
 		t.Errorf("/readyz: %d %q", code, ready)
 	}
-	_, metricsText := httpGet(t, base+"/metrics")
-	for _, want := range []string{
+	wants := []string{
 		`clm_bridge_platform_api_rate_limited_total{call_class="send",platform="telegram"} 1`,
 		`clm_bridge_platform_api_errors_total{call_class="send",platform="telegram"} 1`, // the 502; the 429 is not counted twice
 		`clm_bridge_platform_up{platform="telegram"} 1`,
@@ -472,7 +472,18 @@ func TestTelegramOperatorView(t *testing.T) {
 		`clm_bridge_outbox_depth{platform="telegram"}`,
 		`clm_bridge_commands_total{command="new",outcome="ok"} 1`,
 		"clm_bridge_active_sessions 1",
-	} {
+	}
+	// Alice may see the answer a moment before the bridge has counted its
+	// delivery and the request: scrape until the counts are in (bounded).
+	var metricsText string
+	for range 200 {
+		_, metricsText = httpGet(t, base+"/metrics")
+		if !slices.ContainsFunc(wants, func(w string) bool { return !strings.Contains(metricsText, w) }) {
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	for _, want := range wants {
 		if !strings.Contains(metricsText, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
