@@ -17,6 +17,11 @@ type Cluster interface {
 	// rendezvous hashing over the live instances when the member has no
 	// live owner yet. A member keeps their owner while it lives.
 	Owner(ctx context.Context, member string) (string, error)
+	// LiveOwner returns member's recorded owner when it is live (and
+	// serves the member's platform), else "": it only reads, choosing
+	// and recording nobody, for callers that need an owner only if the
+	// member already has one.
+	LiveOwner(ctx context.Context, member string) (string, error)
 	// OwnerChanged reports, once, that this instance took member over
 	// from an instance that died or stopped: the member's unlock sessions
 	// were lost with it, so the bridge tells them to unlock again.

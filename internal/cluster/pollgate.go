@@ -72,7 +72,7 @@ func (g *pollGate) Acquire(ctx context.Context) (<-chan struct{}, func(), error)
 			var err error
 			if conn, err = g.connect(ctx); err != nil && ctx.Err() == nil && !warned {
 				warned = true
-				g.p.log.Warn("cannot reach PostgreSQL for a gate; retrying every heartbeat", "gate", g.name, "err", err)
+				g.p.log.Warn("cannot reach PostgreSQL for a gate; retrying every heartbeat", "gate", g.name, "error", err)
 			}
 		}
 		if conn != nil {
@@ -144,7 +144,7 @@ func (g *pollGate) hold(conn *pgx.Conn) (<-chan struct{}, func(), error) {
 				if err == nil {
 					continue
 				}
-				g.p.log.Warn("lost a gate's connection; giving the gate up", "gate", g.name, "err", err)
+				g.p.log.Warn("lost a gate's connection; giving the gate up", "gate", g.name, "error", err)
 			}
 			close(lost)
 			g.close(conn) // the server drops the lock with the session

@@ -302,7 +302,7 @@ func (p *Postgres) abandon(why error) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.TTL)
 	defer cancel()
 	if _, err := p.pool.Exec(ctx, `DELETE FROM cluster_instances WHERE id = $1`, p.id); err != nil {
-		p.log.Warn("could not deregister; others take over when the heartbeat expires", "err", err)
+		p.log.Warn("could not deregister; others take over when the heartbeat expires", "error", err)
 	}
 }
 
@@ -365,7 +365,7 @@ func (p *Postgres) heartbeatLoop() {
 		}
 		cancel()
 		if err != nil && p.ctx.Err() == nil && time.Since(lastOK) >= p.cfg.TTL {
-			p.log.Warn("no heartbeat for a whole time-to-live; leaving the cluster", "err", err)
+			p.log.Warn("no heartbeat for a whole time-to-live; leaving the cluster", "error", err)
 			p.abandon(fmt.Errorf("%w: it could not reach PostgreSQL for %s", ErrStopped, p.cfg.TTL))
 			return
 		}
@@ -381,7 +381,7 @@ func (p *Postgres) listenLoop() {
 		n, err := p.listen.WaitForNotification(p.ctx)
 		if err != nil {
 			if p.ctx.Err() == nil {
-				p.log.Warn("lost the listening connection; leaving the cluster", "err", err)
+				p.log.Warn("lost the listening connection; leaving the cluster", "error", err)
 				p.abandon(fmt.Errorf("%w: it lost its connection to PostgreSQL", ErrStopped))
 			}
 			return
@@ -410,10 +410,21 @@ func (p *Postgres) listenLoop() {
 	}
 }
 
+// serves is true for an instance i that may own a member of a platform:
+// live, and serving that platform ("" matches every instance). $1 is the
+// TTL in seconds, $2 the platform.
+const serves = `i.last_seen > now() - make_interval(secs => $1::float8)
+	AND ($2::text = '' OR cardinality(i.platforms) = 0 OR $2::text = ANY(i.platforms))`
+
 // Live returns the ids of the live instances, sorted.
 func (p *Postgres) Live(ctx context.Context) ([]string, error) {
-	rows, err := p.pool.Query(ctx, `SELECT id FROM cluster_instances
-		WHERE last_seen > now() - make_interval(secs => $1::float8) ORDER BY id`, p.ttlSecs())
+	return p.serving(ctx, "")
+}
+
+// serving returns the ids of the live instances that serve platform
+// ("": all), sorted.
+func (p *Postgres) serving(ctx context.Context, platform string) ([]string, error) {
+	rows, err := p.pool.Query(ctx, `SELECT i.id FROM cluster_instances i WHERE `+serves+` ORDER BY i.id`, p.ttlSecs(), platform)
 	if err != nil {
 		return nil, dbErr("listing live instances", err, "")
 	}
@@ -435,39 +446,26 @@ func (p *Postgres) Owner(ctx context.Context, member string) (string, error) {
 		return "", err
 	}
 	platform, _, _ := strings.Cut(member, ":")
-	// serves is true for an instance i that may own member: live, and
-	// serving their platform ($2 is the TTL, $3 the platform).
-	const serves = `i.last_seen > now() - make_interval(secs => $2::float8)
-		AND (cardinality(i.platforms) = 0 OR $3::text = ANY(i.platforms))`
 	for range 3 {
-		var owner string
-		var live bool
-		err := p.pool.QueryRow(ctx, `SELECT o.instance, coalesce(`+serves+`, false)
-			FROM cluster_owners o LEFT JOIN cluster_instances i ON i.id = o.instance WHERE o.member = $1`,
-			member, p.ttlSecs(), platform).Scan(&owner, &live)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return "", dbErr("finding a member's owner", err, "")
+		owner, live, err := p.recordedOwner(ctx, member, platform)
+		if err != nil {
+			return "", err
 		}
 		if live {
 			return owner, nil
 		}
-		rows, err := p.pool.Query(ctx, `SELECT i.id FROM cluster_instances i WHERE $1::text <> '' AND `+serves+` ORDER BY i.id`,
-			member, p.ttlSecs(), platform)
+		ids, err := p.serving(ctx, platform)
 		if err != nil {
-			return "", dbErr("listing the instances serving a platform", err, "")
-		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return "", dbErr("listing the instances serving a platform", err, "")
+			return "", err
 		}
 		winner := rendezvous(ids, member)
 		if winner == "" {
 			return "", ErrNoLiveInstance
 		}
-		err = p.pool.QueryRow(ctx, `INSERT INTO cluster_owners AS o (member, instance) VALUES ($1, $4)
+		err = p.pool.QueryRow(ctx, `INSERT INTO cluster_owners AS o (member, instance) VALUES ($3, $4)
 			ON CONFLICT (member) DO UPDATE SET instance = excluded.instance, moved = true, since = now()
 			WHERE NOT EXISTS (SELECT 1 FROM cluster_instances i WHERE i.id = o.instance AND `+serves+`)
-			RETURNING instance`, member, p.ttlSecs(), platform, winner).Scan(&owner)
+			RETURNING instance`, p.ttlSecs(), platform, member, winner).Scan(&owner)
 		if err == nil {
 			return owner, nil
 		}
@@ -477,6 +475,32 @@ func (p *Postgres) Owner(ctx context.Context, member string) (string, error) {
 		// Another instance recorded a live owner meanwhile: read it.
 	}
 	return "", errors.New("cluster: the member's owner kept changing; retry")
+}
+
+// LiveOwner returns member's recorded owner if it is live and serves
+// their platform, else "".
+func (p *Postgres) LiveOwner(ctx context.Context, member string) (string, error) {
+	if err := p.stopped(); err != nil {
+		return "", err
+	}
+	platform, _, _ := strings.Cut(member, ":")
+	owner, live, err := p.recordedOwner(ctx, member, platform)
+	if err != nil || !live {
+		return "", err
+	}
+	return owner, nil
+}
+
+// recordedOwner returns member's recorded owner and whether it is live
+// and serves platform; "" and false when none is recorded.
+func (p *Postgres) recordedOwner(ctx context.Context, member, platform string) (owner string, live bool, err error) {
+	err = p.pool.QueryRow(ctx, `SELECT o.instance, coalesce(`+serves+`, false)
+		FROM cluster_owners o LEFT JOIN cluster_instances i ON i.id = o.instance WHERE o.member = $3`,
+		p.ttlSecs(), platform, member).Scan(&owner, &live)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return "", false, dbErr("finding a member's owner", err, "")
+	}
+	return owner, live, nil
 }
 
 // OwnerChanged reports true once after this instance took member over
@@ -629,7 +653,7 @@ func (p *Postgres) serve(env envelope) {
 		return
 	}
 	if _, err := p.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, p.channel(env.From), string(payload)); err != nil {
-		p.log.Warn("could not answer a forwarded request", "to", env.From, "err", err)
+		p.log.Warn("could not answer a forwarded request", "to", env.From, "error", err)
 	}
 }
 
@@ -685,7 +709,7 @@ func (p *Postgres) receivePointer(env envelope) {
 	body := env.Body
 	if env.Row != 0 {
 		if err := p.pool.QueryRow(ctx, `SELECT body FROM cluster_payloads WHERE id = $1`, env.Row).Scan(&body); err != nil {
-			p.log.Warn("a published pointer's payload row is gone", "err", err)
+			p.log.Warn("a published pointer's payload row is gone", "error", err)
 			return
 		}
 	}

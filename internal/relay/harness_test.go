@@ -42,6 +42,7 @@ type fakeNet struct {
 	moved   map[string]bool
 	sent    []sent
 	publish int
+	lookups int // Owner and LiveOwner calls
 	// hook, when set, may fail a Forward (before delivery) with an error.
 	hook func(n *fakeNet, to string, m cluster.Message) error
 	// slowTo, when set, delays the delivery of publishes to that node
@@ -103,6 +104,7 @@ func (nd *fakeNode) Owner(_ context.Context, member string) (string, error) {
 	n := nd.net
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.lookups++
 	if o, ok := n.owners[member]; ok && !n.nodes[o].dead {
 		return o, nil
 	}
@@ -113,6 +115,17 @@ func (nd *fakeNode) Owner(_ context.Context, member string) (string, error) {
 		}
 	}
 	return "", cluster.ErrNoLiveInstance
+}
+
+func (nd *fakeNode) LiveOwner(_ context.Context, member string) (string, error) {
+	n := nd.net
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.lookups++
+	if o, ok := n.owners[member]; ok && !n.nodes[o].dead {
+		return o, nil
+	}
+	return "", nil
 }
 
 func (nd *fakeNode) OwnerChanged(_ context.Context, member string) (bool, error) {
