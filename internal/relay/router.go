@@ -36,13 +36,18 @@ const (
 	// ownerPoll is how often a Router asks Owner again while it waits for
 	// a member whose owner timed out to move.
 	ownerPoll = 100 * time.Millisecond
-	// maxSeenNotes bounds the (member, channel, owner) triples a Router
-	// remembers having told an owner about.
+	// maxSeenNotes bounds the (member, channel) pairs a Router remembers
+	// for seen notes.
 	maxSeenNotes = 1 << 16
 	// seenRefresh is how long a seen note stands before the member's next
 	// chatter there sends it again (their owner may have heard meanwhile,
 	// on another instance, that they left).
 	seenRefresh = time.Hour
+	// seenRecheck is how long after a member's chatter in a channel their
+	// next chatter there is taken as already noted, without asking who
+	// owns them: chatter is the busiest path, and an owner that changed
+	// meanwhile (a take-over) learns at the member's next chatter after it.
+	seenRecheck = time.Minute
 	// maxOfferTextBytes is what MakePointer says fits when the member's
 	// text is too large to forward (it must fit in one notification).
 	maxOfferTextBytes = 4000
@@ -116,15 +121,23 @@ type Router struct {
 	relays map[string]platform.Relay
 
 	seenMu    sync.Mutex
-	seen      map[seenKey]time.Time // when the note was sent
+	seen      map[seenKey]seenNote
 	seenOrder []seenKey
 }
 
 var _ bridge.Core = (*Router)(nil)
 
-// seenKey is a "seen" note already sent: the member, the channel, and the
-// owner it was sent to (a new owner is told again).
-type seenKey struct{ member, place, owner string }
+// seenKey is a member in a channel, for seen notes.
+type seenKey struct{ member, place string }
+
+// seenNote is what a Router remembers of a member's chatter in a channel:
+// when it last looked their owner up, and which owner it told and when
+// ("" when none: the member has no owner, or it is this instance).
+type seenNote struct {
+	checked time.Time
+	owner   string
+	sent    time.Time
+}
 
 // New returns a Router in front of local.
 func New(local *bridge.Bridge, opts Options) *Router {
@@ -138,7 +151,7 @@ func New(local *bridge.Bridge, opts Options) *Router {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Router{local: local, opts: opts, log: log, relays: make(map[string]platform.Relay), seen: make(map[seenKey]time.Time)}
+	return &Router{local: local, opts: opts, log: log, relays: make(map[string]platform.Relay), seen: make(map[seenKey]seenNote)}
 }
 
 // SetCluster gives the Router its cluster (opened with HandleForwarded and
@@ -380,33 +393,42 @@ func pause(ctx context.Context, d time.Duration) error {
 
 // noteSeen tells the owner of req's member, when it is another instance,
 // that the member was seen in req's channel (for watch), once per member,
-// channel and owner. A failure is logged and tried again next time.
+// channel and owner (again after seenRefresh). Chatter is every message
+// in every channel, so it is cheap: within seenRecheck of the member's
+// last chatter there nothing is looked up, and a member with no owner yet
+// (who never made a request, so holds no session anywhere) gets none: the
+// lookup only reads. A failure is logged and tried again next time.
 func (r *Router) noteSeen(ctx context.Context, cl cluster.Cluster, req bridge.Request) {
 	mk := key(req.Member)
-	owner, err := cl.Owner(ctx, mk)
+	sk := seenKey{member: mk, place: req.Place.ID}
+	now := time.Now()
+	r.seenMu.Lock()
+	note, known := r.seen[sk]
+	r.seenMu.Unlock()
+	if known && now.Sub(note.checked) < seenRecheck {
+		return
+	}
+	owner, err := cl.LiveOwner(ctx, mk)
 	if err != nil {
 		r.log.LogAttrs(ctx, slog.LevelWarn, "could not find a member's owner for a seen note",
 			slog.String("platform", req.Member.Platform), slog.String("error", err.Error()))
 		return
 	}
+	note.checked = now
 	if owner == cl.Self() {
-		return // the local bridge notes it
+		owner = "" // the local bridge notes it
 	}
-	sk := seenKey{member: mk, place: req.Place.ID, owner: owner}
-	r.seenMu.Lock()
-	at, done := r.seen[sk]
-	r.seenMu.Unlock()
-	if done && time.Since(at) < seenRefresh {
-		return
-	}
-	body, err := json.Marshal(wireSeen{Member: req.Member, Place: req.Place})
-	if err != nil {
-		return
-	}
-	if _, err := cl.Forward(ctx, owner, cluster.Message{Kind: kindSeen, Body: body}); err != nil {
-		r.log.LogAttrs(ctx, slog.LevelWarn, "a seen note did not reach the member's owner",
-			slog.String("platform", req.Member.Platform), slog.String("error", err.Error()))
-		return
+	if owner != "" && (owner != note.owner || now.Sub(note.sent) >= seenRefresh) {
+		body, err := json.Marshal(wireSeen{Member: req.Member, Place: req.Place})
+		if err != nil {
+			return
+		}
+		if _, err := cl.Forward(ctx, owner, cluster.Message{Kind: kindSeen, Body: body}); err != nil {
+			r.log.LogAttrs(ctx, slog.LevelWarn, "a seen note did not reach the member's owner",
+				slog.String("platform", req.Member.Platform), slog.String("error", err.Error()))
+			return
+		}
+		note.owner, note.sent = owner, now
 	}
 	r.seenMu.Lock()
 	defer r.seenMu.Unlock()
@@ -417,7 +439,7 @@ func (r *Router) noteSeen(ctx context.Context, cl cluster.Cluster, req bridge.Re
 		}
 		r.seenOrder = append(r.seenOrder, sk)
 	}
-	r.seen[sk] = time.Now()
+	r.seen[sk] = note
 }
 
 // Publish sends a channel post's pointers to every instance (this one

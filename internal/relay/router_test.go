@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -421,5 +422,34 @@ func TestAStateTheOwnerRefusesIsAnsweredWhereTheRequestArrived(t *testing.T) {
 	}
 	if got := w.last("alice"); got.instance != "A" || got.text != unreachableText {
 		t.Errorf("alice was last told %+v, want A saying it could not reach her chats", got)
+	}
+}
+
+// Channel chatter is every message in every channel: a member chatting on
+// costs one owner lookup a minute per channel, not one a message, and a
+// member who never made a request is given no owner by chatting.
+func TestChatterIsCheapAndAssignsNoOwner(t *testing.T) {
+	w := newWorld(t, Options{}, "A", "B")
+	w.net.setOwner("test:alice", "B", false)
+	for i := range 20 {
+		w.post("A", "alice", random, fmt.Sprintf("message %d", i))
+	}
+	w.net.mu.Lock()
+	lookups := w.net.lookups
+	w.net.mu.Unlock()
+	// One lookup where the chatter arrived, one by the owner checking it
+	// still owns her as the note arrives.
+	if lookups != 2 {
+		t.Errorf("20 chatter messages looked the owner up %d times, want twice (once on each side)", lookups)
+	}
+	if seen := w.forwards(kindSeen); len(seen) != 1 || seen[0].to != "B" {
+		t.Errorf("seen notes %+v, want one to B", seen)
+	}
+	w.post("A", "carol", random, "hello, first time here")
+	w.net.mu.Lock()
+	_, owned := w.net.owners["test:carol"]
+	w.net.mu.Unlock()
+	if owned {
+		t.Error("chatter gave carol, who never made a request, an owner")
 	}
 }
